@@ -1,0 +1,12 @@
+import adapter from '@sveltejs/adapter-static';
+import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
+
+/** @type {import('@sveltejs/kit').Config} */
+export default {
+  preprocess: vitePreprocess(),
+  kit: {
+    // A static PWA: every page is rendered in the browser; the app needs no server of its own.
+    adapter: adapter({ fallback: 'index.html' }),
+    alias: { $workers: 'src/workers' },
+  },
+};

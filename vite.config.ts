@@ -1,0 +1,65 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { SvelteKitPWA } from '@vite-pwa/sveltekit';
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig } from 'vitest/config';
+import { chromiumPath, chromiumArgs } from './tests/support/chromium.js';
+
+export default defineConfig({
+  plugins: [
+    sveltekit(),
+    SvelteKitPWA({
+      registerType: 'autoUpdate',
+      manifest: {
+        name: 'rbee-web',
+        short_name: 'rbee',
+        description: 'Run open LLMs on your own machine, in the browser, on WebGPU.',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        background_color: '#101014',
+        theme_color: '#f5b301',
+        icons: [
+          { src: '/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,ico,png,svg,webmanifest,wasm}'],
+        navigateFallback: '/index.html',
+        maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
+      },
+    }),
+  ],
+  worker: { format: 'es' },
+  // Browser tests read the shared fixtures (../shared/fixtures) through the dev server.
+  server: { fs: { allow: ['.', '../shared'] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            instances: [{ browser: 'chromium' }],
+            provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: chromiumArgs } }),
+          },
+        },
+      },
+    ],
+  },
+});
