@@ -1,0 +1,39 @@
+/**
+ * How the app writes sizes and counts for people: binary byte units (what file managers and the hub show for model
+ * files) and short parameter counts (260K, 1.1B — how models are named).
+ */
+export function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined || !Number.isFinite(bytes)) return '—';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatParameterCount(count: number | undefined): string {
+  if (count === undefined || !Number.isFinite(count)) return '—';
+  const steps: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
+  for (const [scale, suffix] of steps) {
+    if (count >= scale) {
+      const v = count / scale;
+      return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1).replace(/\.0$/, '') : v.toFixed(2).replace(/\.?0+$/, '')}${suffix}`;
+    }
+  }
+  return String(count);
+}
+
+/** Thousands separators, for exact counts (tensors, tokens, limits). */
+export function formatInteger(n: number | bigint | undefined): string {
+  if (n === undefined) return '—';
+  return n.toLocaleString('en-US');
+}
