@@ -1,0 +1,491 @@
+/**
+ * check(descriptor, device) → Verdict: whether this model runs here, how sure we are (the matrix cells of the weight
+ * types its tensors actually use), which engine would run it, what it would cost in memory against this device's
+ * limits, and what to do instead when it does not fit or is not supported yet. Pure: no I/O, so the CLI, the model
+ * page and the tests get the same answer for the same inputs.
+ */
+import type { ModelDescriptor } from '../loaders/descriptor.ts';
+import { RbeeError } from '../errors.ts';
+import { DEFAULT_DESKTOP_CAPS, describeDeviceCaps, formatBytes, type DeviceCaps } from './device-caps.ts';
+import { engineFor, matrixCell, normaliseArchitecture, WEBGPU_CODE_PATHS } from './matrix.ts';
+import {
+  ARCHITECTURES,
+  BACKENDS,
+  CONFIDENCE_ORDER,
+  isRunnable,
+  weakest,
+  type Backend,
+  type BackendVerdict,
+  type CompanionBackend,
+  type Confidence,
+  type Engine,
+  type MatrixCell,
+  type MatrixFormat,
+  type MemoryEstimate,
+  type SplitTensor,
+  type Verdict,
+} from './verdict.ts';
+
+/** Another file of the same repository (a Hugging Face listing), to recommend when this one does not run. */
+export interface SiblingFile {
+  fileName: string;
+  /** The file-type label ('Q4_K_M'); guessed from the file name when absent. */
+  fileType?: string;
+  sizeBytes: number;
+}
+
+export interface CheckOptions {
+  /** Context length to plan the KV cache for; default min(the model's, DEFAULT_CONTEXT_LENGTH). */
+  contextLength?: number;
+  siblings?: SiblingFile[];
+  /** Whether a companion (native rbee worker) answered on this machine, and with which backends. */
+  companion?: { available: boolean; backends?: CompanionBackend[] };
+}
+
+/** Context planned for when the user has not chosen one: enough for a chat, small enough for a laptop's KV cache. */
+export const DEFAULT_CONTEXT_LENGTH = 4096;
+
+/**
+ * Tokens one prefill step processes at once. The engine's scratch buffers are sized for this many tokens; decoding
+ * uses one. 512 is llama.cpp's default micro-batch.
+ */
+export const PREFILL_BATCH = 512;
+
+/** The engine keeps K and V in f32 (exact parity with llama.cpp's f32 path matters more than halving the cache). */
+export const KV_BYTES_PER_ELEMENT = 4;
+
+/**
+ * WebGPU does not tell a page how much GPU memory there is. 8 GiB is what a current desktop GPU commonly has, and
+ * about what the largest models browser engines ship today (8B parameters at 4 bits plus a 4k cache, 5–6 GB) need.
+ * A device known to have less or more sets DeviceCaps.memoryBudgetBytes.
+ */
+export const DEFAULT_MEMORY_BUDGET_BYTES = 8 * 1024 ** 3;
+
+export const ACTIVATIONS_FORMULA =
+  '4 B × [B·(4·n_embd + 2·n_ff) + n_head·B·ctx + n_vocab], B = min(ctx, 512) prefill tokens: ' +
+  'residual, normed input, attention output and query (4·n_embd), FFN gate and up (2·n_ff), attention scores ' +
+  '(n_head·B·ctx) and one row of logits, all f32';
+
+const RANK = (c: Confidence): number => CONFIDENCE_ORDER.indexOf(c);
+
+/** What a file-type label's weights mostly are (the type that decides where it runs). */
+const LABEL_MAIN_TYPE: Readonly<Record<string, string>> = {
+  F32: 'F32',
+  F16: 'F16',
+  BF16: 'BF16',
+  Q4_0: 'Q4_0',
+  Q4_1: 'Q4_1',
+  Q4_1_SOME_F16: 'Q4_1',
+  Q5_0: 'Q5_0',
+  Q5_1: 'Q5_1',
+  Q8_0: 'Q8_0',
+  Q2_K: 'Q2_K',
+  Q2_K_S: 'Q2_K',
+  Q3_K_S: 'Q3_K',
+  Q3_K_M: 'Q3_K',
+  Q3_K_L: 'Q3_K',
+  Q4_K_S: 'Q4_K',
+  Q4_K_M: 'Q4_K',
+  Q5_K_S: 'Q5_K',
+  Q5_K_M: 'Q5_K',
+  Q6_K: 'Q6_K',
+  IQ1_S: 'IQ1_S',
+  IQ1_M: 'IQ1_M',
+  IQ2_XXS: 'IQ2_XXS',
+  IQ2_XS: 'IQ2_XS',
+  IQ2_S: 'IQ2_S',
+  IQ2_M: 'IQ2_S',
+  IQ3_XXS: 'IQ3_XXS',
+  IQ3_XS: 'IQ3_S',
+  IQ3_S: 'IQ3_S',
+  IQ3_M: 'IQ3_S',
+  IQ4_NL: 'IQ4_NL',
+  IQ4_XS: 'IQ4_XS',
+  TQ1_0: 'TQ1_0',
+  TQ2_0: 'TQ2_0',
+  MXFP4: 'MXFP4',
+  MXFP4_MOE: 'MXFP4',
+};
+
+/** When several siblings would do, the one people usually want first: the quality / size sweet spot. */
+const PREFERRED_LABELS = ['Q4_K_M', 'Q5_K_M', 'Q4_K_S', 'Q5_K_S', 'Q6_K', 'Q8_0', 'Q4_0', 'IQ4_NL', 'Q3_K_L', 'Q3_K_M'];
+
+const LABELS_LONGEST_FIRST = Object.keys(LABEL_MAIN_TYPE).sort((a, b) => b.length - a.length);
+
+/** The file-type label in a file name ("SmolLM2-135M-Instruct-Q4_K_M.gguf" → "Q4_K_M"), if any. */
+export function fileTypeFromName(fileName: string): string | undefined {
+  const upper = fileName.toUpperCase();
+  return LABELS_LONGEST_FIRST.find((label) => new RegExp(`(^|[^A-Z0-9])${label}([^A-Z0-9]|$)`).test(upper));
+}
+
+interface Hyper {
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  embd: number;
+  ffn: number;
+  vocab: number;
+}
+
+function hyperparameters(d: ModelDescriptor): { hyper: Hyper; missing: string[] } {
+  const missing: string[] = [];
+  const need = (name: string, v: number | undefined): number => {
+    if (v === undefined || !Number.isFinite(v) || v <= 0) {
+      missing.push(name);
+      return 0;
+    }
+    return v;
+  };
+  const embd = need('embedding length', d.embeddingLength);
+  const layers = need('block count', d.blockCount);
+  const heads = need('head count', d.headCount);
+  const kvHeads = d.headCountKv && d.headCountKv > 0 ? d.headCountKv : heads;
+  const headDim = d.headDim && d.headDim > 0 ? d.headDim : heads > 0 ? Math.floor(embd / heads) : 0;
+  return {
+    hyper: {
+      layers,
+      heads,
+      kvHeads,
+      headDim,
+      embd,
+      ffn: d.feedForwardLength ?? 0,
+      vocab: d.vocabSize ?? 0,
+    },
+    missing,
+  };
+}
+
+/** KV cache bytes: 2 (k, v) × layers × ctx × kv heads × head dim × 4 bytes (f32). */
+export function kvCacheBytes(h: Pick<Hyper, 'layers' | 'kvHeads' | 'headDim'>, ctx: number): number {
+  return 2 * h.layers * ctx * h.kvHeads * h.headDim * KV_BYTES_PER_ELEMENT;
+}
+
+/** Scratch bytes of one forward pass; see ACTIVATIONS_FORMULA. */
+export function activationsBytes(h: Pick<Hyper, 'embd' | 'ffn' | 'heads' | 'vocab'>, ctx: number): number {
+  const batch = Math.min(ctx, PREFILL_BATCH);
+  return 4 * (batch * (4 * h.embd + 2 * h.ffn) + h.heads * batch * ctx + h.vocab);
+}
+
+function chooseContext(d: ModelDescriptor, requested: number | undefined): number {
+  if (requested !== undefined) {
+    if (!Number.isSafeInteger(requested) || requested <= 0) {
+      throw new RbeeError('bad-value', `A context length must be a positive whole number, not ${requested}.`, {
+        hint: 'Choose a context length such as 2048 or 4096.',
+      });
+    }
+    return requested;
+  }
+  const model = d.contextLength && d.contextLength > 0 ? d.contextLength : DEFAULT_CONTEXT_LENGTH;
+  return Math.min(model, DEFAULT_CONTEXT_LENGTH);
+}
+
+function estimateMemory(d: ModelDescriptor, h: Hyper, ctx: number, budget: number): MemoryEstimate {
+  const kv = kvCacheBytes(h, ctx);
+  const act = activationsBytes(h, ctx);
+  const total = d.totalWeightBytes + kv + act;
+  const largest = d.tensors.reduce((m, t) => Math.max(m, t.size ?? 0), 0);
+  return {
+    weightsBytes: d.totalWeightBytes,
+    kvCacheBytes: kv,
+    activationsBytes: act,
+    totalBytes: total,
+    contextLength: ctx,
+    formulas: {
+      kvCache: `2 × ${h.layers} layers × ${ctx} ctx × ${h.kvHeads} kv heads × ${h.headDim} head dim × 4 B (f32 cache) = ${formatBytes(kv)}`,
+      activations: `${ACTIVATIONS_FORMULA} = ${formatBytes(act)}`,
+    },
+    budgetBytes: budget,
+    fits: total <= budget,
+    largestTensorBytes: largest,
+  };
+}
+
+function splitTensors(d: ModelDescriptor, caps: DeviceCaps): SplitTensor[] {
+  // A tensor must be visible through one binding to be read by one dispatch; above the limit the engine uploads it as
+  // row ranges in several buffers. The smaller of the two limits decides.
+  const limit = Math.min(caps.limits.maxStorageBufferBindingSize, caps.limits.maxBufferSize);
+  return d.tensors
+    .filter((t) => t.size !== undefined && t.size > limit)
+    .map((t) => ({ name: t.name, bytes: t.size!, parts: Math.ceil(t.size! / limit) }));
+}
+
+/** The confidence for one backend: the weakest cell over the weight types the tensors use. */
+function backendVerdict(arch: string, format: MatrixFormat, types: string[], backend: Backend): { verdict: BackendVerdict; cells: MatrixCell[] } {
+  const cells = types.map((t) => matrixCell(arch, format, t, backend));
+  const confidence = weakest(cells.map((c) => c.confidence));
+  const reasons = [
+    ...new Set(cells.filter((c) => c.confidence === confidence).map((c) => (types.length > 1 && c.weightType !== '*' ? `${c.weightType}: ${c.reason}` : c.reason))),
+  ];
+  return { verdict: { backend, confidence, reasons }, cells };
+}
+
+const BACKEND_NAMES: Readonly<Record<Backend, string>> = {
+  webgpu: 'WebGPU in this browser',
+  'companion-cpu': 'the companion on CPU',
+  'companion-cuda': 'the companion on CUDA',
+  'companion-metal': 'the companion on Metal',
+};
+
+const COMPANION_WHAT =
+  'the companion (a native rbee worker on this machine, running llama.cpp on CUDA, Metal or CPU)';
+
+export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: CheckOptions = {}): Verdict {
+  const caps = device ?? DEFAULT_DESKTOP_CAPS;
+  const assumed = device === undefined || caps.assumed === true;
+  const reasons: string[] = [];
+  const warnings: string[] = [];
+  const recommendations: string[] = [];
+  const budget = caps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
+
+  const ctx = chooseContext(descriptor, opts.contextLength);
+  const { hyper, missing } = hyperparameters(descriptor);
+  const memory = estimateMemory(descriptor, hyper, ctx, budget);
+  const split = caps.available ? splitTensors(descriptor, caps) : [];
+  const deviceInfo = { assumed, available: caps.available, description: describeDeviceCaps(caps) };
+
+  if (assumed) {
+    warnings.push(
+      `Device capabilities were assumed (${caps.adapter?.description ?? 'a typical desktop GPU'}: shader-f16, subgroups, ` +
+        `${formatBytes(caps.limits.maxStorageBufferBindingSize)} bindings), not probed: open the model in a browser for a verdict about your GPU.`,
+    );
+  }
+
+  const base = { memory, splitTensors: split, device: deviceInfo };
+
+  // ── An adapter is half a model. ──
+  if (descriptor.kind === 'adapter') {
+    const reason =
+      'This is a LoRA adapter, not a model: it changes a base model and cannot run on its own. Applying adapters to a base model is planned.';
+    return {
+      ...base,
+      runs: false,
+      confidence: 'planned',
+      engine: 'none',
+      reasons: [reason],
+      warnings,
+      recommendations: ['Open the base model it was trained on (adapter_config.json names it: base_model_name_or_path), or a model with the adapter merged in.'],
+      backends: BACKENDS.map((backend) => ({ backend, confidence: 'planned' as Confidence, reasons: [reason] })),
+      cells: [],
+    };
+  }
+
+  const format = descriptor.format;
+  const arch = normaliseArchitecture(descriptor.architecture);
+  const types = descriptor.weightTypes.filter((w) => w.tensors > 0).map((w) => w.type);
+
+  if (types.length === 0) {
+    const reason = 'This file holds no weight tensors (a vocabulary-only or empty file), so there is nothing to run.';
+    return {
+      ...base,
+      runs: false,
+      confidence: 'unsupported',
+      engine: 'none',
+      reasons: [reason],
+      warnings,
+      recommendations: ['Open the model file itself (the one with the weights).'],
+      backends: BACKENDS.map((backend) => ({ backend, confidence: 'unsupported' as Confidence, reasons: [reason] })),
+      cells: [],
+    };
+  }
+
+  const perBackend = BACKENDS.map((b) => backendVerdict(descriptor.architecture, format, types, b));
+  const backends = perBackend.map((p) => p.verdict);
+  const browser = perBackend[0]!;
+  const browserEngine = engineFor(format, 'webgpu');
+  const companions = perBackend.slice(1);
+  const companionBest = companions.reduce((best, p) => (RANK(p.verdict.confidence) < RANK(best.verdict.confidence) ? p : best));
+  const companionConfidence = companionBest.verdict.confidence;
+
+  // ── The browser engine: supported at all, WebGPU present, fits. ──
+  const browserSupported = isRunnable(browser.verdict.confidence);
+  const browserBlockers: string[] = [];
+  if (!caps.available) browserBlockers.push(`WebGPU is not available here: ${caps.reason ?? 'no adapter'}`);
+  if (!memory.fits) {
+    browserBlockers.push(
+      `It needs about ${formatBytes(memory.totalBytes)} (weights ${formatBytes(memory.weightsBytes)}, KV cache ` +
+        `${formatBytes(memory.kvCacheBytes)} at ${ctx} tokens, activations ${formatBytes(memory.activationsBytes)}), more than the ` +
+        `${formatBytes(budget)} a browser can be expected to hold on this device.`,
+    );
+  }
+  const browserRuns = browserSupported && browserBlockers.length === 0;
+
+  let engine: Engine;
+  let runs: boolean;
+  let confidence: Confidence;
+  let cells: MatrixCell[];
+  if (browserRuns) {
+    engine = browserEngine;
+    runs = true;
+    confidence = browser.verdict.confidence;
+    cells = browser.cells;
+    reasons.push(`It runs on ${browserEngine === 'webgpu' ? "rbee-web's WebGPU engine" : browserEngine} (${confidence}): ${browser.verdict.reasons.join('; ')}.`);
+  } else if (isRunnable(companionConfidence)) {
+    engine = 'companion';
+    const available = opts.companion?.available === true;
+    const offered = opts.companion?.backends;
+    const usable = companions.filter(
+      (p) => isRunnable(p.verdict.confidence) && (offered === undefined || offered.includes(p.verdict.backend as CompanionBackend)),
+    );
+    runs = available && usable.length > 0;
+    const chosen = usable[0] ?? companionBest;
+    confidence = chosen.verdict.confidence;
+    cells = chosen.cells;
+    if (!browserSupported) reasons.push(`Not in this browser (${browser.verdict.confidence}): ${browser.verdict.reasons.join('; ')}.`);
+    reasons.push(...browserBlockers);
+    reasons.push(
+      runs
+        ? `It runs on ${BACKEND_NAMES[chosen.verdict.backend]} (${confidence}): ${chosen.verdict.reasons.join('; ')}.`
+        : `${COMPANION_WHAT[0]!.toUpperCase()}${COMPANION_WHAT.slice(1)} is expected to run it, but none is running here.`,
+    );
+    if (!runs) recommendations.push(`Start the companion (native rbee worker with CUDA, Metal or CPU) on this machine to run this model.`);
+  } else {
+    engine = browserSupported ? browserEngine : 'none';
+    runs = false;
+    confidence = browser.verdict.confidence;
+    cells = browser.cells;
+    if (!browserSupported) reasons.push(`Not in this browser (${browser.verdict.confidence}): ${browser.verdict.reasons.join('; ')}.`);
+    reasons.push(...browserBlockers);
+    if (!isRunnable(companionConfidence)) reasons.push(`Not on the companion either (${companionConfidence}): ${companionBest.verdict.reasons.join('; ')}.`);
+  }
+
+  // ── Warnings for a model that runs (or would run) in the browser. ──
+  if (browserSupported && caps.available) {
+    if (!caps.features.shaderF16) {
+      warnings.push('This GPU has no shader-f16: the engine uses its f32 kernels, which work but run slower and take more scratch memory.');
+    }
+    if (!caps.features.subgroups) {
+      warnings.push('This GPU has no subgroups: reductions use workgroup memory instead, which is slower.');
+    }
+    if (split.length > 0) {
+      const largest = split.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+      warnings.push(
+        `${split.length} tensor${split.length === 1 ? '' : 's'} exceed${split.length === 1 ? 's' : ''} this GPU's ` +
+          `${formatBytes(Math.min(caps.limits.maxStorageBufferBindingSize, caps.limits.maxBufferSize))} storage binding limit and will be split ` +
+          `(largest: ${largest.name}, ${formatBytes(largest.bytes)}, in ${largest.parts} parts).`,
+      );
+    }
+    const kvPerLayerHalf = hyper.layers > 0 ? memory.kvCacheBytes / hyper.layers / 2 : 0;
+    if (kvPerLayerHalf > caps.limits.maxStorageBufferBindingSize) {
+      warnings.push(
+        `At ${ctx} tokens one layer's K (or V) cache takes ${formatBytes(kvPerLayerHalf)}, above the binding limit; choose a smaller context.`,
+      );
+    }
+  }
+  if (missing.length > 0) {
+    warnings.push(`The header does not give the ${missing.join(', ')}, so the memory estimate covers the weights only.`);
+  }
+  if (opts.contextLength !== undefined && descriptor.contextLength && opts.contextLength > descriptor.contextLength) {
+    warnings.push(
+      `The chosen context (${opts.contextLength}) is longer than the ${descriptor.contextLength} tokens the model was trained for; output past that degrades.`,
+    );
+  }
+  for (const w of descriptor.weightTypes) {
+    if (w.tensors > 0 && w.type.startsWith('unknown')) {
+      warnings.push(`${w.tensors} tensor${w.tensors === 1 ? '' : 's'} use a type rbee-web does not know (${w.type}).`);
+    }
+  }
+
+  // ── Recommendations: what to open instead, or where else to run it. ──
+  if (!arch) {
+    recommendations.push(
+      `rbee-web runs ${ARCHITECTURES.join(', ')} (Mistral and Llama 2/3 count as llama). llama.cpp itself may run ` +
+        `${descriptor.architecture || 'this architecture'} natively; a model of a supported architecture will run here.`,
+    );
+  } else if (!browserSupported) {
+    const weakTypes = browser.cells.filter((c) => !isRunnable(c.confidence) && c.weightType !== '*');
+    const archPlanned = format === 'gguf' && !isRunnable(WEBGPU_CODE_PATHS[arch].gguf.confidence);
+    if (format === 'gguf' && weakTypes.length > 0 && !archPlanned) {
+      recommendations.push(siblingRecommendation(descriptor, weakTypes, arch, ctx, hyper, budget, opts.siblings));
+    } else if (format === 'safetensors') {
+      recommendations.push('A GGUF conversion of this model (Q4_K_M or Q8_0) is expected to run in the browser sooner: the GGUF path exists first.');
+    }
+    if (isRunnable(companionConfidence) && engine !== 'companion') recommendations.push(`${COMPANION_WHAT} is expected to run this file.`);
+  }
+  if (browserSupported && !memory.fits) {
+    const smaller = betterSibling(descriptor, arch ?? descriptor.architecture, ctx, hyper, budget, opts.siblings, true);
+    if (smaller) {
+      recommendations.push(
+        `${smaller.label} in the same repository (${smaller.file.fileName}, ${formatBytes(smaller.file.sizeBytes)}) is ${smaller.confidence} to run and fits.`,
+      );
+    }
+    if (memory.kvCacheBytes > memory.weightsBytes / 4 && ctx > 1024) {
+      recommendations.push(`A shorter context (e.g. ${Math.max(512, Math.floor(ctx / 4))} tokens) shrinks the KV cache (${formatBytes(memory.kvCacheBytes)} now).`);
+    }
+    if (engine !== 'companion' || !runs) {
+      recommendations.push(`Too large for the browser: run it on ${COMPANION_WHAT}, which uses your GPU's or system's full memory.`);
+    }
+  }
+
+  return {
+    ...base,
+    runs,
+    confidence,
+    engine,
+    reasons,
+    warnings,
+    recommendations: [...new Set(recommendations)],
+    backends,
+    cells,
+  };
+}
+
+interface SiblingChoice {
+  file: SiblingFile;
+  label: string;
+  confidence: Confidence;
+  fits: boolean;
+}
+
+function betterSibling(
+  d: ModelDescriptor,
+  arch: string,
+  ctx: number,
+  h: Hyper,
+  budget: number,
+  siblings: SiblingFile[] | undefined,
+  mustFit: boolean,
+): SiblingChoice | undefined {
+  if (!siblings || siblings.length === 0) return undefined;
+  const own = d.files[0]?.location ?? d.source;
+  const overhead = kvCacheBytes(h, ctx) + activationsBytes(h, ctx);
+  const choices: SiblingChoice[] = [];
+  for (const file of siblings) {
+    if (own.endsWith(file.fileName)) continue;
+    const label = (file.fileType && LABEL_MAIN_TYPE[file.fileType.toUpperCase()] ? file.fileType.toUpperCase() : undefined) ?? fileTypeFromName(file.fileName);
+    if (!label || (d.fileType && label === d.fileType.toUpperCase())) continue;
+    const confidence = matrixCell(arch, 'gguf', LABEL_MAIN_TYPE[label]!, 'webgpu').confidence;
+    if (!isRunnable(confidence)) continue;
+    const fits = file.sizeBytes + overhead <= budget;
+    if (mustFit && !fits) continue;
+    choices.push({ file, label, confidence, fits });
+  }
+  const pref = (label: string): number => {
+    const i = PREFERRED_LABELS.indexOf(label);
+    return i < 0 ? PREFERRED_LABELS.length : i;
+  };
+  choices.sort(
+    (a, b) => Number(b.fits) - Number(a.fits) || RANK(a.confidence) - RANK(b.confidence) || pref(a.label) - pref(b.label) || b.file.sizeBytes - a.file.sizeBytes,
+  );
+  return choices[0];
+}
+
+function siblingRecommendation(
+  d: ModelDescriptor,
+  weakCells: MatrixCell[],
+  arch: string,
+  ctx: number,
+  h: Hyper,
+  budget: number,
+  siblings: SiblingFile[] | undefined,
+): string {
+  const what = [...new Set(weakCells.map((c) => `${c.weightType}, which is ${c.confidence}`))].join('; ');
+  const best = betterSibling(d, arch, ctx, h, budget, siblings, false);
+  if (best) {
+    return (
+      `This file uses ${what}; ${best.label} in the same repository (${best.file.fileName}, ${formatBytes(best.file.sizeBytes)}) ` +
+      `is ${best.confidence} to run${best.fits ? '' : ', though it may not fit this device'}.`
+    );
+  }
+  return `This file uses ${what}; a Q4_K_M, Q8_0 or F16 GGUF of the same model is expected to run in the browser.`;
+}

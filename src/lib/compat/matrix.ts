@@ -1,0 +1,281 @@
+/**
+ * The compatibility matrix: architecture × format × weight type × backend → confidence, each cell with its reason.
+ * It is declared as a few small tables below (rules, not a thousand literal rows); `matrixCell()` answers one cell,
+ * `listMatrix()` / `listMatrixRows()` list them all (the /compat page and the README table).
+ *
+ * ── How to change it (each is a one-line edit) ───────────────────────────────────────────────────────────────────
+ * • A parity test now covers a combination and passes in CI → add one line to VERIFIED:
+ *     { architecture: 'llama', format: 'gguf', weightType: 'Q4_K', backend: 'webgpu',
+ *       test: { file: 'tests/browser/engine/parity.test.ts', name: 'the exact test title' } },
+ *   tests/unit/compat/honesty.test.ts fails unless that file exists and contains that title.
+ * • An architecture's WebGPU code path is written → set its line in WEBGPU_CODE_PATHS to EXISTS.
+ * • A weight type's WebGPU kernel is written → set its line in WEBGPU_KERNELS to KERNEL (or PLANNED_KERNEL back).
+ * Never mark a cell verified without a test that runs it: "expected" is the honest word for "the code exists".
+ */
+import { ggmlTypeByName } from '../loaders/ggml-types.ts';
+import {
+  ARCHITECTURES,
+  BACKENDS,
+  MATRIX_FORMATS,
+  weakest,
+  type Architecture,
+  type Backend,
+  type Confidence,
+  type Engine,
+  type MatrixCell,
+  type MatrixFormat,
+  type VerifyingTest,
+} from './verdict.ts';
+
+export interface VerifiedCell {
+  architecture: Architecture;
+  format: MatrixFormat;
+  weightType: string;
+  backend: Backend;
+  test: VerifyingTest;
+}
+
+// ── 1. Verified cells: one line per combination a passing parity test covers. Nothing runs yet, so none. ──────────
+export const VERIFIED: readonly VerifiedCell[] = [
+  // { architecture: 'llama', format: 'gguf', weightType: 'F32', backend: 'webgpu', test: { file: 'tests/…', name: '…' } },
+];
+
+// ── 2. WebGPU code paths: does the engine have the forward pass and the loader for this (architecture, format)? ──
+export interface CodePath {
+  confidence: 'expected' | 'planned';
+  reason: string;
+}
+const EXISTS: CodePath = { confidence: 'expected', reason: 'the WebGPU engine has this architecture and format' };
+const NOT_WRITTEN: CodePath = { confidence: 'planned', reason: 'architecture file not written yet' };
+const ST_NOT_WRITTEN: CodePath = {
+  confidence: 'planned',
+  reason: 'SafeTensors loading into the WebGPU engine not written yet',
+};
+
+export const WEBGPU_CODE_PATHS: Readonly<Record<Architecture, { gguf: CodePath; safetensors: CodePath }>> = {
+  llama: { gguf: EXISTS, safetensors: ST_NOT_WRITTEN },
+  qwen2: { gguf: NOT_WRITTEN, safetensors: NOT_WRITTEN },
+  qwen3: { gguf: NOT_WRITTEN, safetensors: NOT_WRITTEN },
+  phi3: { gguf: NOT_WRITTEN, safetensors: NOT_WRITTEN },
+  gemma: { gguf: NOT_WRITTEN, safetensors: NOT_WRITTEN },
+  gemma2: { gguf: NOT_WRITTEN, safetensors: NOT_WRITTEN },
+  gemma3: { gguf: NOT_WRITTEN, safetensors: NOT_WRITTEN },
+};
+
+// ── 3. WebGPU kernels per weight type (dequantize / matmul straight from the GGUF block layout). ────────────────────
+type Kernel = 'kernel' | 'planned';
+const KERNEL: Kernel = 'kernel';
+const PLANNED_KERNEL: Kernel = 'planned';
+
+export const WEBGPU_KERNELS: Readonly<Record<string, Kernel>> = {
+  F32: KERNEL,
+  F16: KERNEL,
+  BF16: KERNEL,
+  Q4_0: KERNEL,
+  Q4_1: KERNEL,
+  Q5_0: KERNEL,
+  Q5_1: KERNEL,
+  Q8_0: KERNEL,
+  Q2_K: KERNEL,
+  Q3_K: KERNEL,
+  Q4_K: KERNEL,
+  Q5_K: KERNEL,
+  Q6_K: KERNEL,
+  IQ4_NL: KERNEL,
+  IQ1_S: PLANNED_KERNEL,
+  IQ1_M: PLANNED_KERNEL,
+  IQ2_XXS: PLANNED_KERNEL,
+  IQ2_XS: PLANNED_KERNEL,
+  IQ2_S: PLANNED_KERNEL,
+  IQ3_XXS: PLANNED_KERNEL,
+  IQ3_S: PLANNED_KERNEL,
+  IQ4_XS: PLANNED_KERNEL,
+  TQ1_0: PLANNED_KERNEL,
+  TQ2_0: PLANNED_KERNEL,
+  MXFP4: PLANNED_KERNEL,
+};
+
+/** SafeTensors dtypes that are model weights (the engine would take them as they are, like GGUF F32/F16/BF16). */
+const SAFETENSORS_WEIGHT_TYPES = ['F32', 'F16', 'BF16'] as const;
+
+// ── 4. The other engines and the companion. ───────────────────────────────────────────────────────────────────
+/** MLC builds run on web-llm, ONNX exports on transformers.js; neither is wired into rbee-web yet. */
+const BROWSER_ENGINES: Readonly<Record<'mlc' | 'onnx', { engine: Engine; confidence: 'expected' | 'planned'; reason: string }>> = {
+  mlc: { engine: 'web-llm', confidence: 'planned', reason: 'MLC models will run on web-llm, which is not integrated yet' },
+  onnx: {
+    engine: 'transformers.js',
+    confidence: 'planned',
+    reason: 'ONNX models will run on transformers.js, which is not integrated yet',
+  },
+};
+
+/**
+ * The companion runs GGUF through llama.cpp (node-llama-cpp), which implements every current ggml weight type on CPU,
+ * CUDA and Metal for all the architectures above. Nothing tests the companion here yet, so its cells are 'expected'.
+ */
+const COMPANION_GGUF: CodePath = {
+  confidence: 'expected',
+  reason: 'the companion runs it through llama.cpp; no test here covers this combination yet',
+};
+const COMPANION_SAFETENSORS: CodePath = {
+  confidence: 'planned',
+  reason: 'the companion runs GGUF only; convert with llama.cpp convert_hf_to_gguf.py meanwhile',
+};
+
+// ── Names ─────────────────────────────────────────────────────────────────────────────────────────────────────
+/**
+ * Architecture ids as GGUF (`general.architecture`) and config.json (`model_type`, `architectures[0]`) spell them,
+ * mapped to the engine's architecture. Mistral and Llama 2/3 share llama's graph and tensor names.
+ */
+const ARCHITECTURE_ALIASES: Readonly<Record<string, Architecture>> = {
+  llama: 'llama',
+  mistral: 'llama',
+  llamaforcausallm: 'llama',
+  mistralforcausallm: 'llama',
+  qwen2: 'qwen2',
+  qwen2forcausallm: 'qwen2',
+  qwen3: 'qwen3',
+  qwen3forcausallm: 'qwen3',
+  phi3: 'phi3',
+  phi3forcausallm: 'phi3',
+  gemma: 'gemma',
+  gemmaforcausallm: 'gemma',
+  gemma2: 'gemma2',
+  gemma2forcausallm: 'gemma2',
+  gemma3: 'gemma3',
+  gemma3_text: 'gemma3',
+  gemma3forcausallm: 'gemma3',
+};
+
+export const ARCHITECTURE_LABELS: Readonly<Record<Architecture, string>> = {
+  llama: 'Llama (Llama 2/3, Mistral, TinyLlama, SmolLM …)',
+  qwen2: 'Qwen2 / Qwen2.5',
+  qwen3: 'Qwen3',
+  phi3: 'Phi-3 / Phi-4',
+  gemma: 'Gemma',
+  gemma2: 'Gemma 2',
+  gemma3: 'Gemma 3',
+};
+
+/** The engine's architecture for an id from a file, or undefined when rbee-web does not know it. */
+export function normaliseArchitecture(id: string): Architecture | undefined {
+  return ARCHITECTURE_ALIASES[id.trim().toLowerCase()];
+}
+
+/** The weight types listed for a format on the /compat page (other types still get a cell from `matrixCell`). */
+export function listedWeightTypes(format: MatrixFormat): readonly string[] {
+  if (format === 'gguf') return Object.keys(WEBGPU_KERNELS);
+  if (format === 'safetensors') return SAFETENSORS_WEIGHT_TYPES;
+  return ['*'];
+}
+
+export function engineFor(format: MatrixFormat, backend: Backend): Engine {
+  if (backend !== 'webgpu') return 'companion';
+  if (format === 'mlc' || format === 'onnx') return BROWSER_ENGINES[format].engine;
+  return 'webgpu';
+}
+
+// ── Cells ─────────────────────────────────────────────────────────────────────────────────────────────────────
+/** A weight type that ggml stores weights in (not an integer/index type, not an intermediate, not a removed layout). */
+function weightTypeProblem(weightType: string): string | undefined {
+  const info = ggmlTypeByName(weightType);
+  if (!info) return `${weightType} is not a weight type rbee-web or llama.cpp knows`;
+  if (info.removed) return `${info.name} is a layout llama.cpp removed; re-convert the model with a current llama.cpp`;
+  if (['I8', 'I16', 'I32', 'I64', 'F64'].includes(info.name)) return `${info.name} tensors are not model weights any engine runs`;
+  if (info.name === 'Q8_1' || info.name === 'Q8_K') return `${info.name} is llama.cpp's internal activation format, not a file weight type`;
+  return undefined;
+}
+
+const cellOf = (
+  architecture: string,
+  format: MatrixFormat,
+  weightType: string,
+  backend: Backend,
+  confidence: Confidence,
+  reason: string,
+  test?: VerifyingTest,
+): MatrixCell => ({
+  architecture,
+  format,
+  weightType,
+  backend,
+  engine: confidence === 'unsupported' ? 'none' : engineFor(format, backend),
+  confidence,
+  reason,
+  ...(test ? { test } : {}),
+});
+
+/** One cell: how sure we are that `architecture` in `format` with `weightType` tensors runs on `backend`, and why. */
+export function matrixCell(architecture: string, format: MatrixFormat, weightType: string, backend: Backend): MatrixCell {
+  const arch = normaliseArchitecture(architecture);
+  const type = weightType === '*' ? '*' : (ggmlTypeByName(weightType)?.name ?? weightType);
+  const at = (confidence: Confidence, reason: string, test?: VerifyingTest): MatrixCell =>
+    cellOf(arch ?? architecture, format, type, backend, confidence, reason, test);
+
+  if (!arch) {
+    return at('unsupported', `the ${architecture || 'unnamed'} architecture is not one rbee-web runs (${ARCHITECTURES.join(', ')})`);
+  }
+  const verified = VERIFIED.find(
+    (v) => v.architecture === arch && v.format === format && v.weightType === type && v.backend === backend,
+  );
+  if (verified) return at('verified', `covered by "${verified.test.name}" (${verified.test.file})`, verified.test);
+
+  if (format === 'mlc' || format === 'onnx') {
+    if (backend !== 'webgpu') {
+      return at('unsupported', `${format.toUpperCase()} models run in the browser (${BROWSER_ENGINES[format].engine}), not on the companion`);
+    }
+    return at(BROWSER_ENGINES[format].confidence, BROWSER_ENGINES[format].reason);
+  }
+
+  const problem = weightTypeProblem(type);
+  if (problem) return at('unsupported', problem);
+
+  if (format === 'safetensors' && !(SAFETENSORS_WEIGHT_TYPES as readonly string[]).includes(type)) {
+    return at('unsupported', `SafeTensors ${type} weights are not a dtype rbee-web loads (F32, F16, BF16)`);
+  }
+
+  if (backend !== 'webgpu') {
+    const path = format === 'gguf' ? COMPANION_GGUF : COMPANION_SAFETENSORS;
+    return at(path.confidence, path.reason);
+  }
+
+  const path = WEBGPU_CODE_PATHS[arch][format];
+  const kernel = WEBGPU_KERNELS[type];
+  if (kernel === undefined) return at('unsupported', `no WebGPU kernel for ${type} is planned`);
+  const kernelConfidence: Confidence = kernel === KERNEL ? 'expected' : 'planned';
+  const confidence = weakest([path.confidence, kernelConfidence]);
+  const reasons: string[] = [];
+  if (path.confidence !== 'expected') reasons.push(path.reason);
+  if (kernelConfidence !== 'expected') reasons.push(`the WebGPU ${type} kernel is planned, not written yet`);
+  if (reasons.length === 0) reasons.push(`${path.reason}, and a ${type} kernel; no parity test covers it yet`);
+  return at(confidence, reasons.join('; '));
+}
+
+/** Every listed cell: architectures × formats × listed weight types × backends. */
+export function listMatrix(): MatrixCell[] {
+  return listMatrixRows().flatMap((row) => BACKENDS.map((b) => row.cells[b]));
+}
+
+export interface MatrixRow {
+  architecture: Architecture;
+  label: string;
+  format: MatrixFormat;
+  weightType: string;
+  cells: Record<Backend, MatrixCell>;
+}
+
+/** The matrix as a table: one row per (architecture, format, weight type), one column per backend. */
+export function listMatrixRows(): MatrixRow[] {
+  const rows: MatrixRow[] = [];
+  for (const architecture of ARCHITECTURES) {
+    for (const format of MATRIX_FORMATS) {
+      for (const weightType of listedWeightTypes(format)) {
+        const cells = Object.fromEntries(
+          BACKENDS.map((b) => [b, matrixCell(architecture, format, weightType, b)]),
+        ) as Record<Backend, MatrixCell>;
+        rows.push({ architecture, label: ARCHITECTURE_LABELS[architecture], format, weightType, cells });
+      }
+    }
+  }
+  return rows;
+}
