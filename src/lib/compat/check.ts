@@ -214,9 +214,12 @@ function splitTensors(d: ModelDescriptor, caps: DeviceCaps): SplitTensor[] {
 function backendVerdict(arch: string, format: MatrixFormat, types: string[], backend: Backend): { verdict: BackendVerdict; cells: MatrixCell[] } {
   const cells = types.map((t) => matrixCell(arch, format, t, backend));
   const confidence = weakest(cells.map((c) => c.confidence));
-  const reasons = [
-    ...new Set(cells.filter((c) => c.confidence === confidence).map((c) => (types.length > 1 && c.weightType !== '*' ? `${c.weightType}: ${c.reason}` : c.reason))),
-  ];
+  const weakestCells = cells.filter((c) => c.confidence === confidence);
+  // Expected on WebGPU: one sentence for all types rather than one per type.
+  const reasons =
+    confidence === 'expected' && backend === 'webgpu' && format !== 'mlc' && format !== 'onnx'
+      ? [`the WebGPU engine has the ${weakestCells[0]!.architecture} ${format} code path and kernels for ${weakestCells.map((c) => c.weightType).join(', ')}; no parity test covers this combination yet`]
+      : [...new Set(weakestCells.map((c) => c.reason))];
   return { verdict: { backend, confidence, reasons }, cells };
 }
 
@@ -340,7 +343,8 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
     );
     if (!runs) recommendations.push(`Start the companion (native rbee worker with CUDA, Metal or CPU) on this machine to run this model.`);
   } else {
-    engine = browserSupported ? browserEngine : 'none';
+    // The engine that runs (or, once planned work lands, will run) this format; none for what nothing runs.
+    engine = browser.verdict.confidence === 'unsupported' ? 'none' : browserEngine;
     runs = false;
     confidence = browser.verdict.confidence;
     cells = browser.cells;

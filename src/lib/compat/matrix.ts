@@ -227,12 +227,11 @@ export function matrixCell(architecture: string, format: MatrixFormat, weightTyp
     return at(BROWSER_ENGINES[format].confidence, BROWSER_ENGINES[format].reason);
   }
 
-  const problem = weightTypeProblem(type);
-  if (problem) return at('unsupported', problem);
-
   if (format === 'safetensors' && !(SAFETENSORS_WEIGHT_TYPES as readonly string[]).includes(type)) {
     return at('unsupported', `SafeTensors ${type} weights are not a dtype rbee-web loads (F32, F16, BF16)`);
   }
+  const problem = weightTypeProblem(type);
+  if (problem) return at('unsupported', problem);
 
   if (backend !== 'webgpu') {
     const path = format === 'gguf' ? COMPANION_GGUF : COMPANION_SAFETENSORS;
