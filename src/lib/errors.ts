@@ -27,6 +27,7 @@ export type RbeeErrorCode =
   | 'gated' // 401 / 403 from the hub: a gated or private repository
   | 'aborted'
   | 'quota' // storage full
+  | 'checksum' // downloaded bytes do not match the hash the hub gives
   // running
   | 'no-webgpu'
   | 'device-lost'
