@@ -1,0 +1,152 @@
+/**
+ * A repository (or a set of dropped files) holds several files; this groups them into the models a user can pick:
+ * each GGUF file (a split set `x-00001-of-0000N.gguf` as one), and each SafeTensors set (the index with its shards,
+ * or one .safetensors file) with the config and tokenizer files beside it.
+ */
+export interface ListedFile {
+  /** Path inside the repository / dropped folder, '/'-separated. */
+  path: string;
+  size: number;
+}
+
+export interface ModelCandidate {
+  /** Stable id: the primary file's path. */
+  id: string;
+  format: 'gguf' | 'safetensors';
+  /** What to show in a list: the quantization ('Q4_K_M') or the file name. */
+  label: string;
+  /** The file to open first: the GGUF (first part), the index, or the single .safetensors file. */
+  primary: string;
+  /** Every file of this model (parts, shards, the index), by path. */
+  files: string[];
+  /** Bytes of weights to download (sum of `files`). */
+  size: number;
+  /** Quantization label read from the file name (Q4_K_M, IQ2_XS, F16 …), when it has one. */
+  quantization?: string;
+  /** An adapter (adapter_config.json / adapter_model.safetensors) or a multimodal projector (mmproj), not a model. */
+  role: 'model' | 'adapter' | 'projector';
+}
+
+const GGUF_SPLIT = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i;
+const SAFETENSORS_SHARD = /^(.*)-(\d{5})-of-(\d{5})\.safetensors$/i;
+const QUANT = /(?:^|[-._])(I?Q\d(?:_[A-Z0-9]+)*|TQ\d_\d|MXFP4|BF16|F16|FP16|F32|FP32)(?=[-._]|$)/i;
+
+/**
+ * Which model to show when the user named a repository, not a file: the first of these quantizations that the
+ * repository has (a common, good default: small and close to full quality), else the first GGUF model, else the
+ * first SafeTensors model.
+ */
+export const PREFERRED_QUANTIZATIONS = ['Q4_K_M', 'Q4_K_S', 'Q5_K_M', 'Q4_0', 'Q5_K_S', 'Q6_K', 'Q8_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q3_K_M', 'F16', 'BF16', 'F32'];
+
+export function quantizationOf(fileName: string): string | undefined {
+  const stem = fileName.replace(/\.(gguf|safetensors)$/i, '').replace(/-\d{5}-of-\d{5}$/, '');
+  const m = QUANT.exec(stem);
+  if (!m) return undefined;
+  const q = m[1]!.toUpperCase();
+  return q === 'FP16' ? 'F16' : q === 'FP32' ? 'F32' : q;
+}
+
+const dirOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/') + 1) : '');
+const baseOf = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+
+export function groupModelFiles(files: readonly ListedFile[]): ModelCandidate[] {
+  const sizeOf = new Map(files.map((f) => [f.path, f.size]));
+  const total = (paths: string[]): number => paths.reduce((s, p) => s + (sizeOf.get(p) ?? 0), 0);
+  const out: ModelCandidate[] = [];
+
+  // GGUF: one candidate per file, split parts folded into their first part.
+  const splitSets = new Map<string, string[]>();
+  for (const f of files) {
+    const name = baseOf(f.path);
+    if (!/\.gguf$/i.test(name)) continue;
+    const m = GGUF_SPLIT.exec(name);
+    if (m) {
+      const key = `${dirOf(f.path)}${m[1]}-of-${m[3]}`;
+      splitSets.set(key, [...(splitSets.get(key) ?? []), f.path]);
+      continue;
+    }
+    out.push(ggufCandidate([f.path], total([f.path])));
+  }
+  for (const parts of splitSets.values()) {
+    parts.sort();
+    out.push(ggufCandidate(parts, total(parts)));
+  }
+
+  // SafeTensors: per folder, the index and its shards as one; other .safetensors files each on their own.
+  const byDir = new Map<string, ListedFile[]>();
+  for (const f of files) {
+    if (!/\.safetensors(\.index\.json)?$/i.test(f.path)) continue;
+    byDir.set(dirOf(f.path), [...(byDir.get(dirOf(f.path)) ?? []), f]);
+  }
+  const present = new Set(files.map((f) => f.path));
+  for (const [dir, group] of byDir) {
+    const isAdapterDir = present.has(`${dir}adapter_config.json`);
+    const indexes = group.filter((f) => f.path.endsWith('.index.json'));
+    const claimed = new Set<string>();
+    for (const index of indexes) {
+      const stem = baseOf(index.path).replace(/\.safetensors\.index\.json$|\.index\.json$/, '');
+      const shards = group.filter((f) => {
+        const m = SAFETENSORS_SHARD.exec(baseOf(f.path));
+        return m !== null && m[1] === stem;
+      });
+      shards.forEach((s) => claimed.add(s.path));
+      const paths = [index.path, ...shards.map((s) => s.path).sort()];
+      out.push(safetensorsCandidate(index.path, paths, total(paths), isAdapterDir));
+    }
+    // Shards without an index, grouped by their stem.
+    const orphanSets = new Map<string, string[]>();
+    for (const f of group) {
+      if (f.path.endsWith('.index.json') || claimed.has(f.path)) continue;
+      const m = SAFETENSORS_SHARD.exec(baseOf(f.path));
+      if (m && m[3] !== '00001') orphanSets.set(m[1]!, [...(orphanSets.get(m[1]!) ?? []), f.path]);
+      else out.push(safetensorsCandidate(f.path, [f.path], total([f.path]), isAdapterDir || /adapter/i.test(baseOf(f.path))));
+    }
+    for (const parts of orphanSets.values()) {
+      parts.sort();
+      out.push(safetensorsCandidate(parts[0]!, parts, total(parts), isAdapterDir));
+    }
+  }
+  return out;
+}
+
+function ggufCandidate(paths: string[], size: number): ModelCandidate {
+  const primary = paths[0]!;
+  const name = baseOf(primary);
+  const quantization = quantizationOf(name);
+  return {
+    id: primary,
+    format: 'gguf',
+    label: quantization ?? name,
+    primary,
+    files: paths,
+    size,
+    ...(quantization ? { quantization } : {}),
+    role: /mmproj/i.test(name) ? 'projector' : 'model',
+  };
+}
+
+function safetensorsCandidate(primary: string, paths: string[], size: number, adapter: boolean): ModelCandidate {
+  const dir = dirOf(primary);
+  return {
+    id: primary,
+    format: 'safetensors',
+    label: `SafeTensors${dir ? ` (${dir.slice(0, -1)})` : ''}${paths.length > 2 || (paths.length === 2 && !primary.endsWith('.json')) ? `, ${paths.filter((p) => !p.endsWith('.json')).length} shards` : ''}`,
+    primary,
+    files: paths,
+    size,
+    role: adapter ? 'adapter' : 'model',
+  };
+}
+
+/** The candidate to show first (see PREFERRED_QUANTIZATIONS); -1 when there is none. */
+export function defaultCandidate(candidates: readonly ModelCandidate[]): number {
+  const models = candidates.map((c, i) => ({ c, i })).filter(({ c }) => c.role === 'model');
+  for (const q of PREFERRED_QUANTIZATIONS) {
+    const hit = models.find(({ c }) => c.format === 'gguf' && c.quantization === q);
+    if (hit) return hit.i;
+  }
+  const gguf = models.find(({ c }) => c.format === 'gguf');
+  if (gguf) return gguf.i;
+  if (models[0]) return models[0].i;
+  return candidates.length > 0 ? 0 : -1;
+}
