@@ -13,7 +13,8 @@ type KeyValueStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 /** `127.0.0.1:7855` → `http://127.0.0.1:7855`; anything but http(s) is refused with a reason. */
 export function normaliseCompanionUrl(input: string): string {
   const trimmed = input.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`;
+  // "localhost:7855" is a host and port, not a URL with scheme "localhost": a scheme is never followed by a digit here.
+  const withScheme = /^[a-z][a-z0-9+.-]*:(?!\d)/i.test(trimmed) ? trimmed : `http://${trimmed}`;
   let url: URL;
   try {
     url = new URL(withScheme);
