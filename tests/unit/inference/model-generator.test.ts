@@ -1,9 +1,10 @@
-import { gguf } from '@huggingface/gguf';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ggmlTensorBytes } from '../../../src/lib/loaders/ggml-types.ts';
+import { readGguf } from '../../../src/lib/loaders/gguf.ts';
+import { MemoryByteSource } from '../../../src/lib/loaders/memory-source.ts';
 import {
   f32ToBf16,
   f32ToF16,
@@ -54,36 +55,31 @@ test('the synthetic SentencePiece vocabulary has specials, 256 byte tokens and u
 describe('generated GGUF files', () => {
   test.each(GENERATED_WEIGHT_TYPES)('%s: a llama header, tensors of the right size and type, finite block scales', async (type) => {
     const bytes = generateLlamaGguf({ weightType: type });
-    const dir = await mkdtemp(join(tmpdir(), 'rbee-gen-test-'));
-    try {
-      const path = await writeGeneratedModel(dir, { weightType: type });
-      const { metadata, tensorInfos, tensorDataOffset } = await gguf(path, { allowLocalFile: true });
-      expect(metadata['general.architecture']).toBe('llama');
-      expect(metadata['llama.attention.head_count_kv']).toBe(2);
-      const q = tensorInfos.find((t) => t.name === 'blk.0.attn_q.weight')!;
-      expect(q.dtype).toBe(tensorInfos.find((t) => t.name === 'blk.1.ffn_down.weight')!.dtype);
-      expect(tensorInfos.find((t) => t.name === 'output_norm.weight')!.dtype).toBe(0);
-      // Every block's f16 scale (at the start for most formats) decodes to a finite, non-subnormal number.
-      const elements = Number(q.shape[0]) * Number(q.shape[1]);
-      const size = ggmlTensorBytes(q.dtype, elements)!;
-      expect(size).toBeGreaterThan(0);
-      const start = Number(tensorDataOffset) + Number(q.offset);
-      const data = bytes.subarray(start, start + size);
-      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-      const dOffset: Partial<Record<string, [number, number]>> = {
-        Q4_0: [0, 18], Q4_1: [0, 20], Q5_0: [0, 22], Q5_1: [0, 24], Q8_0: [0, 34], IQ4_NL: [0, 18],
-        Q2_K: [80, 84], Q3_K: [108, 110], Q4_K: [0, 144], Q5_K: [0, 176], Q6_K: [208, 210],
-      };
-      const at = dOffset[type];
-      if (at) {
-        for (let b = 0; b * at[1] < size; b++) {
-          const d = f16ToF32(view.getUint16(b * at[1] + at[0], true));
-          expect(Number.isFinite(d)).toBe(true);
-          expect(Math.abs(d)).toBeGreaterThanOrEqual(2 ** -14);
-        }
+    const d = await readGguf(new MemoryByteSource(bytes, `${type}.gguf`));
+    expect(d.architecture).toBe('llama');
+    expect(d.headCountKv).toBe(2);
+    expect(d.blockCount).toBe(2);
+    expect(d.tokenizer).toBe('spm');
+    const q = d.tensors.find((t) => t.name === 'blk.0.attn_q.weight')!;
+    expect(q.typeName).toBe(type);
+    expect(d.tensors.find((t) => t.name === 'blk.1.ffn_down.weight')!.typeName).toBe(type);
+    expect(d.tensors.find((t) => t.name === 'output_norm.weight')!.typeName).toBe('F32');
+    // Every block's f16 scale (at the start for most formats) decodes to a finite, non-subnormal number.
+    const size = ggmlTensorBytes(q.type, q.dims[0]! * q.dims[1]!)!;
+    expect(q.size).toBe(size);
+    const data = bytes.subarray(q.offset, q.offset + size);
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const dOffset: Partial<Record<string, [number, number]>> = {
+      Q4_0: [0, 18], Q4_1: [0, 20], Q5_0: [0, 22], Q5_1: [0, 24], Q8_0: [0, 34], IQ4_NL: [0, 18],
+      Q2_K: [80, 84], Q3_K: [108, 110], Q4_K: [0, 144], Q5_K: [0, 176], Q6_K: [208, 210],
+    };
+    const at = dOffset[type];
+    if (at) {
+      for (let b = 0; b * at[1] < size; b++) {
+        const scale = f16ToF32(view.getUint16(b * at[1] + at[0], true));
+        expect(Number.isFinite(scale)).toBe(true);
+        expect(Math.abs(scale)).toBeGreaterThanOrEqual(2 ** -14);
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,0 +1,141 @@
+/**
+ * One generation: prefill the prompt, then sample → report → decode until a stop token, the token budget, the
+ * context's end or an abort. Written against the small `LogitsModel` interface (what WebGpuEngine offers) so the
+ * loop's rules — what counts as a stop, when abort takes effect, how speed is measured — are tested without a GPU.
+ */
+import { RbeeError } from '../errors.ts';
+import type { GeneratedStep, GenerationResult, StopReason } from './protocol.ts';
+import { logprobsOf, Sampler, type SamplingSettings } from './sampling.ts';
+
+export interface LogitsModel {
+  /** Appends tokens to the KV cache; the last token's logits. */
+  prefill(tokens: number[]): Promise<Float32Array>;
+  /** Appends one token; its logits. */
+  decode(token: number): Promise<Float32Array>;
+  /** Tokens in the KV cache. */
+  readonly position: number;
+  /** Empties the KV cache. */
+  reset(): void;
+}
+
+/** Renders generated ids as text as they come (a tokenizer's stream decoder, or vocabulary pieces). */
+export interface TextStream {
+  push(id: number): string;
+  flush(): string;
+}
+
+export interface GenerationRequest {
+  promptTokens: number[];
+  sampling: SamplingSettings;
+  maxTokens: number;
+  stopTokens: readonly number[];
+  logprobs?: boolean;
+  topLogprobs?: number;
+  /** KV cache length: generation stops ('context-full') when it is reached. */
+  contextLength: number;
+}
+
+export interface GenerationHooks {
+  onStep?: (step: GeneratedStep) => void;
+  /** Checked after every token; true ends the generation with stopReason 'aborted'. */
+  aborted?: () => boolean;
+  text?: TextStream;
+  /** Clock in milliseconds (tests inject one). */
+  now?: () => number;
+}
+
+/** Upper bound on top-K logprobs per step (each costs a partial sort of the vocabulary). */
+export const MAX_TOP_LOGPROBS = 20;
+
+export function validateGenerationRequest(r: GenerationRequest): void {
+  if (r.promptTokens.length === 0)
+    throw new RbeeError('bad-value', 'The prompt is empty.', { hint: 'Give at least one prompt token (e.g. the BOS token).' });
+  if (!Number.isInteger(r.maxTokens) || r.maxTokens < 1)
+    throw new RbeeError('bad-value', `max tokens must be an integer ≥ 1, not ${r.maxTokens}.`);
+  if (r.topLogprobs !== undefined && (!Number.isInteger(r.topLogprobs) || r.topLogprobs < 0 || r.topLogprobs > MAX_TOP_LOGPROBS))
+    throw new RbeeError('bad-value', `top logprobs must be an integer from 0 to ${MAX_TOP_LOGPROBS}, not ${r.topLogprobs}.`);
+  if (r.promptTokens.length >= r.contextLength)
+    throw new RbeeError('limit-exceeded', `The prompt (${r.promptTokens.length} tokens) does not fit the context (${r.contextLength} tokens).`, {
+      hint: 'Shorten the prompt or load the model with a longer context.',
+    });
+}
+
+export async function runGeneration(model: LogitsModel, request: GenerationRequest, hooks: GenerationHooks = {}): Promise<GenerationResult> {
+  validateGenerationRequest(request);
+  const now = hooks.now ?? (() => performance.now());
+  const sampler = new Sampler(request.sampling);
+  for (const t of request.promptTokens) sampler.accept(t);
+  const stops = new Set(request.stopTokens);
+  const topK = request.topLogprobs ?? 0;
+  const wantLogprobs = request.logprobs === true || topK > 0;
+
+  model.reset();
+  const t0 = now();
+  let logits = await model.prefill(request.promptTokens);
+  const prefillMs = now() - t0;
+
+  const tokens: number[] = [];
+  const steps: GeneratedStep[] = [];
+  let text = '';
+  let decodeMs = 0;
+  let decodes = 0;
+  let stopReason: StopReason = 'max-tokens';
+  for (;;) {
+    const token = sampler.sample(logits);
+    sampler.accept(token);
+    const piece = hooks.text?.push(token) ?? '';
+    text += piece;
+    const step: GeneratedStep = { token, text: piece };
+    if (wantLogprobs) {
+      const lp = logprobsOf(logits, token, topK);
+      step.logprob = lp.logprob;
+      if (lp.top) step.top = lp.top;
+    }
+    tokens.push(token);
+    steps.push(step);
+    hooks.onStep?.(step);
+    if (stops.has(token)) {
+      stopReason = 'stop-token';
+      break;
+    }
+    if (tokens.length >= request.maxTokens) break;
+    if (hooks.aborted?.()) {
+      stopReason = 'aborted';
+      break;
+    }
+    if (model.position >= request.contextLength) {
+      stopReason = 'context-full';
+      break;
+    }
+    const t = now();
+    logits = await model.decode(token);
+    decodeMs += now() - t;
+    decodes++;
+    // An abort that arrived during the decode takes effect before another token is reported.
+    if (hooks.aborted?.()) {
+      stopReason = 'aborted';
+      break;
+    }
+  }
+  const tail = hooks.text?.flush() ?? '';
+  if (tail && steps.length > 0) {
+    steps[steps.length - 1]!.text += tail;
+    text += tail;
+  }
+  const perSecond = (n: number, ms: number) => (ms > 0 ? n / (ms / 1000) : 0);
+  return {
+    tokens,
+    steps,
+    text,
+    stopReason,
+    seed: sampler.seed,
+    timings: {
+      promptTokens: request.promptTokens.length,
+      generatedTokens: tokens.length,
+      prefillSeconds: prefillMs / 1000,
+      decodeSeconds: decodeMs / 1000,
+      prefillTokensPerSecond: perSecond(request.promptTokens.length, prefillMs),
+      decodeTokensPerSecond: perSecond(decodes, decodeMs),
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Opening a model to run it: the user's input (URL, dropped files, Hugging Face reference) → the file set → the
+ * descriptor (inspect: headers only) → a ByteSource per file for the engine to stream weights from, and the model's
+ * text handling (tokenizer / vocabulary pieces). Runs in the worker.
+ */
+import { RbeeError } from '../errors.ts';
+import type { ByteSource } from '../loaders/byte-source.ts';
+import type { ModelDescriptor } from '../loaders/descriptor.ts';
+import { parseHfRef } from '../loaders/hf.ts';
+import { fileSetForHfRef, inspectSet } from '../loaders/inspect.ts';
+import { blobFileSet, urlFileSet, type ModelFileSet } from '../loaders/model-file-set.ts';
+import type { ModelText } from './model-text.ts';
+import type { ModelInput } from './protocol.ts';
+import { textForModel } from './tokenizer-choice.ts';
+
+export interface OpenedModel {
+  descriptor: ModelDescriptor;
+  /** One per descriptor.files entry, in order. */
+  sources: ByteSource[];
+  text: ModelText;
+}
+
+async function fileSetFor(input: ModelInput, signal?: AbortSignal): Promise<ModelFileSet> {
+  switch (input.kind) {
+    case 'url':
+      return urlFileSet(input.url, input.headers ? { headers: input.headers } : {});
+    case 'files':
+      if (input.files.length === 0) throw new RbeeError('not-found', 'No files were given.', { hint: 'Drop or pick the model file(s).' });
+      return blobFileSet(input.files);
+    case 'hf': {
+      const hubBase = input.hubBase ?? 'https://huggingface.co';
+      const ref = parseHfRef(input.ref, hubBase);
+      if (!ref) throw new RbeeError('bad-value', `'${input.ref}' is not a Hugging Face reference.`, { hint: 'Use owner/repo or owner/repo/file.gguf.' });
+      return fileSetForHfRef(ref, { hubBase, ...(input.token ? { token: input.token } : {}), ...(signal ? { signal } : {}) });
+    }
+  }
+}
+
+/** Remembers every source the set hands out, so the files the descriptor names can be matched to open sources. */
+function recording(set: ModelFileSet): { set: ModelFileSet; opened: ByteSource[] } {
+  const opened: ByteSource[] = [];
+  return {
+    opened,
+    set: {
+      ...set,
+      label: set.label,
+      async open(path, signal) {
+        const s = await set.open(path, signal);
+        if (s) opened.push(s);
+        return s;
+      },
+    },
+  };
+}
+
+export async function openModel(input: ModelInput, signal?: AbortSignal): Promise<OpenedModel> {
+  const { set, opened } = recording(await fileSetFor(input, signal));
+  const { descriptor } = await inspectSet(set, signal ? { signal } : {});
+  if (descriptor.kind === 'adapter')
+    throw new RbeeError('adapter', `${descriptor.name} is a LoRA adapter, not a model: it cannot run on its own.`, {
+      hint: 'Open the base model it was trained for.',
+    });
+  if (descriptor.format !== 'gguf' || !descriptor.gguf)
+    throw new RbeeError('unknown-format', `${descriptor.name} is ${descriptor.format}; the WebGPU engine runs GGUF files.`, {
+      hint: 'Open a GGUF version of this model.',
+    });
+  const sources = descriptor.files.map((f) => {
+    const s = opened.find((o) => o.location === f.location);
+    if (!s) throw new RbeeError('internal', `The file ${f.location} was described but not opened.`);
+    return s;
+  });
+  return { descriptor, sources, text: await textForModel(descriptor.gguf.metadata) };
+}
+

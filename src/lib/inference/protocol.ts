@@ -1,0 +1,131 @@
+/**
+ * The messages between the main thread (client.ts) and the inference worker (src/workers/inference.worker.ts).
+ * The worker owns the GPU device, the model's weights and the tokenizer; the main thread sends requests and gets
+ * events back, never weights. Every request carries an `id`; every event names the request it answers.
+ *
+ *   load     → progress* → loaded          (or error)
+ *   generate → token*    → done            (or error; abort ends it with done{stopReason:'aborted'})
+ *   abort    (no reply of its own: the generation it names ends within one token)
+ *   unload   → unloaded
+ *   tokenize → tokenized
+ */
+import type { RbeeErrorCode } from '../errors.ts';
+import type { ChatMessage } from '../tokenizer/types.ts';
+import type { SamplingSettings, TokenLogprob } from './sampling.ts';
+
+/** Where the model's bytes are. Files are structured-cloned (a File is a handle, not its bytes). */
+export type ModelInput =
+  /** A GGUF file on a web server that answers Range requests (split parts are looked up beside it). */
+  | { kind: 'url'; url: string; headers?: Record<string, string> }
+  /** Files the user picked or dropped (one GGUF, or the parts of a split GGUF). */
+  | { kind: 'files'; files: File[] }
+  /** A Hugging Face reference: `owner/repo`, `owner/repo/file.gguf`, or a huggingface.co URL. */
+  | { kind: 'hf'; ref: string; token?: string; hubBase?: string };
+
+export type Prompt =
+  /** Exact token ids: nothing is added (no BOS). */
+  | { tokens: number[] }
+  /** Text, tokenized with the model's tokenizer (BOS added as the model asks). */
+  | { text: string }
+  /** A conversation, rendered with the model's chat template, then tokenized. */
+  | { messages: ChatMessage[] };
+
+export interface GenerateRequestOptions {
+  prompt: Prompt;
+  sampling: SamplingSettings;
+  maxTokens: number;
+  /** Tokens that end generation (kept in the output). Default: the model's end-of-generation tokens. */
+  stopTokens?: number[];
+  /** Report each step's log-probability (of the model's own distribution). */
+  logprobs?: boolean;
+  /** Also report this many most likely tokens per step. */
+  topLogprobs?: number;
+}
+
+export type WorkerRequest =
+  | { type: 'load'; id: number; model: ModelInput; contextLength?: number }
+  | ({ type: 'generate'; id: number } & GenerateRequestOptions)
+  | { type: 'abort'; id: number; target: number }
+  | { type: 'unload'; id: number }
+  | { type: 'tokenize'; id: number; text: string; addSpecial?: boolean };
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  /** Features the engine uses ('shader-f16', 'subgroups'). */
+  features: string[];
+}
+
+export interface LoadProgressEvent {
+  phase: 'header' | 'weights';
+  bytesUploaded: number;
+  totalBytes: number;
+  tensorsUploaded: number;
+  totalTensors: number;
+}
+
+/** What the main thread learns about a loaded model (small: no vocabulary, no weights). */
+export interface LoadedModelInfo {
+  name: string;
+  architecture: string;
+  fileType?: string;
+  parameterCount: number;
+  totalWeightBytes: number;
+  vocabSize: number;
+  /** KV cache length actually allocated. */
+  contextLength: number;
+  /** End-of-generation token ids (default stop tokens). */
+  eogTokens: number[];
+  bosToken?: number;
+  /** Whether text prompts can be tokenized (false: only token ids, and text is shown from vocabulary pieces). */
+  hasTokenizer: boolean;
+  hasChatTemplate: boolean;
+  loadSeconds: number;
+  adapter: AdapterInfo;
+}
+
+export interface GeneratedStep {
+  token: number;
+  /** Text this token adds to the output (may be '' while a UTF-8 character is incomplete). */
+  text: string;
+  logprob?: number;
+  top?: TokenLogprob[];
+}
+
+export type StopReason = 'max-tokens' | 'stop-token' | 'aborted' | 'context-full';
+
+export interface GenerationTimings {
+  promptTokens: number;
+  generatedTokens: number;
+  prefillSeconds: number;
+  decodeSeconds: number;
+  /** promptTokens / prefillSeconds. */
+  prefillTokensPerSecond: number;
+  /** Decoded tokens (all but the first, which comes from the prefill) / decodeSeconds. */
+  decodeTokensPerSecond: number;
+}
+
+export interface GenerationResult {
+  tokens: number[];
+  steps: GeneratedStep[];
+  text: string;
+  stopReason: StopReason;
+  /** The sampler's seed (the given one, or the fresh one it drew). */
+  seed: number;
+  timings: GenerationTimings;
+}
+
+export interface SerializedError {
+  code: RbeeErrorCode;
+  message: string;
+  hint?: string;
+}
+
+export type WorkerEvent =
+  | { type: 'progress'; id: number; progress: LoadProgressEvent }
+  | { type: 'loaded'; id: number; model: LoadedModelInfo }
+  | { type: 'token'; id: number; step: GeneratedStep }
+  | { type: 'done'; id: number; result: GenerationResult }
+  | { type: 'unloaded'; id: number }
+  | { type: 'tokenized'; id: number; tokens: number[] }
+  | { type: 'error'; id: number; error: SerializedError };

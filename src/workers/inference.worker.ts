@@ -1,0 +1,135 @@
+/// <reference lib="webworker" />
+/**
+ * The inference worker: owns the WebGPU device, the model's weights, its KV cache and its tokenizer. The main thread
+ * talks to it only through the messages in src/lib/inference/protocol.ts (see client.ts), so a long prefill never
+ * blocks the page and the weights never pass through the main thread.
+ *
+ * Requests run one at a time in arrival order; `abort` is handled at once (it sets the named request's signal,
+ * which a generation checks after every token and a load passes to every read and upload).
+ */
+import { RbeeError, toRbeeError } from '../lib/errors.ts';
+import { runGeneration } from '../lib/inference/generation.ts';
+import { openModel, type OpenedModel } from '../lib/inference/model-opening.ts';
+import type { GeneratedStep, LoadedModelInfo, WorkerEvent, WorkerRequest } from '../lib/inference/protocol.ts';
+import { WebGpuEngine } from '../lib/webgpu/engine.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+let engine: WebGpuEngine | undefined;
+let model: { opened: OpenedModel; info: LoadedModelInfo } | undefined;
+const signals = new Map<number, AbortController>();
+let queue: Promise<void> = Promise.resolve();
+
+const post = (event: WorkerEvent): void => self.postMessage(event);
+
+self.onmessage = (e: MessageEvent<WorkerRequest>) => {
+  const request = e.data;
+  if (request.type === 'abort') {
+    signals.get(request.target)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  signals.set(request.id, controller);
+  queue = queue
+    .then(() => handle(request, controller.signal))
+    .catch((error: unknown) => post({ type: 'error', id: request.id, error: toRbeeError(error).toJSON() }))
+    .finally(() => signals.delete(request.id));
+};
+
+async function handle(request: Exclude<WorkerRequest, { type: 'abort' }>, signal: AbortSignal): Promise<void> {
+  switch (request.type) {
+    case 'load':
+      return load(request, signal);
+    case 'generate':
+      return generate(request, signal);
+    case 'unload':
+      unload();
+      post({ type: 'unloaded', id: request.id });
+      return;
+    case 'tokenize': {
+      const opened = requireModel().opened;
+      post({ type: 'tokenized', id: request.id, tokens: opened.text.encode(request.text, request.addSpecial ?? true) });
+      return;
+    }
+  }
+}
+
+function requireModel(): { opened: OpenedModel; info: LoadedModelInfo } {
+  if (!model) throw new RbeeError('bad-value', 'No model is loaded.', { hint: 'Load a model first.' });
+  return model;
+}
+
+function unload(): void {
+  engine?.unload();
+  model = undefined;
+}
+
+async function load(request: Extract<WorkerRequest, { type: 'load' }>, signal: AbortSignal): Promise<void> {
+  const started = performance.now();
+  unload();
+  const opened = await openModel(request.model, signal);
+  post({
+    type: 'progress',
+    id: request.id,
+    progress: { phase: 'header', bytesUploaded: 0, totalBytes: opened.descriptor.totalWeightBytes, tensorsUploaded: 0, totalTensors: opened.descriptor.tensors.length },
+  });
+  engine ??= await WebGpuEngine.create();
+  const contextLength = Math.min(request.contextLength ?? 4096, opened.descriptor.contextLength ?? 4096);
+  let lastPost = 0;
+  await engine.load(opened.descriptor, opened.sources, {
+    contextLength,
+    signal,
+    onProgress: (p) => {
+      // At most ~20 progress messages a second: a model has thousands of tensors.
+      const t = performance.now();
+      if (t - lastPost < 50 && p.tensorsUploaded < p.totalTensors) return;
+      lastPost = t;
+      post({ type: 'progress', id: request.id, progress: { phase: 'weights', ...p } });
+    },
+  });
+  const d = opened.descriptor;
+  const info: LoadedModelInfo = {
+    name: d.name,
+    architecture: d.architecture,
+    ...(d.fileType ? { fileType: d.fileType } : {}),
+    parameterCount: d.parameterCount,
+    totalWeightBytes: d.totalWeightBytes,
+    vocabSize: d.vocabSize ?? opened.text.vocabSize,
+    contextLength,
+    eogTokens: [...opened.text.eogTokens],
+    ...(opened.text.bos !== undefined ? { bosToken: opened.text.bos } : {}),
+    hasTokenizer: opened.text.canEncode,
+    hasChatTemplate: d.hasChatTemplate,
+    loadSeconds: (performance.now() - started) / 1000,
+    adapter: {
+      vendor: engine.caps.vendor,
+      architecture: engine.caps.architecture,
+      features: [...(engine.caps.shaderF16 ? ['shader-f16'] : []), ...(engine.caps.subgroups ? ['subgroups'] : [])],
+    },
+  };
+  model = { opened, info };
+  post({ type: 'loaded', id: request.id, model: info });
+}
+
+async function generate(request: Extract<WorkerRequest, { type: 'generate' }>, signal: AbortSignal): Promise<void> {
+  const { opened, info } = requireModel();
+  const promptTokens = opened.text.promptTokens(request.prompt);
+  const result = await runGeneration(
+    engine!,
+    {
+      promptTokens,
+      sampling: request.sampling,
+      maxTokens: request.maxTokens,
+      stopTokens: request.stopTokens ?? info.eogTokens,
+      ...(request.logprobs !== undefined ? { logprobs: request.logprobs } : {}),
+      ...(request.topLogprobs !== undefined ? { topLogprobs: request.topLogprobs } : {}),
+      contextLength: info.contextLength,
+    },
+    {
+      onStep: (step: GeneratedStep) => post({ type: 'token', id: request.id, step }),
+      aborted: () => signal.aborted,
+      text: opened.text.stream(),
+    },
+  );
+  post({ type: 'done', id: request.id, result });
+}
