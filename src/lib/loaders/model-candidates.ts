@@ -78,9 +78,7 @@ export function groupModelFiles(files: readonly ListedFile[]): ModelCandidate[] 
     if (!/\.safetensors(\.index\.json)?$/i.test(f.path)) continue;
     byDir.set(dirOf(f.path), [...(byDir.get(dirOf(f.path)) ?? []), f]);
   }
-  const present = new Set(files.map((f) => f.path));
   for (const [dir, group] of byDir) {
-    const isAdapterDir = present.has(`${dir}adapter_config.json`);
     const indexes = group.filter((f) => f.path.endsWith('.index.json'));
     const claimed = new Set<string>();
     for (const index of indexes) {
@@ -91,7 +89,7 @@ export function groupModelFiles(files: readonly ListedFile[]): ModelCandidate[] 
       });
       shards.forEach((s) => claimed.add(s.path));
       const paths = [index.path, ...shards.map((s) => s.path).sort()];
-      out.push(safetensorsCandidate(index.path, paths, total(paths), isAdapterDir));
+      out.push(safetensorsCandidate(index.path, paths, total(paths)));
     }
     // Shards without an index, grouped by their stem.
     const orphanSets = new Map<string, string[]>();
@@ -99,11 +97,11 @@ export function groupModelFiles(files: readonly ListedFile[]): ModelCandidate[] 
       if (f.path.endsWith('.index.json') || claimed.has(f.path)) continue;
       const m = SAFETENSORS_SHARD.exec(baseOf(f.path));
       if (m && m[3] !== '00001') orphanSets.set(m[1]!, [...(orphanSets.get(m[1]!) ?? []), f.path]);
-      else out.push(safetensorsCandidate(f.path, [f.path], total([f.path]), isAdapterDir || /adapter/i.test(baseOf(f.path))));
+      else out.push(safetensorsCandidate(f.path, [f.path], total([f.path])));
     }
     for (const parts of orphanSets.values()) {
       parts.sort();
-      out.push(safetensorsCandidate(parts[0]!, parts, total(parts), isAdapterDir));
+      out.push(safetensorsCandidate(parts[0]!, parts, total(parts)));
     }
   }
   return out;
@@ -125,16 +123,21 @@ function ggufCandidate(paths: string[], size: number): ModelCandidate {
   };
 }
 
-function safetensorsCandidate(primary: string, paths: string[], size: number, adapter: boolean): ModelCandidate {
-  const dir = dirOf(primary);
+function safetensorsCandidate(primary: string, paths: string[], size: number): ModelCandidate {
+  const shards = paths.filter((p) => !p.endsWith('.json')).length;
+  const name = baseOf(primary);
+  const stem = name.replace(/\.safetensors\.index\.json$|\.index\.json$/, '').replace(/-\d{5}-of-\d{5}\.safetensors$/, '');
+  const quantization = quantizationOf(name);
   return {
     id: primary,
     format: 'safetensors',
-    label: `SafeTensors${dir ? ` (${dir.slice(0, -1)})` : ''}${paths.length > 2 || (paths.length === 2 && !primary.endsWith('.json')) ? `, ${paths.filter((p) => !p.endsWith('.json')).length} shards` : ''}`,
+    label: `${dirOf(primary)}${paths.length === 1 ? name : `${stem} (${shards} shards)`}`,
     primary,
     files: paths,
     size,
-    role: adapter ? 'adapter' : 'model',
+    ...(quantization ? { quantization } : {}),
+    // PEFT writes adapter_model.safetensors, mlx adapters.safetensors; the loader confirms from tensor names.
+    role: /adapter/i.test(name) ? 'adapter' : 'model',
   };
 }
 

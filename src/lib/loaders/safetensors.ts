@@ -346,7 +346,9 @@ export async function readSafetensors(source: ByteSource, opts: SafetensorsOptio
   const tokenizerConfig = await readOptionalJson(await open('tokenizer_config.json'), signal);
   const chatTemplateFile = await open('chat_template.jinja');
 
-  const isAdapter = adapterConfig !== undefined || tensors.some((t) => LORA_TENSOR.test(t.name));
+  // LoRA tensor names decide; an adapter_config.json counts for an adapter-named file (PEFT's adapter_model,
+  // mlx's adapters) but not for full-model weights that merely share a folder with one.
+  const isAdapter = tensors.some((t) => LORA_TENSOR.test(t.name)) || (adapterConfig !== undefined && /adapter/i.test(source.name));
   const fields = config ? descriptorFieldsFromConfig(config) : undefined;
   if (fields) warnings.push(...fields.warnings);
   else if (!isAdapter) warnings.push('No config.json beside the weights: the architecture and hyperparameters are unknown.');

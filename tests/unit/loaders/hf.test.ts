@@ -80,8 +80,8 @@ describe('candidates in a repository', () => {
       ['llama-7b-IQ2_XS.gguf', 'gguf', 'IQ2_XS', 'model', 90],
       ['mmproj-model-f16.gguf', 'gguf', 'F16', 'projector', 30],
       ['big/llama-70b-Q8_0-00001-of-00002.gguf', 'gguf', 'Q8_0', 'model', 1100],
-      ['model.safetensors.index.json', 'safetensors', 'SafeTensors, 2 shards', 'model', 2002],
-      ['lora/adapter_model.safetensors', 'safetensors', 'SafeTensors (lora)', 'adapter', 5],
+      ['model.safetensors.index.json', 'safetensors', 'model (2 shards)', 'model', 2002],
+      ['lora/adapter_model.safetensors', 'safetensors', 'lora/adapter_model.safetensors', 'adapter', 5],
     ]);
     expect(c[4]!.files).toEqual(['big/llama-70b-Q8_0-00001-of-00002.gguf', 'big/llama-70b-Q8_0-00002-of-00002.gguf']);
     expect(c[defaultCandidate(c)]!.label).toBe('Q4_K_M');

@@ -79,6 +79,12 @@ describe.runIf(HAS_FIXTURES)('SafeTensors fixtures', () => {
     // Without its adapter_config.json the lora_a / lora_b tensor names still give it away.
     const alone = await readSafetensors(new MemoryByteSource(bytes, 'adapters.safetensors'));
     expect(alone.kind).toBe('adapter');
+    // Full-model weights that merely share a folder with an adapter_config.json stay a model.
+    const overall = new Uint8Array(readFileSync(fixture('safetensors/overall.safetensors')));
+    const model = await readSafetensors(new MemoryByteSource(overall, 'overall.safetensors'), {
+      openSibling: folder({ 'adapter_config.json': config }),
+    });
+    expect(model.kind).toBe('model');
   });
 });
 
