@@ -1,0 +1,63 @@
+/**
+ * A model on disk as a ModelFileSet (CLI only: Node file APIs). A file path opens that file with its folder around
+ * it (split parts, shards, config.json beside it); a folder path lists the folder so `inspect` picks its model(s).
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { RbeeError } from '../lib/errors.ts';
+import type { ByteSource } from '../lib/loaders/byte-source.ts';
+import type { ListedFile } from '../lib/loaders/model-candidates.ts';
+import type { ModelFileSet } from '../lib/loaders/model-file-set.ts';
+import { NodeFileSource } from '../lib/loaders/node-file-source.ts';
+
+/** A model folder has a few dozen files; this bounds a walk started at the wrong place (a home directory). */
+const MAX_LISTED_FILES = 10_000;
+const MAX_DEPTH = 3;
+
+export function isLocalPath(input: string): boolean {
+  return existsSync(input);
+}
+
+export function localFileSet(path: string): ModelFileSet {
+  const full = resolve(path);
+  const isDir = statSync(full).isDirectory();
+  const root = isDir ? full : dirname(full);
+  const opened: NodeFileSource[] = [];
+  return {
+    label: path,
+    ...(isDir ? { listing: listFolder(root) } : { primary: basename(full) }),
+    modelName: basename(root),
+    async open(p: string): Promise<ByteSource | undefined> {
+      const target = resolve(root, p);
+      // Paths come from file contents (an index's weight_map): never leave the model's folder.
+      if (relative(root, target).startsWith('..') || !existsSync(target) || !statSync(target).isFile()) return undefined;
+      const source = await NodeFileSource.open(target);
+      opened.push(source);
+      return source;
+    },
+    async close() {
+      await Promise.all(opened.splice(0).map((s) => s.close().catch(() => undefined)));
+    },
+  };
+}
+
+function listFolder(root: string): ListedFile[] {
+  const out: ListedFile[] = [];
+  const walk = (dir: string, depth: number): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const full = resolve(dir, entry.name);
+      if (entry.isDirectory() && depth < MAX_DEPTH) walk(full, depth + 1);
+      else if (entry.isFile()) {
+        out.push({ path: relative(root, full).split(sep).join('/'), size: statSync(full).size });
+        if (out.length > MAX_LISTED_FILES) {
+          throw new RbeeError('limit-exceeded', `${root} holds more than ${MAX_LISTED_FILES} files: that is not a model folder.`, {
+            hint: 'Give the model file or its own folder.',
+          });
+        }
+      }
+    }
+  };
+  walk(root, 0);
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
