@@ -28,6 +28,11 @@ export interface StreamDecoder {
 export interface StreamDecoderOptions {
   /** Render control tokens as text. Default false. */
   special?: boolean;
+  /**
+   * Drop one leading space from the first rendered piece (SentencePiece models prefix a space to the prompt; use
+   * this when the stream starts the text rather than continuing a prompt). Default false.
+   */
+  stripLeadingSpace?: boolean;
 }
 
 export interface Tokenizer {
