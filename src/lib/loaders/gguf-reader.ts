@@ -160,7 +160,7 @@ export class GgufReader {
     this.pos += 8;
     const lo = this.view.getUint32(at + (this.littleEndian ? 0 : 4), this.littleEndian);
     const hi = this.view.getUint32(at + (this.littleEndian ? 4 : 0), this.littleEndian);
-    if (hi < 0x200000) return hi * 0x1_0000_0000 + lo;
+    if (hi < 0x200000 || (hi === 0x200000 && lo === 0)) return hi * 0x1_0000_0000 + lo;
     return (BigInt(hi) << 32n) | BigInt(lo);
   }
   i64(): number | bigint {
@@ -168,7 +168,8 @@ export class GgufReader {
     this.pos += 8;
     const lo = this.view.getUint32(at + (this.littleEndian ? 0 : 4), this.littleEndian);
     const hi = this.view.getInt32(at + (this.littleEndian ? 4 : 0), this.littleEndian);
-    if (hi >= -0x200000 && hi < 0x200000) return hi * 0x1_0000_0000 + lo;
+    const v = hi * 0x1_0000_0000 + lo;
+    if (v >= -(2 ** 53) && v <= 2 ** 53) return v;
     return (BigInt(hi) << 32n) | BigInt(lo);
   }
   /** Raw bytes [pos, pos + n) without copying (valid until the next ensure()). */
