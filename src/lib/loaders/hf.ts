@@ -76,7 +76,11 @@ export function parseHfRef(input: string, hubBase = DEFAULT_HUB): HfRef | undefi
     const [owner, name, kind, revision, ...rest] = segments;
     if (!validName(owner) || !validName(name) || ['api', 'datasets', 'spaces', 'docs', 'models'].includes(owner)) return undefined;
     const repo = `${owner}/${name}`;
-    if (kind === undefined) return { repo, revision: 'main' };
+    if (kind === undefined) {
+      // On a custom hub's origin (a local server that also serves plain files), /dir/model.gguf is a file, not a repo.
+      if (!HUB_HOSTS.has(url.hostname.toLowerCase()) && /\.(gguf|safetensors|json|bin)$/i.test(name)) return undefined;
+      return { repo, revision: 'main' };
+    }
     if (revision === undefined || revision === '') return undefined;
     if (kind === 'blob' || kind === 'resolve') return rest.length > 0 ? { repo, revision, path: rest.join('/') } : undefined;
     if (kind === 'tree') return rest.length > 0 ? { repo, revision, folder: rest.join('/') } : { repo, revision };

@@ -34,6 +34,7 @@ describe('parseHfRef', () => {
     'https://huggingface.co/api/models/owner/repo',
     'https://huggingface.co/owner',
     'https://huggingface.co/owner/repo/blob/main',
+    'http://127.0.0.1:9/hub/plain/model.gguf', // a plain file on the custom hub's origin
     'just-a-name',
     'model.gguf',
     '/abs/path/model.gguf',
@@ -42,7 +43,7 @@ describe('parseHfRef', () => {
     'owner/repo/../x',
     '',
   ];
-  for (const input of rejected) it(`rejects '${input}'`, () => expect(parseHfRef(input)).toBeUndefined());
+  for (const input of rejected) it(`rejects '${input}'`, () => expect(parseHfRef(input, 'http://127.0.0.1:9/hub')).toBeUndefined());
 
   it('resolves to file URLs on a configurable hub', () => {
     const ref = { repo: 'o/r', revision: 'refs/pr/1' };
