@@ -1,0 +1,117 @@
+/**
+ * The browser side of the CLI's harness: a blank page that runs jobs (load a model, run generations) through the
+ * same InferenceClient and inference worker as the app, and hands plain JSON results back to Node (Playwright's
+ * page.evaluate). Events (progress, tokens) go to Node through `rbeeHarnessEvent` when the CLI asked for a stream.
+ */
+import { InferenceClient } from '../../lib/inference/client.ts';
+import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, SerializedError } from '../../lib/inference/protocol.ts';
+
+export interface HarnessJob {
+  model: ModelInput;
+  contextLength?: number;
+  generations: GenerateRequestOptions[];
+}
+
+export type HarnessJobResult =
+  | { model: LoadedModelInfo; results: (GenerationResult | { error: SerializedError })[]; peakHeapBytes?: number }
+  | { error: SerializedError };
+
+export type HarnessEvent =
+  | { type: 'progress'; job: number; bytesUploaded: number; totalBytes: number; tensorsUploaded: number; totalTensors: number }
+  | { type: 'token'; job: number; generation: number; token: number; text: string };
+
+export interface HarnessApi {
+  run(jobs: HarnessJob[], options: { stream: boolean }): Promise<HarnessJobResult[]>;
+  /** Buffer-to-buffer copy bandwidth of this adapter, bytes read + written per second (for the roofline). */
+  copyBandwidth(bytes: number, repeats: number): Promise<number>;
+}
+
+declare global {
+  interface Window {
+    rbeeHarness: HarnessApi;
+    rbeeHarnessEvent?: (event: HarnessEvent) => Promise<void>;
+  }
+}
+
+function serialise(e: unknown): SerializedError {
+  const x = e as { code?: string; message?: string; hint?: string };
+  return { code: (x.code ?? 'internal') as SerializedError['code'], message: x.message ?? String(e), ...(x.hint ? { hint: x.hint } : {}) };
+}
+
+/** Main-thread heap of this page, where Chromium reports it (performance.memory), sampled during a load. */
+function heapSampler(): { stop(): number | undefined } {
+  const memory = (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory;
+  if (!memory) return { stop: () => undefined };
+  let peak = memory.usedJSHeapSize;
+  const timer = setInterval(() => (peak = Math.max(peak, memory.usedJSHeapSize)), 20);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, memory.usedJSHeapSize);
+    },
+  };
+}
+
+window.rbeeHarness = {
+  async run(jobs, { stream }) {
+    const emit = (e: HarnessEvent) => (stream ? void window.rbeeHarnessEvent?.(e) : undefined);
+    const client = InferenceClient.create({
+      createWorker: () => new Worker(new URL('./inference.worker.js', location.href), { type: 'module', name: 'rbee-inference' }),
+    });
+    const out: HarnessJobResult[] = [];
+    try {
+      for (const [j, job] of jobs.entries()) {
+        const heap = heapSampler();
+        let model: LoadedModelInfo;
+        try {
+          model = await client.load(job.model, {
+            ...(job.contextLength !== undefined ? { contextLength: job.contextLength } : {}),
+            onProgress: (p) => emit({ type: 'progress', job: j, ...p }),
+          });
+        } catch (e) {
+          heap.stop();
+          out.push({ error: serialise(e) });
+          continue;
+        }
+        const peakHeapBytes = heap.stop();
+        const results: (GenerationResult | { error: SerializedError })[] = [];
+        for (const [g, request] of job.generations.entries()) {
+          try {
+            results.push(await client.generate(request, { onToken: (s) => emit({ type: 'token', job: j, generation: g, token: s.token, text: s.text }) }));
+          } catch (e) {
+            results.push({ error: serialise(e) });
+          }
+        }
+        out.push({ model, results, ...(peakHeapBytes !== undefined ? { peakHeapBytes } : {}) });
+      }
+    } finally {
+      client.terminate();
+    }
+    return out;
+  },
+
+  async copyBandwidth(bytes, repeats) {
+    const adapter = await navigator.gpu?.requestAdapter();
+    if (!adapter) throw new Error('no WebGPU adapter');
+    const device = await adapter.requestDevice({
+      requiredLimits: { maxBufferSize: Math.min(adapter.limits.maxBufferSize, bytes), maxStorageBufferBindingSize: Math.min(adapter.limits.maxStorageBufferBindingSize, bytes) },
+    });
+    const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | GPUBufferUsage.STORAGE;
+    const a = device.createBuffer({ size: bytes, usage });
+    const b = device.createBuffer({ size: bytes, usage });
+    const run = async (n: number) => {
+      const enc = device.createCommandEncoder();
+      for (let i = 0; i < n; i++) enc.copyBufferToBuffer(i % 2 ? b : a, 0, i % 2 ? a : b, 0, bytes);
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    };
+    await run(2); // warm-up: first touches allocate
+    const t0 = performance.now();
+    await run(repeats);
+    const seconds = (performance.now() - t0) / 1000;
+    a.destroy();
+    b.destroy();
+    device.destroy();
+    return (2 * bytes * repeats) / seconds;
+  },
+};

@@ -1,0 +1,122 @@
+/**
+ * Runs inference jobs in headless Chromium through the app's own worker: bundles the harness page and the
+ * inference worker (esbuild, ~1 s), serves them and any local model folders from a 127.0.0.1 server with Range,
+ * starts Chromium with WebGPU (tests/support/chromium.js: $CHROMIUM_PATH, /usr/bin/chromium, or Playwright's),
+ * runs every job in one page and returns the results. Used by `rbee-web generate`, the parity tests and the bench.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RbeeError } from '../../lib/errors.ts';
+import type { HarnessEvent, HarnessJob, HarnessJobResult } from './harness-page.ts';
+import { startHarnessServer, type HarnessServer } from './harness-server.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = resolve(HERE, '../../..');
+
+export interface BrowserSession {
+  /** URL prefix under which the files of local folder `dir` are served. */
+  serveFolder(dir: string): string;
+  run(jobs: HarnessJob[], options?: { onEvent?: (e: HarnessEvent) => void }): Promise<HarnessJobResult[]>;
+  copyBandwidth(bytes?: number, repeats?: number): Promise<number>;
+  /** Chromium's console output (errors from the page and the worker), for diagnostics. */
+  readonly console: string[];
+  close(): Promise<void>;
+}
+
+async function bundle(outDir: string): Promise<void> {
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch (e) {
+    throw new RbeeError('internal', 'esbuild (installed with tsx) is missing: cannot bundle the inference worker.', {
+      hint: 'Run npm install in the repository.',
+      cause: e,
+    });
+  }
+  await esbuild.build({
+    entryPoints: {
+      'harness-page': join(HERE, 'harness-page.ts'),
+      'inference.worker': join(REPO_ROOT, 'src/workers/inference.worker.ts'),
+    },
+    outdir: outDir,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: 'inline',
+    logLevel: 'silent',
+  });
+  await writeFile(
+    join(outDir, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><title>rbee-web harness</title><script type="module" src="./harness-page.js"></script>\n',
+  );
+}
+
+export async function openBrowserSession(): Promise<BrowserSession> {
+  const dir = await mkdtemp(join(tmpdir(), 'rbee-harness-'));
+  let server: HarnessServer | undefined;
+  let browser: import('playwright').Browser | undefined;
+  try {
+    await bundle(dir);
+    server = await startHarnessServer(dir);
+    const { chromium } = await import('playwright');
+    const { chromiumArgs, chromiumPath } = (await import(pathToHere('tests/support/chromium.js'))) as {
+      chromiumArgs: string[];
+      chromiumPath: () => string | undefined;
+    };
+    const executablePath = chromiumPath();
+    try {
+      browser = await chromium.launch({ headless: true, args: chromiumArgs, ...(executablePath ? { executablePath } : {}) });
+    } catch (e) {
+      throw new RbeeError('no-webgpu', `Could not start Chromium: ${(e as Error).message.split('\n')[0]}`, {
+        hint: 'Install Chromium (apt-get install chromium) or set CHROMIUM_PATH to a Chromium binary.',
+        cause: e,
+      });
+    }
+    const page = await browser.newPage();
+    const consoleLines: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+    let onEvent: ((e: HarnessEvent) => void) | undefined;
+    await page.exposeFunction('rbeeHarnessEvent', (e: HarnessEvent) => onEvent?.(e));
+    await page.goto(`${server.url}/index.html`);
+    await page.waitForFunction(() => 'rbeeHarness' in window, undefined, { timeout: 30_000 });
+    const s = server;
+    const b = browser;
+    return {
+      console: consoleLines,
+      serveFolder: (folder) => s.addModelFolder(folder),
+      async run(jobs, options = {}) {
+        onEvent = options.onEvent;
+        try {
+          // As JSON text: jobs from Node never hold Files (local models are served over HTTP instead).
+          return await page.evaluate(([j, stream]) => window.rbeeHarness.run(JSON.parse(j) as HarnessJob[], { stream }), [
+            JSON.stringify(jobs),
+            options.onEvent !== undefined,
+          ] as const);
+        } finally {
+          onEvent = undefined;
+        }
+      },
+      copyBandwidth: (bytes = 256 << 20, repeats = 8) => page.evaluate(([n, r]) => window.rbeeHarness.copyBandwidth(n, r), [bytes, repeats] as const),
+      async close() {
+        await b.close().catch(() => undefined);
+        await s.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await browser?.close().catch(() => undefined);
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function pathToHere(rel: string): string {
+  return new URL(`file://${join(REPO_ROOT, rel)}`).href;
+}

@@ -1,0 +1,243 @@
+/**
+ * `rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT) [options]` — runs the app's own
+ * inference worker on WebGPU in headless Chromium (see browser-harness/) and prints what it generated.
+ *
+ * --tokens are the exact prompt ids (no BOS is added); --prompt is tokenized with the model's tokenizer (BOS added
+ * as the model asks). Sampling defaults are llama.cpp's (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no
+ * repetition penalty); --temperature 0 is greedy. Generation stops at --max-tokens or at an end-of-generation token
+ * (--stop overrides the stop ids; --no-stop never stops early).
+ *
+ * With --json: one JSON object {tokens, steps: [{token, logprob, top?}], text, stopReason, seed,
+ * timings: {prefillTokensPerSecond, decodeTokensPerSecond, loadSeconds, …}, adapter: {vendor, architecture,
+ * features}}. Without: the text as it is generated, then the timings on stderr.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { RbeeError } from '../lib/errors.ts';
+import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, Prompt } from '../lib/inference/protocol.ts';
+import { validateSamplingSettings, type SamplingSettings } from '../lib/inference/sampling.ts';
+import { DEFAULT_HUB, parseHfRef } from '../lib/loaders/hf.ts';
+import { openBrowserSession } from './browser-harness/run-in-browser.ts';
+
+const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT) [options]
+
+  --model M            a .gguf file (split parts beside it), an http(s) URL, or a Hugging Face reference
+  --tokens 1,2,3       the exact prompt token ids (no BOS added)
+  --prompt TEXT        a text prompt, tokenized with the model's tokenizer
+  --max-tokens N       tokens to generate (default 64)
+  --temperature T      0 = greedy (default 0.8)
+  --seed S             seed of the sampler (default: random, printed)
+  --top-k K            default 40 (0 = off)
+  --top-p P            default 0.95 (1 = off)
+  --min-p M            default 0.05 (0 = off)
+  --repeat-penalty R   default 1 (off); --repeat-last-n N (default 64)
+  --top-logprobs K     report the K most likely tokens per step (JSON)
+  --stop 2,32000       stop token ids (default: the model's end-of-generation tokens); --no-stop: none
+  --context N          KV cache length (default: the model's, at most 4096)
+  --json               one JSON object with tokens, per-step logprobs, timings and the adapter
+  --hub URL            Hugging Face hub base URL (HF_TOKEN is sent for gated repositories)`;
+
+interface Args {
+  model: string;
+  prompt: Prompt;
+  maxTokens: number;
+  sampling: SamplingSettings;
+  topLogprobs: number;
+  stop: number[] | undefined;
+  contextLength: number | undefined;
+  json: boolean;
+  hub: string;
+}
+
+function parseNumber(flag: string, value: string | undefined, integer: boolean): number {
+  const n = Number(value);
+  if (value === undefined || value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    throw new RbeeError('bad-value', `${flag} needs ${integer ? 'an integer' : 'a number'}, not '${value ?? ''}'.`, { hint: USAGE.split('\n')[0] });
+  return n;
+}
+
+function parseIds(flag: string, value: string | undefined): number[] {
+  const parts = (value ?? '').split(/[\s,]+/).filter(Boolean);
+  if (parts.length === 0) throw new RbeeError('bad-value', `${flag} needs comma-separated token ids.`);
+  return parts.map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 0) throw new RbeeError('bad-value', `${flag}: '${p}' is not a token id.`);
+    return n;
+  });
+}
+
+export function parseGenerateArgs(argv: string[]): Args {
+  let model: string | undefined;
+  let tokens: number[] | undefined;
+  let text: string | undefined;
+  const sampling: SamplingSettings = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1 };
+  const a: Omit<Args, 'model' | 'prompt' | 'sampling'> = {
+    maxTokens: 64,
+    topLogprobs: 0,
+    stop: undefined,
+    contextLength: undefined,
+    json: false,
+    hub: process.env.RBEE_HUB ?? DEFAULT_HUB,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    switch (flag) {
+      case '--model':
+        model = value();
+        break;
+      case '--tokens':
+        tokens = parseIds('--tokens', value());
+        break;
+      case '--prompt':
+        text = value();
+        if (text === undefined) throw new RbeeError('bad-value', '--prompt needs a text.');
+        break;
+      case '--max-tokens':
+        a.maxTokens = parseNumber(flag, value(), true);
+        break;
+      case '--temperature':
+        sampling.temperature = parseNumber(flag, value(), false);
+        break;
+      case '--seed':
+        sampling.seed = parseNumber(flag, value(), true);
+        break;
+      case '--top-k':
+        sampling.topK = parseNumber(flag, value(), true);
+        break;
+      case '--top-p':
+        sampling.topP = parseNumber(flag, value(), false);
+        break;
+      case '--min-p':
+        sampling.minP = parseNumber(flag, value(), false);
+        break;
+      case '--repeat-penalty':
+        sampling.repeatPenalty = parseNumber(flag, value(), false);
+        break;
+      case '--repeat-last-n':
+        sampling.repeatLastN = parseNumber(flag, value(), true);
+        break;
+      case '--top-logprobs':
+        a.topLogprobs = parseNumber(flag, value(), true);
+        break;
+      case '--stop':
+        a.stop = parseIds('--stop', value());
+        break;
+      case '--no-stop':
+        a.stop = [];
+        break;
+      case '--context':
+        a.contextLength = parseNumber(flag, value(), true);
+        break;
+      case '--json':
+        a.json = true;
+        break;
+      case '--hub':
+        a.hub = value() ?? '';
+        break;
+      default:
+        throw new RbeeError('bad-value', `Unknown option ${arg}.`, { hint: 'rbee-web generate --help lists the options.' });
+    }
+  }
+  if (!model) throw new RbeeError('bad-value', '--model is required.', { hint: 'rbee-web generate --model stories260K.gguf --tokens 1,403 --max-tokens 32' });
+  if ((tokens === undefined) === (text === undefined)) throw new RbeeError('bad-value', 'Give exactly one of --tokens and --prompt.');
+  if (a.maxTokens < 1) throw new RbeeError('bad-value', '--max-tokens must be at least 1.');
+  validateSamplingSettings(sampling);
+  return { ...a, model, prompt: tokens ? { tokens } : { text: text! }, sampling };
+}
+
+/** The user's --model as what the worker loads; local files are served by the harness (folder: split parts). */
+function modelInput(model: string, hub: string, serveFolder: (dir: string) => string): ModelInput {
+  if (existsSync(model)) {
+    const full = resolve(model);
+    if (statSync(full).isDirectory())
+      throw new RbeeError('bad-value', `${model} is a folder.`, { hint: 'Give the .gguf file (its split parts are found beside it).' });
+    return { kind: 'url', url: serveFolder(dirname(full)) + encodeURIComponent(basename(full)) };
+  }
+  if (/^https?:\/\//i.test(model) && !parseHfRef(model, hub)) return { kind: 'url', url: model };
+  if (parseHfRef(model, hub)) return { kind: 'hf', ref: model, hubBase: hub, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) };
+  throw new RbeeError('not-found', `'${model}' is not a file here, an http(s) URL or a Hugging Face reference.`, {
+    hint: 'Give a path to a .gguf file, its URL, or owner/repo/file.gguf.',
+  });
+}
+
+export interface GenerateJson {
+  tokens: number[];
+  steps: { token: number; logprob: number; top?: { token: number; logprob: number }[] }[];
+  text: string;
+  stopReason: GenerationResult['stopReason'];
+  seed: number;
+  timings: GenerationResult['timings'] & { loadSeconds: number };
+  adapter: LoadedModelInfo['adapter'];
+  model: { name: string; architecture: string; fileType?: string; contextLength: number };
+}
+
+export function toJson(model: LoadedModelInfo, result: GenerationResult): GenerateJson {
+  return {
+    tokens: result.tokens,
+    steps: result.steps.map((s) => ({ token: s.token, logprob: s.logprob ?? NaN, ...(s.top ? { top: s.top } : {}) })),
+    text: result.text,
+    stopReason: result.stopReason,
+    seed: result.seed,
+    timings: { ...result.timings, loadSeconds: model.loadSeconds },
+    adapter: model.adapter,
+    model: { name: model.name, architecture: model.architecture, ...(model.fileType ? { fileType: model.fileType } : {}), contextLength: model.contextLength },
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  let args: Args;
+  try {
+    args = parseGenerateArgs(argv);
+  } catch (e) {
+    console.error(`rbee-web generate: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const session = await openBrowserSession();
+  try {
+    const request: GenerateRequestOptions = {
+      prompt: args.prompt,
+      sampling: args.sampling,
+      maxTokens: args.maxTokens,
+      ...(args.stop ? { stopTokens: args.stop } : {}),
+      logprobs: args.json,
+      ...(args.topLogprobs > 0 ? { topLogprobs: args.topLogprobs } : {}),
+    };
+    const job = {
+      model: modelInput(args.model, args.hub, (d) => session.serveFolder(d)),
+      ...(args.contextLength ? { contextLength: args.contextLength } : {}),
+      generations: [request],
+    };
+    const [out] = await session.run(
+      [job],
+      args.json ? {} : { onEvent: (e) => (e.type === 'token' ? process.stdout.write(e.text) : undefined) },
+    );
+    if (!out) throw new RbeeError('internal', 'The browser returned no result.');
+    if ('error' in out) throw new RbeeError(out.error.code, out.error.message, out.error.hint ? { hint: out.error.hint } : {});
+    const result = out.results[0]!;
+    if ('error' in result) throw new RbeeError(result.error.code, result.error.message, result.error.hint ? { hint: result.error.hint } : {});
+    if (args.json) {
+      console.log(JSON.stringify(toJson(out.model, result)));
+    } else {
+      const t = result.timings;
+      process.stdout.write('\n');
+      console.error(
+        `[${out.model.name} · ${out.model.adapter.vendor}/${out.model.adapter.architecture}] load ${out.model.loadSeconds.toFixed(2)} s · ` +
+          `prefill ${t.promptTokens} tokens ${t.prefillTokensPerSecond.toFixed(1)} tok/s · decode ${t.generatedTokens} tokens ` +
+          `${t.decodeTokensPerSecond.toFixed(1)} tok/s · stop: ${result.stopReason} · seed ${result.seed}`,
+      );
+    }
+    return 0;
+  } catch (e) {
+    if (session.console.length > 0 && process.env.RBEE_DEBUG) console.error(session.console.join('\n'));
+    throw e;
+  } finally {
+    await session.close();
+  }
+}
