@@ -209,15 +209,43 @@ async function readJson(response: Response, url: string): Promise<unknown> {
     await response.body?.cancel().catch(() => undefined);
     throw new RbeeError('limit-exceeded', `The hub's answer from ${url} is ${declared} bytes; the limit is ${HF_LIMITS.listingPageBytes}.`);
   }
-  const text = await response.text();
-  if (text.length > HF_LIMITS.listingPageBytes) {
-    throw new RbeeError('limit-exceeded', `The hub's answer from ${url} is larger than ${HF_LIMITS.listingPageBytes} bytes.`);
-  }
+  const text = await readCapped(response, HF_LIMITS.listingPageBytes, url);
   try {
     return JSON.parse(text);
   } catch (e) {
     throw new RbeeError('http', `The hub's answer from ${url} is not JSON.`, { hint: 'Check the hub address; try again later.', cause: e });
   }
+}
+
+/** The body as text, stopping (and cancelling the transfer) past `limit` bytes: a hub answer is never unbounded. */
+async function readCapped(response: Response, limit: number, url: string): Promise<string> {
+  const tooLarge = (): RbeeError => new RbeeError('limit-exceeded', `The hub's answer from ${url} is larger than ${limit} bytes.`);
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof RbeeError) throw e;
+    throw new RbeeError('network', `The connection to the hub broke while reading ${url}.`, { hint: 'Try again.', cause: e });
+  }
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
 }
 
 /** The hub's error for a repository request, as an RbeeError (the hub's X-Error-Code says which, when it is sent). */

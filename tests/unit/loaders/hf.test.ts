@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRbeeError, type RbeeError } from '../../../src/lib/errors.ts';
-import { formatHfRef, hfFileUrl, hfRepoUrl, listHfFiles, parseHfRef } from '../../../src/lib/loaders/hf.ts';
+import { formatHfRef, HF_LIMITS, hfFileUrl, hfRepoUrl, listHfFiles, parseHfRef } from '../../../src/lib/loaders/hf.ts';
 import { defaultCandidate, groupModelFiles, quantizationOf } from '../../../src/lib/loaders/model-candidates.ts';
 import { startRangeServer, type RangeServer } from '../../support/range-server.ts';
 
@@ -173,6 +173,20 @@ describe('listHfFiles against a local hub', () => {
     expect((await errorOf(listHfFiles({ repo: 'o/notarray', revision: 'main' }, { hubBase: hub.url }))).code).toBe('http');
     expect((await errorOf(listHfFiles({ repo: 'o/broken', revision: 'main' }, { hubBase: hub.url }))).code).toBe('http');
     expect((await errorOf(listHfFiles({ repo: 'o/r', revision: 'main' }, { hubBase: 'http://127.0.0.1:1' }))).code).toBe('network');
+  });
+
+  it('stops reading a hub answer past its size limit (no unbounded download)', async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(1 << 20).fill(0x20));
+      },
+    });
+    const fake: typeof fetch = async () => new Response(endless, { status: 200 });
+    const e = await errorOf(listHfFiles({ repo: 'o/huge', revision: 'main' }, { hubBase: 'https://hub.test', fetch: fake }));
+    expect(e.code).toBe('limit-exceeded');
+    expect(pulled).toBeLessThan(HF_LIMITS.listingPageBytes / (1 << 20) + 4);
   });
 
   it('understands the real hub’s X-Error-Code answers and follows Link pagination', async () => {
