@@ -6,10 +6,16 @@
  *   await engine.load(descriptor, sources, { onProgress });
  *   let logits = await engine.prefill(promptIds);   // last token's logits
  *   logits = await engine.decode(nextId);
+ *
+ * Calls are serialised (one step at a time). A lost device makes every later call fail with RbeeError
+ * ('device-lost'); `load` then opens a fresh device, so the engine can be used again.
  */
-import { RbeeError } from '../errors.ts';
+import { RbeeError, toRbeeError } from '../errors.ts';
 import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor } from '../loaders/descriptor.ts';
+import { architectureFor } from './architectures/architecture.ts';
+import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
+import { KernelSet, MAX_CHUNK, TransformerModel } from './model.ts';
 
 export interface LoadProgress {
   bytesUploaded: number;
@@ -18,13 +24,7 @@ export interface LoadProgress {
   totalTensors: number;
 }
 
-export interface EngineCaps {
-  vendor: string;
-  architecture: string;
-  shaderF16: boolean;
-  subgroups: boolean;
-  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; maxComputeWorkgroupStorageSize: number };
-}
+export type EngineCaps = GpuCaps;
 
 export interface LoadOptions {
   /** KV cache length in tokens (default: the model's context length, capped at 4096). */
@@ -34,38 +34,164 @@ export interface LoadOptions {
 }
 
 export class WebGpuEngine {
-  readonly caps: EngineCaps;
+  private ctx: GpuContext;
+  private kernels: KernelSet | undefined;
+  private model: TransformerModel | undefined;
+  private pos = 0;
+  private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(caps: EngineCaps) {
-    this.caps = caps;
+  private constructor(
+    ctx: GpuContext,
+    private readonly requiredLimits: Partial<Record<keyof GpuLimits, number>>,
+  ) {
+    this.ctx = ctx;
   }
 
-  static async create(_opts: { requiredLimits?: Record<string, number> } = {}): Promise<WebGpuEngine> {
-    throw new RbeeError('internal', 'WebGpuEngine.create: not implemented yet');
+  /** Opens the GPU device; RbeeError('no-webgpu') when there is none. */
+  static async create(opts: { requiredLimits?: Partial<Record<keyof GpuLimits, number>> } = {}): Promise<WebGpuEngine> {
+    const limits = opts.requiredLimits ?? {};
+    return new WebGpuEngine(await GpuContext.open(limits), limits);
   }
 
-  async load(_descriptor: ModelDescriptor, _sources: ByteSource[], _opts: LoadOptions = {}): Promise<void> {
-    throw new RbeeError('internal', 'WebGpuEngine.load: not implemented yet');
+  get caps(): EngineCaps {
+    return this.ctx.caps;
+  }
+
+  /** The device, for tests and benchmarks that dispatch kernels directly. */
+  get gpu(): GpuContext {
+    return this.ctx;
+  }
+
+  /** Bytes of weights one decode step reads (every layer matrix and the output projection). */
+  get weightBytesPerToken(): number {
+    return this.model?.weightBytesPerToken ?? 0;
+  }
+
+  get contextLength(): number {
+    return this.model?.contextLength ?? 0;
+  }
+
+  /** Uploads a GGUF model's weights and allocates its KV cache; replaces any model loaded before. */
+  async load(descriptor: ModelDescriptor, sources: ByteSource[], opts: LoadOptions = {}): Promise<void> {
+    return this.serial(async () => {
+      this.unloadNow();
+      if (this.ctx.lost) {
+        this.ctx = await GpuContext.open(this.requiredLimits);
+        this.kernels = undefined;
+      }
+      const arch = architectureFor(descriptor);
+      const device = this.ctx.device;
+      this.kernels ??= new KernelSet(this.ctx);
+      const totalBytes = descriptor.tensors.reduce((a, t) => a + (t.size ?? 0), 0);
+      const counter = {
+        bytes: 0,
+        tensors: 0,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        report: () =>
+          opts.onProgress?.({ bytesUploaded: counter.bytes, totalBytes, tensorsUploaded: counter.tensors, totalTensors: descriptor.tensors.length }),
+      };
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+      let model: TransformerModel | undefined;
+      let failure: unknown;
+      try {
+        model = await TransformerModel.load(this.ctx, this.kernels, arch, descriptor, sources, counter, opts.contextLength);
+      } catch (e) {
+        failure = e;
+      }
+      const validation = await device.popErrorScope();
+      const oom = await device.popErrorScope();
+      if (failure === undefined && (oom || validation)) {
+        model?.destroy();
+        model = undefined;
+        failure = oom
+          ? new RbeeError('out-of-memory', `The GPU ran out of memory loading this model (${oom.message}).`, {
+              hint: 'Use a smaller quantization (Q4_K_M), a shorter context, or close other GPU-heavy tabs.',
+            })
+          : new RbeeError('internal', `The GPU rejected the model setup: ${validation!.message}`);
+      }
+      if (failure !== undefined) {
+        this.ctx.assertAlive();
+        throw toRbeeError(failure);
+      }
+      this.model = model;
+      this.pos = 0;
+    });
   }
 
   /** Appends tokens to the KV cache (chunks of at most 512 per submission); returns the last token's logits. */
-  async prefill(_tokens: number[]): Promise<Float32Array> {
-    throw new RbeeError('internal', 'WebGpuEngine.prefill: not implemented yet');
+  async prefill(tokens: number[]): Promise<Float32Array> {
+    if (tokens.length === 0) throw new RbeeError('bad-value', 'Prefill needs at least one token.');
+    return this.serial(async () => {
+      const model = this.loaded();
+      let logits: Float32Array | undefined;
+      for (let i = 0; i < tokens.length; i += MAX_CHUNK) {
+        const chunk = tokens.slice(i, i + MAX_CHUNK);
+        const last = i + MAX_CHUNK >= tokens.length;
+        logits = await this.run(() => model.step(chunk, this.pos, last));
+        this.pos += chunk.length;
+      }
+      return logits!;
+    });
   }
 
   /** One token in, its logits out. */
-  async decode(_token: number): Promise<Float32Array> {
-    throw new RbeeError('internal', 'WebGpuEngine.decode: not implemented yet');
+  async decode(token: number): Promise<Float32Array> {
+    return this.serial(async () => {
+      const model = this.loaded();
+      const logits = await this.run(() => model.step([token], this.pos, true));
+      this.pos += 1;
+      return logits!;
+    });
   }
 
   /** Tokens in the KV cache. */
   get position(): number {
-    return 0;
+    return this.pos;
   }
 
-  /** Clears the KV cache (the model stays loaded). */
-  reset(): void {}
+  /** Clears the KV cache (the model stays loaded): later positions overwrite the old rows. */
+  reset(): void {
+    this.pos = 0;
+  }
 
   /** Frees the model's GPU buffers; the engine can load another model. */
-  unload(): void {}
+  unload(): void {
+    this.unloadNow();
+  }
+
+  /** Ends the device too (the engine cannot be used afterwards). */
+  destroy(): void {
+    this.unloadNow();
+    this.ctx.destroy();
+  }
+
+  private unloadNow(): void {
+    this.model?.destroy();
+    this.model = undefined;
+    this.pos = 0;
+  }
+
+  private loaded(): TransformerModel {
+    this.ctx.assertAlive();
+    if (!this.model) throw new RbeeError('internal', 'No model is loaded.', { hint: 'Load a model first.' });
+    return this.model;
+  }
+
+  private async run<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      const r = await f();
+      this.ctx.assertAlive();
+      return r;
+    } catch (e) {
+      this.ctx.assertAlive();
+      throw toRbeeError(e);
+    }
+  }
+
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(f, f);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
 }

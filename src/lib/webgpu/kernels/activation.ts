@@ -1,0 +1,78 @@
+/**
+ * Element-wise ops of the feed-forward block and biases:
+ * - gated activation, in place on the gate: g = act(g) · up, act SiLU (x / (1 + e^−x)) or GELU with the tanh
+ *   approximation (ggml_gelu);
+ * - bias add: y[t] += b (broadcast over the step's tokens), for architectures whose projections have biases.
+ */
+import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
+
+export const ACTIVATION = { SILU: 0, GELU: 1 } as const;
+
+const GATE_WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> G: array<vec4f>;
+@group(0) @binding(1) var<storage, read> U: array<vec4f>;
+@group(0) @binding(2) var<uniform> P: Params;
+@group(0) @binding(3) var<uniform> S: Step;
+struct Params { n4: u32, kind: u32, _a: u32, _b: u32 }
+${STEP_WGSL}
+fn gelu(x: vec4f) -> vec4f {
+  let c = 0.7978845608028654; // sqrt(2/π)
+  // tanh written out and clamped: WGSL's tanh may be NaN for large arguments on some drivers.
+  let z = clamp(c * x * (1.0 + 0.044715 * x * x), vec4f(-15.0), vec4f(15.0));
+  let e = exp(2.0 * z);
+  return 0.5 * x * (1.0 + (e - 1.0) / (e + 1.0));
+}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= P.n4 * S.T) { return; }
+  let g = G[i];
+  var a: vec4f;
+  if (P.kind == 1u) { a = gelu(g); } else { a = g / (1.0 + exp(-g)); }
+  G[i] = a * U[i];
+}`;
+
+const BIAS_WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<uniform> P: Params;
+@group(0) @binding(3) var<uniform> S: Step;
+struct Params { n: u32, offset: u32, stride: u32, at_pos: u32 }
+${STEP_WGSL}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x;
+  let t = gid.y;
+  if (i >= P.n || t >= S.T) { return; }
+  var row = t;
+  if (P.at_pos != 0u) { row += S.pos0; }
+  Y[P.offset + row * P.stride + i] += B[i];
+}`;
+
+export class ActivationKernels {
+  readonly layout: GPUBindGroupLayout;
+  private readonly gate: GPUComputePipeline;
+  private readonly bias: GPUComputePipeline;
+  constructor(private readonly device: GPUDevice) {
+    this.layout = createLayout(device, ['write', 'read', 'uniform', 'uniform']);
+    this.gate = createPipeline(device, this.layout, GATE_WGSL, 'gated-activation');
+    this.bias = createPipeline(device, this.layout, BIAS_WGSL, 'bias-add');
+  }
+  bind(bindings: Binding[]): GPUBindGroup {
+    return bindGroup(this.device, this.layout, bindings);
+  }
+  /** Bindings: gate (in/out), up, params {n4, kind}, step. */
+  encodeGate(pass: GPUComputePassEncoder, group: GPUBindGroup, n: number, tokens: number): void {
+    pass.setPipeline(this.gate);
+    pass.setBindGroup(0, group);
+    const groups = Math.ceil((n / 4) * tokens / 64);
+    const x = Math.min(groups, 65535);
+    pass.dispatchWorkgroups(x, Math.ceil(groups / x));
+  }
+  /** Bindings: y (in/out), bias, params {n, offset, stride, atPos}, step. */
+  encodeBias(pass: GPUComputePassEncoder, group: GPUBindGroup, n: number, tokens: number): void {
+    pass.setPipeline(this.bias);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(Math.ceil(n / 64), tokens);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Kernel: one compute pipeline with an explicit bind group layout, so bind groups made once at load work with every
+ * variant of the same op (the matrix-vector and matrix-matrix pipelines of a weight type share one layout).
+ * Every kernel's bindings follow one convention: storage buffers first, then `P` (its static parameters, a slice of
+ * the model's parameter buffer) and `S` (the step: first position and token count, rewritten per submission).
+ */
+export type BindingKind = 'read' | 'write' | 'uniform';
+
+export const STEP_WGSL = /* wgsl */ `
+struct Step { pos0: u32, T: u32, _a: u32, _b: u32 }`;
+
+export function createLayout(device: GPUDevice, kinds: BindingKind[]): GPUBindGroupLayout {
+  return device.createBindGroupLayout({
+    entries: kinds.map((kind, binding) => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: kind === 'read' ? 'read-only-storage' : kind === 'write' ? 'storage' : 'uniform' },
+    })),
+  });
+}
+
+export function createPipeline(device: GPUDevice, layout: GPUBindGroupLayout, code: string, label: string): GPUComputePipeline {
+  const module = device.createShaderModule({ code, label });
+  return device.createComputePipeline({
+    label,
+    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+    compute: { module, entryPoint: 'main' },
+  });
+}
+
+/** A buffer range to bind. */
+export interface Binding {
+  buffer: GPUBuffer;
+  offset?: number;
+  size?: number;
+}
+
+export function bindGroup(device: GPUDevice, layout: GPUBindGroupLayout, bindings: Binding[], label?: string): GPUBindGroup {
+  return device.createBindGroup({
+    ...(label ? { label } : {}),
+    layout,
+    entries: bindings.map((b, binding) => ({
+      binding,
+      resource: { buffer: b.buffer, ...(b.offset ? { offset: b.offset } : {}), ...(b.size ? { size: b.size } : {}) },
+    })),
+  });
+}
+
+/** Workgroup-wide sum of `v` over WG invocations through shared memory `red` (WG a power of two). */
+export function sumReductionWgsl(name: string, wg: number, op: 'sum' | 'max' = 'sum'): string {
+  const combine = op === 'sum' ? 'a + b' : 'max(a, b)';
+  return /* wgsl */ `
+var<workgroup> red_${name}: array<f32, ${wg}>;
+fn ${name}(v: f32, li: u32) -> f32 {
+  red_${name}[li] = v;
+  workgroupBarrier();
+  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
+    if (li < s) { let a = red_${name}[li]; let b = red_${name}[li + s]; red_${name}[li] = ${combine}; }
+    workgroupBarrier();
+  }
+  let r = red_${name}[0];
+  workgroupBarrier();
+  return r;
+}`;
+}
+
+/** Splits a workgroup count above the per-dimension limit into x·y (kernels rebuild the index as x + y·nx). */
+export function grid(count: number, maxPerDim = 65535): [number, number] {
+  if (count <= maxPerDim) return [Math.max(count, 1), 1];
+  const y = Math.ceil(count / maxPerDim);
+  return [Math.ceil(count / y), y];
+}

@@ -1,0 +1,58 @@
+/**
+ * RMSNorm: y[t] = x[t] / sqrt(mean(x[t]²) + eps) · weight, a workgroup per token (ggml_rms_norm then ggml_mul).
+ * LAST_TOKEN normalises only the step's last token into row 0 (the final norm before logits after a prefill).
+ */
+import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
+
+const WG = 64;
+export const RMSNORM_LAST_TOKEN = 1;
+
+const WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> X: array<vec4f>;
+@group(0) @binding(1) var<storage, read> G: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> Y: array<vec4f>;
+@group(0) @binding(3) var<uniform> P: Params;
+@group(0) @binding(4) var<uniform> S: Step;
+struct Params { n4: u32, eps: f32, flags: u32, _a: u32 }
+${STEP_WGSL}
+${sumReductionWgsl('wg_sum', WG)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  var t = wid.x;
+  var out_t = wid.x;
+  if ((P.flags & 1u) != 0u) { t = S.T - 1u; out_t = 0u; }
+  let xo = t * P.n4;
+  var ss = 0.0;
+  for (var i = li; i < P.n4; i += ${WG}u) { let v = X[xo + i]; ss += dot(v, v); }
+  let total = wg_sum(ss, li);
+  let inv = 1.0 / sqrt(total / f32(P.n4 * 4u) + P.eps);
+  let yo = out_t * P.n4;
+  for (var i = li; i < P.n4; i += ${WG}u) { Y[yo + i] = X[xo + i] * inv * G[i]; }
+}`;
+
+export function packRmsNormParams(n: number, eps: number, flags: number): ArrayBuffer {
+  const b = new ArrayBuffer(16);
+  const u = new Uint32Array(b);
+  u[0] = n / 4;
+  new Float32Array(b)[1] = eps;
+  u[2] = flags;
+  return b;
+}
+
+export class RmsNormKernel {
+  readonly layout: GPUBindGroupLayout;
+  readonly pipeline: GPUComputePipeline;
+  constructor(private readonly device: GPUDevice) {
+    this.layout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
+    this.pipeline = createPipeline(device, this.layout, WGSL, 'rmsnorm');
+  }
+  /** Bindings: x, weight (f32), y, params, step. */
+  bind(bindings: Binding[]): GPUBindGroup {
+    return bindGroup(this.device, this.layout, bindings);
+  }
+  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, tokens: number): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(tokens);
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Weights on the GPU exactly as the GGUF file stores them — quantized blocks stay quantized and are decoded inside
+ * the kernels. Each tensor is streamed from its ByteSource in chunks (queue.writeBuffer per chunk), so neither the
+ * file nor a whole tensor is ever held in JS memory. A matrix larger than the device's storage-binding limit is cut
+ * by rows into parts, each its own buffer and bound on its own.
+ */
+import { RbeeError, toRbeeError } from '../errors.ts';
+import type { ByteSource } from '../loaders/byte-source.ts';
+import type { TensorInfo } from '../loaders/descriptor.ts';
+import { rowBytes, type WeightFormat, weightFormat } from './kernels/weight-formats.ts';
+
+/** Bytes read from the source and written to the GPU per step: large enough to amortise requests, small in memory. */
+export const UPLOAD_CHUNK_BYTES = 8 << 20;
+/** Wait for the GPU to take what was written after this many bytes, so queued uploads never pile up in memory. */
+const UPLOAD_FLUSH_BYTES = 128 << 20;
+
+export interface WeightPart {
+  buffer: GPUBuffer;
+  firstRow: number;
+  rows: number;
+}
+
+export interface WeightMatrix {
+  name: string;
+  format: WeightFormat;
+  /** Row length (ne[0]) and row count (product of the other dims). */
+  k: number;
+  n: number;
+  rowBytes: number;
+  parts: WeightPart[];
+}
+
+export interface UploadCounter {
+  bytes: number;
+  tensors: number;
+  report(): void;
+  signal?: AbortSignal;
+}
+
+export class WeightUploader {
+  private sinceFlush = 0;
+  readonly buffers: GPUBuffer[] = [];
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly sources: ByteSource[],
+    private readonly maxBinding: number,
+    private readonly counter: UploadCounter,
+  ) {}
+
+  /** A weight matrix (rows of ne[0] weights), split by rows when above the binding limit. */
+  async matrix(t: TensorInfo): Promise<WeightMatrix> {
+    const format = weightFormat(t.type, t.name);
+    const k = t.dims[0]!;
+    const n = t.dims.slice(1).reduce((a, b) => a * b, 1);
+    if (k % format.blockElems !== 0 || k % 4 !== 0) {
+      throw new RbeeError('bad-value', `${t.name} has rows of ${k} weights, not a whole number of ${format.name} blocks.`);
+    }
+    const rb = rowBytes(format, k);
+    // Kernels may read one word past a part's last row (joined unaligned reads): keep 4 spare bytes.
+    const rowsPerPart = Math.max(1, Math.floor((this.maxBinding - 16) / rb));
+    const parts: WeightPart[] = [];
+    for (let first = 0; first < n; first += rowsPerPart) {
+      const rows = Math.min(rowsPerPart, n - first);
+      const buffer = this.createBuffer(rows * rb, t.name);
+      await this.stream(t, first * rb, rows * rb, buffer);
+      parts.push({ buffer, firstRow: first, rows });
+    }
+    this.counter.tensors++;
+    this.counter.report();
+    return { name: t.name, format, k, n, rowBytes: rb, parts };
+  }
+
+  /** A small tensor (norm weights, biases, rope factors) decoded to f32 on the CPU: F32, F16 or BF16. */
+  async vector(t: TensorInfo): Promise<{ buffer: GPUBuffer; values: Float32Array }> {
+    const n = t.dims.reduce((a, b) => a * b, 1);
+    const bytes = await this.read(t, 0, t.size ?? n * 4);
+    const values = new Float32Array(n);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < n; i++) {
+      if (t.type === 0) values[i] = view.getFloat32(i * 4, true);
+      else if (t.type === 1) values[i] = halfToFloat(view.getUint16(i * 2, true));
+      else if (t.type === 30) values[i] = bf16ToFloat(view.getUint16(i * 2, true));
+      else {
+        throw new RbeeError('unsupported-weight-type', `${t.name} is ${t.typeName}; the engine expects F32, F16 or BF16 there.`);
+      }
+    }
+    const buffer = this.createBuffer(n * 4, t.name);
+    this.device.queue.writeBuffer(buffer, 0, values);
+    this.counter.bytes += bytes.byteLength;
+    this.counter.tensors++;
+    this.counter.report();
+    return { buffer, values };
+  }
+
+  private createBuffer(size: number, label: string): GPUBuffer {
+    const buffer = this.device.createBuffer({
+      label,
+      size: Math.ceil((size + 4) / 16) * 16,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+    this.buffers.push(buffer);
+    return buffer;
+  }
+
+  private async read(t: TensorInfo, offset: number, length: number): Promise<Uint8Array> {
+    const source = this.sources[t.file];
+    if (!source) throw new RbeeError('split-missing', `${t.name} lives in file ${t.file + 1}, which was not given.`);
+    if (this.counter.signal?.aborted) throw new RbeeError('aborted', 'Loading was cancelled.');
+    let bytes: Uint8Array;
+    try {
+      bytes = await source.read(t.offset + offset, length, this.counter.signal);
+    } catch (e) {
+      throw toRbeeError(e);
+    }
+    if (bytes.byteLength < length) {
+      throw new RbeeError('truncated', `The file ends inside tensor ${t.name}.`, { hint: 'Download the file again.' });
+    }
+    return bytes;
+  }
+
+  /** Copies tensor bytes [from, from + length) to the start of `buffer`, a chunk at a time. */
+  private async stream(t: TensorInfo, from: number, length: number, buffer: GPUBuffer): Promise<void> {
+    for (let done = 0; done < length; done += UPLOAD_CHUNK_BYTES) {
+      const n = Math.min(UPLOAD_CHUNK_BYTES, length - done);
+      let chunk = await this.read(t, from + done, n);
+      if (n % 4 !== 0) {
+        const padded = new Uint8Array(Math.ceil(n / 4) * 4);
+        padded.set(chunk);
+        chunk = padded;
+      }
+      this.device.queue.writeBuffer(buffer, done, chunk as Uint8Array<ArrayBuffer>, 0, chunk.byteLength);
+      this.counter.bytes += n;
+      this.counter.report();
+      this.sinceFlush += n;
+      if (this.sinceFlush >= UPLOAD_FLUSH_BYTES) {
+        this.sinceFlush = 0;
+        await this.device.queue.onSubmittedWorkDone();
+      }
+    }
+  }
+}
+
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+export function bf16ToFloat(b: number): number {
+  const v = new DataView(new ArrayBuffer(4));
+  v.setUint32(0, b << 16);
+  return v.getFloat32(0);
+}
