@@ -72,8 +72,12 @@ export class ModelText {
       const text = prompt.messages.map((m) => `${m.role}: ${m.content}`).join('\n') + '\nassistant:';
       return this.tokenizer.encode(text, { addSpecial: true, parseSpecial: false });
     }
-    // A rendered template carries its own special tokens (<|im_start|>, BOS …) as text: parse them.
-    return this.tokenizer.encode(this.renderChat(prompt.messages), { addSpecial: false, parseSpecial: true });
+    // A rendered template carries its own special tokens (<|im_start|>, often BOS) as text: parse them. BOS is
+    // added as the model asks, once: a template that writes it too would otherwise give two.
+    const ids = this.tokenizer.encode(this.renderChat(prompt.messages), { addSpecial: true, parseSpecial: true });
+    const bos = this.tokenizer.bos;
+    if (bos !== undefined && ids.length > 1 && ids[0] === bos && ids[1] === bos) ids.shift();
+    return ids;
   }
 
   stream(): TextStream {
