@@ -1,0 +1,83 @@
+/**
+ * A file in the download cache as a ByteSource: reads come from the stored chunks, one chunk in memory at a time
+ * (never one whole-file ArrayBuffer), and `chunks()` streams the file in order for uploading weights to the GPU.
+ * Only complete files open: nothing partially downloaded is ever read as weights.
+ */
+import { RbeeError } from '../errors.ts';
+import { checkRange } from '../loaders/blob-source.ts';
+import type { ByteSource, ByteSourceStats } from '../loaders/byte-source.ts';
+import { chunkRange, type CacheManifest } from './manifest.ts';
+import { CacheStore } from './store.ts';
+
+export class CachedFileSource implements ByteSource {
+  readonly stats: ByteSourceStats = { bytesRead: 0, requests: 0 };
+  readonly name: string;
+  readonly location: string;
+  /** The last chunk read: sequential small reads (a header parse) hit it instead of IndexedDB. */
+  private last: { index: number; bytes: Uint8Array } | undefined;
+
+  private constructor(
+    private readonly store: CacheStore,
+    readonly manifest: CacheManifest,
+  ) {
+    this.name = manifest.name;
+    this.location = manifest.url;
+  }
+
+  /** Opens a complete cached file; a missing or unfinished one is a typed error. Marks it used (for the library). */
+  static async open(id: string, store: CacheStore = new CacheStore()): Promise<CachedFileSource> {
+    const m = await store.getManifest(id);
+    if (!m) {
+      throw new RbeeError('not-found', `${id} is not in the download cache.`, { hint: 'Download it first (it is kept for offline use).' });
+    }
+    if (!m.complete) {
+      throw new RbeeError('truncated', `${m.name} is only partly downloaded.`, { hint: 'Resume the download; partial files are never used as weights.' });
+    }
+    await store.touch(id);
+    return new CachedFileSource(store, m);
+  }
+
+  size(): Promise<number> {
+    return Promise.resolve(this.manifest.size);
+  }
+
+  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    checkRange(offset, length);
+    const m = this.manifest;
+    const end = Math.min(m.size, offset + length);
+    if (offset >= end) return new Uint8Array(0);
+    const out = new Uint8Array(end - offset);
+    for (let i = Math.floor(offset / m.chunkSize); i * m.chunkSize < end; i++) {
+      if (signal?.aborted) throw new RbeeError('aborted', 'Cancelled.');
+      const bytes = await this.chunk(i);
+      const r = chunkRange(m, i);
+      const from = Math.max(offset, r.start);
+      const to = Math.min(end, r.end);
+      out.set(bytes.subarray(from - r.start, to - r.start), from - offset);
+    }
+    this.stats.bytesRead += out.byteLength;
+    return out;
+  }
+
+  /** The file in order, one stored chunk at a time (for streaming weights into GPU buffers). */
+  async *chunks(signal?: AbortSignal): AsyncGenerator<{ offset: number; bytes: Uint8Array }> {
+    for (let i = 0; i < this.manifest.chunks.length; i++) {
+      if (signal?.aborted) throw new RbeeError('aborted', 'Cancelled.');
+      yield { offset: chunkRange(this.manifest, i).start, bytes: await this.chunk(i) };
+    }
+  }
+
+  private async chunk(index: number): Promise<Uint8Array> {
+    if (this.last?.index === index) return this.last.bytes;
+    const bytes = await this.store.getChunk(this.manifest.id, index);
+    const r = chunkRange(this.manifest, index);
+    this.stats.requests++;
+    if (!bytes || bytes.byteLength !== r.end - r.start) {
+      throw new RbeeError('truncated', `${this.manifest.name}: chunk ${index} is missing from the cache (the browser may have evicted it).`, {
+        hint: 'Download the file again; it resumes and fetches only what is missing.',
+      });
+    }
+    this.last = { index, bytes };
+    return bytes;
+  }
+}

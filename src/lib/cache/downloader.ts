@@ -1,0 +1,550 @@
+/**
+ * Downloads a file into the cache with HTTP Range requests, chunk by chunk, several chunks at once, resuming from
+ * the chunks already stored. The rules that keep the cache honest:
+ * - a chunk counts (manifest `done`, progress `bytesStored`) only after its bytes are in the store;
+ * - a file whose ETag / Last-Modified / size changed since the download began starts over, with a message;
+ * - a full store (QuotaExceededError) stops every chunk in flight before the error is reported, so nothing is
+ *   written after the user is told, and nothing half-written is counted;
+ * - when the hub gives a SHA-256, the stored file is hashed chunk by chunk at the end; chunks that changed at rest
+ *   are fetched again; a file that still does not match is deleted, never used as weights.
+ */
+import { formatBytes } from '../compat/device-caps.ts';
+import { isRbeeError, RbeeError, toRbeeError } from '../errors.ts';
+import { chunkRange, newManifest, storedBytes, type CacheManifest } from './manifest.ts';
+import { etaSeconds, RateMeter, type DownloadProgress, type DownloadState } from './progress.ts';
+import { Sha256, sha256Hex } from './sha256.ts';
+import { estimateStorage, quotaError, type StorageEstimate } from './storage-budget.ts';
+import { CacheStore } from './store.ts';
+
+const MiB = 1024 ** 2;
+
+/** 32 MiB: a few requests per GB (each request costs a round trip), small enough to lose little to a cut connection. */
+export const DEFAULT_CHUNK_SIZE = 32 * MiB;
+/** Three connections fill most links; more mostly adds memory (each in-flight chunk is held until stored). */
+export const DEFAULT_PARALLEL = 3;
+export const DEFAULT_RETRIES = 3;
+
+export interface DownloadOptions {
+  url: string;
+  /** Cache key; default the URL. */
+  id?: string;
+  /** Name to show; default the URL's last path segment. */
+  name?: string;
+  chunkSize?: number;
+  parallel?: number;
+  /** Whole-file SHA-256 (hex) as the hub gives it (LFS oid). */
+  sha256?: string;
+  meta?: Record<string, unknown>;
+  store?: CacheStore;
+  fetch?: typeof fetch;
+  /** Attempts after the first, per chunk, for network failures and 5xx. */
+  retries?: number;
+  /** First retry delay; doubles each attempt. */
+  retryDelayMs?: number;
+  /** The storage estimate to check against before starting; default navigator.storage.estimate(). */
+  estimate?: () => Promise<StorageEstimate>;
+  onProgress?: (p: DownloadProgress) => void;
+  /** Things the user should read (e.g. "the file changed on the server: starting over"). */
+  onMessage?: (message: string) => void;
+}
+
+export interface DownloadResult {
+  manifest: CacheManifest;
+  /** True when a changed file made the download start over. */
+  restarted: boolean;
+  messages: string[];
+  /** Body bytes received in this session (a resumed download receives only what was missing). */
+  fetchedBytes: number;
+}
+
+/** The server's file changed under us (new ETag / Last-Modified / size). */
+class FileChanged extends Error {
+  constructor(readonly detail: string) {
+    super(detail);
+  }
+}
+
+interface RemoteVersion {
+  size: number;
+  etag?: string;
+  lastModified?: string;
+}
+
+export function startDownload(opts: DownloadOptions): Download {
+  return new Download(opts);
+}
+
+export class Download {
+  readonly done: Promise<DownloadResult>;
+  readonly messages: string[] = [];
+  private readonly store: CacheStore;
+  private readonly fetchFn: typeof fetch;
+  private readonly id: string;
+  private state: DownloadState = 'starting';
+  private manifest: CacheManifest | undefined;
+  private run: AbortController = new AbortController();
+  private resumeWaiter: { promise: Promise<void>; resolve: () => void } | undefined;
+  private readonly inFlight = new Map<number, number>();
+  private readonly meter = new RateMeter();
+  private fetched = 0;
+  private lastEmit = 0;
+  private restarted = false;
+  private manifestWrites: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: DownloadOptions) {
+    this.store = opts.store ?? new CacheStore();
+    this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.id = opts.id ?? opts.url;
+    this.done = this.main();
+    // The caller may only listen to progress; an unobserved rejection must not crash the page.
+    this.done.catch(() => undefined);
+  }
+
+  get progress(): DownloadProgress {
+    const m = this.manifest;
+    const total = m?.size ?? 0;
+    const stored = m ? storedBytes(m) : 0;
+    let received = stored;
+    for (const n of this.inFlight.values()) received += n;
+    const rate = this.state === 'downloading' ? this.meter.rate() : 0;
+    return {
+      bytesStored: stored,
+      bytesReceived: received,
+      bytesTotal: total,
+      chunksDone: m ? m.chunks.filter((c) => c.done).length : 0,
+      chunksTotal: m?.chunks.length ?? 0,
+      bytesPerSecond: rate,
+      etaSeconds: this.state === 'done' ? 0 : etaSeconds(total - received, rate),
+      state: this.state,
+    };
+  }
+
+  /** Stops fetching (chunks in flight are dropped, stored ones kept); resume() continues. */
+  pause(): void {
+    if (this.state !== 'downloading' && this.state !== 'starting') return;
+    this.setState('paused');
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.resumeWaiter = { promise, resolve };
+    this.run.abort(new DOMException('Paused.', 'AbortError'));
+  }
+
+  resume(): void {
+    if (this.state !== 'paused' || !this.resumeWaiter) return;
+    this.run = new AbortController();
+    this.setState('downloading');
+    const w = this.resumeWaiter;
+    this.resumeWaiter = undefined;
+    w.resolve();
+  }
+
+  /** Stops for good: `done` rejects with 'aborted'. Stored chunks stay, so starting the same download resumes. */
+  cancel(): void {
+    if (this.state === 'done' || this.state === 'failed' || this.state === 'cancelled') return;
+    this.setState('cancelled');
+    this.run.abort(new DOMException('Cancelled.', 'AbortError'));
+    this.resumeWaiter?.resolve();
+  }
+
+  private async main(): Promise<DownloadResult> {
+    try {
+      let changes = 0;
+      for (;;) {
+        try {
+          const manifest = await this.prepare();
+          this.manifest = manifest;
+          if (!manifest.complete) await this.fetchAll(manifest);
+          this.setState('done');
+          return { manifest, restarted: this.restarted, messages: this.messages, fetchedBytes: this.fetched };
+        } catch (e) {
+          // Paused while learning the remote version: wait, then start that step again.
+          if (this.state === 'paused' && this.resumeWaiter) {
+            await this.resumeWaiter.promise;
+            if (this.cancelled()) throw e;
+            continue;
+          }
+          if (!(e instanceof FileChanged)) throw e;
+          // A file that changes again while we start over is being rewritten: stop rather than loop.
+          if (++changes > 2) throw new RbeeError('http', `${this.name()} keeps changing on the server.`, { hint: 'Try again later.' });
+          this.say(`${this.name()} changed on the server since the download began (${e.detail}): starting over.`);
+          this.restarted = true;
+          await this.store.delete(this.id);
+          this.manifest = undefined;
+        }
+      }
+    } catch (e) {
+      const err = this.state === 'cancelled' ? new RbeeError('aborted', 'Download cancelled.', { cause: e }) : toRbeeError(e);
+      if (this.state !== 'cancelled') this.setState('failed');
+      throw err;
+    }
+  }
+
+  /** Read through a method: TypeScript would otherwise narrow `state` across the awaits that change it. */
+  private cancelled(): boolean {
+    return this.state === 'cancelled';
+  }
+
+  private name(): string {
+    if (this.opts.name) return this.opts.name;
+    try {
+      return decodeURIComponent(new URL(this.opts.url).pathname.split('/').pop() || this.opts.url);
+    } catch {
+      return this.opts.url;
+    }
+  }
+
+  /** Learns the remote version, reconciles it with what is stored, checks the space needed. */
+  private async prepare(): Promise<CacheManifest> {
+    const remote = await this.probe();
+    let m = await this.store.getManifest(this.id);
+    if (m) {
+      const change = describeChange(m, remote);
+      if (change) throw new FileChanged(change);
+      if (m.complete) return m;
+      // A chunk marked done whose bytes are gone (storage evicted, a crash between writes) is fetched again.
+      const present = new Set(await this.store.storedChunkIndices(this.id));
+      let lost = false;
+      m.chunks.forEach((c, i) => {
+        if (c.done && !present.has(i)) {
+          c.done = false;
+          lost = true;
+        }
+      });
+      if (lost) await this.store.putManifest(m);
+      if (this.opts.sha256 && !m.sha256) m.sha256 = this.opts.sha256.toLowerCase();
+    } else {
+      const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+      if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) throw new RbeeError('bad-value', `A chunk size must be a positive whole number of bytes, not ${chunkSize}.`);
+      m = newManifest({
+        id: this.id,
+        url: this.opts.url,
+        name: this.name(),
+        size: remote.size,
+        chunkSize,
+        ...(remote.etag !== undefined ? { etag: remote.etag } : {}),
+        ...(remote.lastModified !== undefined ? { lastModified: remote.lastModified } : {}),
+        ...(this.opts.sha256 ? { sha256: this.opts.sha256.toLowerCase() } : {}),
+        ...(this.opts.meta ? { meta: this.opts.meta } : {}),
+      });
+      // Nothing written yet counts as nothing stored: an empty manifest is safe to leave behind.
+      await this.store.putManifest(m);
+    }
+    this.manifest = m;
+    const needed = m.size - storedBytes(m);
+    const estimate = await (this.opts.estimate ?? (() => estimateStorage()))();
+    if (estimate.freeBytes !== undefined && estimate.freeBytes < needed) throw quotaError(needed, estimate.freeBytes);
+    return m;
+  }
+
+  /** One one-byte Range request: the size (Content-Range), the version (ETag, Last-Modified), and Range support. */
+  private async probe(): Promise<RemoteVersion> {
+    const res = await this.request({ Range: 'bytes=0-0' }, this.run.signal);
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status === 200) {
+      throw new RbeeError('no-range', `${this.name()}: the server does not answer Range requests, so the download could not resume.`, {
+        hint: 'Download the file with another tool and open it from disk.',
+      });
+    }
+    const total = /\/(\d+)\s*$/.exec(res.headers.get('Content-Range') ?? '')?.[1];
+    if (res.status !== 206 || total === undefined) {
+      throw new RbeeError('http', `${this.name()}: unexpected answer ${res.status} to a Range request (no Content-Range size).`);
+    }
+    const etag = res.headers.get('ETag') ?? undefined;
+    const lastModified = res.headers.get('Last-Modified') ?? undefined;
+    return { size: Number(total), ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
+  }
+
+  private async request(headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.opts.url, { headers, signal, cache: 'no-store' });
+    } catch (e) {
+      throw this.networkError(e, signal);
+    }
+    if (res.ok) return res;
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status === 404) throw new RbeeError('not-found', `${this.name()} is not on the server (404).`, { hint: 'Check the link or the repository.' });
+    if (res.status === 401 || res.status === 403) {
+      throw new RbeeError('gated', `${this.name()}: the server refused access (${res.status}).`, {
+        hint: 'The repository may be gated or private: accept its terms on the hub, or use another repository.',
+      });
+    }
+    if (res.status === 416) throw new FileChanged('the requested range is past its end');
+    throw new RbeeError('http', `${this.name()}: the server answered ${res.status} ${res.statusText}.`, { hint: 'Try again later.' });
+  }
+
+  private networkError(e: unknown, signal: AbortSignal): RbeeError {
+    if (signal.aborted) return new RbeeError('aborted', 'Stopped.', { cause: e });
+    if (isRbeeError(e)) return e;
+    return new RbeeError('network', `${this.name()}: the connection failed (${e instanceof Error ? e.message : String(e)}).`, {
+      hint: 'Check the connection; the download resumes from the last complete chunk.',
+      cause: e,
+    });
+  }
+
+  /** Fetches every missing chunk; a pause waits for resume and goes on, anything else ends it. */
+  private async fetchAll(m: CacheManifest): Promise<void> {
+    this.setState('downloading');
+    for (;;) {
+      const missing = m.chunks.flatMap((c, i) => (c.done ? [] : [i]));
+      if (missing.length > 0) {
+        try {
+          await this.fetchChunks(m, missing, this.run.signal);
+        } catch (e) {
+          if (this.state === 'paused' && this.resumeWaiter) {
+            await this.resumeWaiter.promise;
+            if (this.cancelled()) throw e;
+            continue;
+          }
+          throw e;
+        }
+        continue;
+      }
+      if (m.sha256) {
+        this.setState('verifying');
+        const check = await verifyStoredFile(this.store, m);
+        if (!check.ok) {
+          if (check.badChunks.length > 0 && !this.refetchedBad) {
+            // Chunks that changed at rest: fetch those again, once.
+            this.refetchedBad = true;
+            for (const i of check.badChunks) m.chunks[i] = { done: false };
+            await this.writeManifest(m);
+            this.setState('downloading');
+            continue;
+          }
+          await this.store.delete(this.id);
+          throw new RbeeError('checksum', `${this.name()} does not match the SHA-256 the hub gives (got ${check.sha256.slice(0, 12)}…, expected ${m.sha256.slice(0, 12)}…); it was deleted.`, {
+            hint: 'Download it again; if it keeps failing, the file on the server differs from the one the hub lists.',
+          });
+        }
+      }
+      m.complete = true;
+      await this.writeManifest(m);
+      return;
+    }
+  }
+
+  private refetchedBad = false;
+
+  /** Runs `parallel` workers over `indices`; the first failure stops the rest, and is thrown only once all stopped. */
+  private async fetchChunks(m: CacheManifest, indices: number[], runSignal: AbortSignal): Promise<void> {
+    const local = new AbortController();
+    const onRunAbort = (): void => local.abort(runSignal.reason);
+    if (runSignal.aborted) local.abort(runSignal.reason);
+    else runSignal.addEventListener('abort', onRunAbort, { once: true });
+    const queue = [...indices];
+    let failure: unknown;
+    const worker = async (): Promise<void> => {
+      while (!local.signal.aborted) {
+        const i = queue.shift();
+        if (i === undefined) return;
+        try {
+          await this.fetchChunkWithRetries(m, i, local.signal);
+        } catch (e) {
+          if (failure === undefined) failure = e;
+          local.abort(e);
+          return;
+        }
+      }
+    };
+    const n = Math.max(1, Math.min(this.opts.parallel ?? DEFAULT_PARALLEL, indices.length));
+    await Promise.all(Array.from({ length: n }, worker));
+    runSignal.removeEventListener('abort', onRunAbort);
+    this.inFlight.clear();
+    await this.manifestWrites;
+    if (failure !== undefined) throw failure;
+    if (runSignal.aborted) throw runSignal.reason;
+  }
+
+  private async fetchChunkWithRetries(m: CacheManifest, index: number, signal: AbortSignal): Promise<void> {
+    const retries = this.opts.retries ?? DEFAULT_RETRIES;
+    const delay = this.opts.retryDelayMs ?? 1000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const bytes = await this.fetchChunk(m, index, signal);
+        await this.storeChunk(m, index, bytes);
+        return;
+      } catch (e) {
+        this.inFlight.delete(index);
+        const retryable = isRbeeError(e) && (e.code === 'network' || (e.code === 'http' && !signal.aborted));
+        if (!retryable || attempt >= retries || signal.aborted) throw e;
+        await sleep(delay * 2 ** attempt, signal);
+      }
+    }
+  }
+
+  private async fetchChunk(m: CacheManifest, index: number, signal: AbortSignal): Promise<Uint8Array> {
+    const { start, end } = chunkRange(m, index);
+    const headers: Record<string, string> = { Range: `bytes=${start}-${end - 1}` };
+    // If-Range: a server whose file changed answers 200 with the new file instead of a range of it.
+    const validator = m.etag ?? m.lastModified;
+    if (validator) headers['If-Range'] = validator;
+    const res = await this.request(headers, signal);
+    const etag = res.headers.get('ETag') ?? undefined;
+    if (res.status !== 206) {
+      await res.body?.cancel().catch(() => undefined);
+      if (etag !== undefined && m.etag !== undefined && etag !== m.etag) throw new FileChanged(`ETag ${m.etag} → ${etag}`);
+      throw new RbeeError('no-range', `${this.name()}: the server stopped answering Range requests (status ${res.status}).`);
+    }
+    if (etag !== undefined && m.etag !== undefined && etag !== m.etag) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new FileChanged(`ETag ${m.etag} → ${etag}`);
+    }
+    const range = /bytes\s+(\d+)-(\d+)\/(\d+|\*)/.exec(res.headers.get('Content-Range') ?? '');
+    if (!range || Number(range[1]) !== start || Number(range[2]) !== end - 1) {
+      await res.body?.cancel().catch(() => undefined);
+      if (range && range[3] !== '*' && Number(range[3]) !== m.size) throw new FileChanged(`size ${m.size} → ${range[3]}`);
+      throw new RbeeError('http', `${this.name()}: the server sent bytes ${range ? `${range[1]}-${range[2]}` : '(no Content-Range)'} for ${start}-${end - 1}.`);
+    }
+    const bytes = new Uint8Array(end - start);
+    let got = 0;
+    const reader = res.body?.getReader();
+    if (!reader) throw new RbeeError('network', `${this.name()}: an empty response for bytes ${start}-${end - 1}.`);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (got + value.byteLength > bytes.byteLength) throw new RbeeError('http', `${this.name()}: the server sent more bytes than the range asked for.`);
+        bytes.set(value, got);
+        got += value.byteLength;
+        this.fetched += value.byteLength;
+        this.inFlight.set(index, got);
+        this.meter.record(this.fetched);
+        this.emit(false);
+      }
+    } catch (e) {
+      await reader.cancel().catch(() => undefined);
+      throw this.networkError(e, signal);
+    }
+    if (got < bytes.byteLength) {
+      throw new RbeeError('network', `${this.name()}: the connection closed after ${got} of ${bytes.byteLength} bytes of a chunk.`, {
+        hint: 'Check the connection; the download resumes from the last complete chunk.',
+      });
+    }
+    return bytes;
+  }
+
+  private async storeChunk(m: CacheManifest, index: number, bytes: Uint8Array): Promise<void> {
+    const hash = await sha256Hex(bytes);
+    try {
+      await this.store.putChunk(this.id, index, bytes);
+    } catch (e) {
+      throw this.storageError(e, m);
+    }
+    m.chunks[index] = { done: true, sha256: hash };
+    this.inFlight.delete(index);
+    try {
+      await this.writeManifest(m);
+    } catch (e) {
+      // The chunk is stored but could not be counted: uncount it in memory too, so progress matches the store.
+      m.chunks[index] = { done: false };
+      throw this.storageError(e, m);
+    }
+    this.emit(true);
+  }
+
+  private storageError(e: unknown, m: CacheManifest): unknown {
+    if (isRbeeError(e) && e.code === 'quota') return quotaError(m.size - storedBytes(m), undefined, e);
+    return e;
+  }
+
+  /** Manifest writes in order: each is a snapshot, and the last one must carry the latest state. */
+  private writeManifest(m: CacheManifest): Promise<void> {
+    const snapshot: CacheManifest = { ...m, chunks: m.chunks.map((c) => ({ ...c })) };
+    const write = this.manifestWrites.then(() => this.store.putManifest(snapshot));
+    this.manifestWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  private setState(state: DownloadState): void {
+    this.state = state;
+    if (state === 'downloading') this.meter.reset();
+    this.emit(true);
+  }
+
+  private say(message: string): void {
+    this.messages.push(message);
+    this.opts.onMessage?.(message);
+  }
+
+  /** Progress to the listener: always on state and chunk changes, at most every 100 ms while bytes arrive. */
+  private emit(force: boolean): void {
+    if (!this.opts.onProgress) return;
+    const now = performance.now();
+    if (!force && now - this.lastEmit < 100) return;
+    this.lastEmit = now;
+    this.opts.onProgress(this.progress);
+  }
+}
+
+function describeChange(m: CacheManifest, remote: RemoteVersion): string | undefined {
+  if (m.etag !== undefined && remote.etag !== undefined && m.etag !== remote.etag) return `ETag ${m.etag} → ${remote.etag}`;
+  if (m.size !== remote.size) return `size ${formatBytes(m.size)} → ${formatBytes(remote.size)}`;
+  if (m.etag === undefined && m.lastModified !== undefined && remote.lastModified !== undefined && m.lastModified !== remote.lastModified) {
+    return `Last-Modified ${m.lastModified} → ${remote.lastModified}`;
+  }
+  return undefined;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface FileCheck {
+  ok: boolean;
+  /** The SHA-256 of the stored bytes. */
+  sha256: string;
+  /** Chunks whose bytes no longer hash to what was received (or are missing). */
+  badChunks: number[];
+}
+
+/**
+ * Re-checks a cached file (e.g. when a load fails, or from the library): chunks that no longer hash to what arrived
+ * are marked missing and the file incomplete, so the next download of the same id fetches just those again.
+ */
+export async function recheckCachedFile(store: CacheStore, id: string): Promise<FileCheck | undefined> {
+  const m = await store.getManifest(id);
+  if (!m) return undefined;
+  const check = await verifyStoredFile(store, m);
+  if (!check.ok) {
+    for (const i of check.badChunks) m.chunks[i] = { done: false };
+    m.complete = false;
+    await store.deleteChunks(id, check.badChunks);
+    await store.putManifest(m);
+  }
+  return check;
+}
+
+/**
+ * Hashes a stored file chunk by chunk (one chunk in memory at a time) against the manifest's whole-file SHA-256
+ * (when it has one) and each chunk against the hash recorded when it arrived.
+ */
+export async function verifyStoredFile(store: CacheStore, m: CacheManifest): Promise<FileCheck> {
+  const whole = new Sha256();
+  const badChunks: number[] = [];
+  for (let i = 0; i < m.chunks.length; i++) {
+    const bytes = await store.getChunk(m.id, i);
+    const { start, end } = chunkRange(m, i);
+    if (!bytes || bytes.byteLength !== end - start) {
+      badChunks.push(i);
+      continue;
+    }
+    whole.update(bytes);
+    const recorded = m.chunks[i]!.sha256;
+    if (recorded !== undefined && (await sha256Hex(bytes)) !== recorded) badChunks.push(i);
+  }
+  const sha256 = whole.hex();
+  const ok = badChunks.length === 0 && (m.sha256 === undefined || m.sha256 === sha256);
+  return { ok, sha256, badChunks };
+}
