@@ -196,28 +196,65 @@ const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
  * consumers do when they print tokens).
  */
 export function decodeUtf8(buf: Uint8Array, at: number, n: number): string {
-  if (n > 48) return utf8.decode(buf.subarray(at, at + n));
-  let out = '';
+  if (n > SHORT) return utf8.decode(buf.subarray(at, at + n));
   const end = at + n;
   let i = at;
+  let k = 0;
   while (i < end) {
     const b = buf[i]!;
     if (b < 0x80) {
-      out += String.fromCharCode(b);
+      units[k++] = b;
       i++;
     } else if (b >= 0xc2 && b < 0xe0 && i + 1 < end && (buf[i + 1]! & 0xc0) === 0x80) {
-      out += String.fromCharCode(((b & 0x1f) << 6) | (buf[i + 1]! & 0x3f));
+      units[k++] = ((b & 0x1f) << 6) | (buf[i + 1]! & 0x3f);
       i += 2;
     } else if (b >= 0xe0 && b < 0xf0 && i + 2 < end && (buf[i + 1]! & 0xc0) === 0x80 && (buf[i + 2]! & 0xc0) === 0x80) {
       const c = ((b & 0x0f) << 12) | ((buf[i + 1]! & 0x3f) << 6) | (buf[i + 2]! & 0x3f);
       // Overlong forms and UTF-16 surrogates are malformed: let TextDecoder handle them the standard way.
       if (c < 0x800 || (c >= 0xd800 && c < 0xe000)) return utf8.decode(buf.subarray(at, end));
-      out += String.fromCharCode(c);
+      units[k++] = c;
       i += 3;
     } else {
       // 4-byte sequences (emoji) and anything malformed: rare in vocabularies; the standard decoder is exact.
       return utf8.decode(buf.subarray(at, end));
     }
   }
-  return out;
+  return fromUnits(k);
+}
+
+/** Strings up to this many bytes are decoded by hand into `units`. */
+const SHORT = 48;
+const units = new Uint16Array(SHORT);
+const scratch: number[] = [];
+
+/**
+ * The string of units[0..k). Short strings (most tokens) go straight to String.fromCharCode with arguments, which
+ * allocates nothing but the result; longer ones through a reused array.
+ */
+function fromUnits(k: number): string {
+  const u = units;
+  switch (k) {
+    case 0:
+      return '';
+    case 1:
+      return String.fromCharCode(u[0]!);
+    case 2:
+      return String.fromCharCode(u[0]!, u[1]!);
+    case 3:
+      return String.fromCharCode(u[0]!, u[1]!, u[2]!);
+    case 4:
+      return String.fromCharCode(u[0]!, u[1]!, u[2]!, u[3]!);
+    case 5:
+      return String.fromCharCode(u[0]!, u[1]!, u[2]!, u[3]!, u[4]!);
+    case 6:
+      return String.fromCharCode(u[0]!, u[1]!, u[2]!, u[3]!, u[4]!, u[5]!);
+    case 7:
+      return String.fromCharCode(u[0]!, u[1]!, u[2]!, u[3]!, u[4]!, u[5]!, u[6]!);
+    case 8:
+      return String.fromCharCode(u[0]!, u[1]!, u[2]!, u[3]!, u[4]!, u[5]!, u[6]!, u[7]!);
+    default:
+      scratch.length = k;
+      for (let i = 0; i < k; i++) scratch[i] = u[i]!;
+      return String.fromCharCode.apply(null, scratch);
+  }
 }

@@ -224,15 +224,16 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
     });
   }
   lenSize = version === 1 ? 4 : 8;
-  const readLen = (what: string): number => {
+  // `what` is a function so the hot loops build no message string unless there is an error to report.
+  const readLen = (what: () => string): number => {
     const v = lenSize === 4 ? r.u32() : r.u64();
-    if (typeof v === 'bigint') throw err('limit-exceeded', `${what} is ${v}, past any real size.`);
+    if (typeof v === 'bigint') throw err('limit-exceeded', `${what()} is ${v}, past any real size.`);
     return v;
   };
 
   await r.ensure(2 * lenSize, 'the header counts');
-  const tensorCount = readLen('The tensor count');
-  const kvCount = readLen('The metadata count');
+  const tensorCount = readLen(() => 'The tensor count');
+  const kvCount = readLen(() => 'The metadata count');
   if (tensorCount > MAX_TENSOR_COUNT) throw err('limit-exceeded', `The file declares ${tensorCount} tensors (limit ${MAX_TENSOR_COUNT}).`);
   if (kvCount > MAX_KV_COUNT) throw err('limit-exceeded', `The file declares ${kvCount} metadata entries (limit ${MAX_KV_COUNT}).`);
   // Smallest possible KV: empty key (length only), u32 type, 1-byte value. Smallest tensor info: empty name, 0 dims,
@@ -247,7 +248,7 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
 
   const readString = async (what: string, atLeast = 0, maxBytes = MAX_STRING_BYTES): Promise<string> => {
     if (r.available < lenSize) await r.ensure(lenSize, what, lenSize + atLeast);
-    const len = readLen(`The length of ${what}`);
+    const len = readLen(() => `The length of ${what}`);
     if (len > maxBytes) throw err('limit-exceeded', `${what} is ${len} bytes long (limit ${maxBytes}).`);
     if (r.available < len) await r.ensure(len, what, len + atLeast);
     return r.string(len);
@@ -266,7 +267,7 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
     if (depth >= MAX_ARRAY_NESTING) throw err('limit-exceeded', `${what} nests arrays more than ${MAX_ARRAY_NESTING} deep.`);
     if (r.available < 4 + lenSize) await r.ensure(4 + lenSize, what);
     const itemType = r.u32();
-    const count = readLen(`The length of ${what}`);
+    const count = readLen(() => `The length of ${what}`);
     const itemFixed = FIXED_SIZE[itemType];
     const minItem = itemFixed ?? (itemType === T_STRING ? lenSize : itemType === T_ARRAY ? 4 + lenSize : 0);
     if (minItem === 0) throw err('bad-value', `${what} is an array of value type ${itemType}, which GGUF does not define.`);
@@ -275,6 +276,7 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
       throw err('truncated', `${what} declares ${count} items, more than the rest of the file (${r.remaining} bytes) can hold.`);
     }
     const out: GgufValue[] = [];
+    const itemWhat = (): string => `The length of an item of ${what}`;
     let innerType = typeName(itemType);
     const outer = depth === 0 ? (progress.array = { count, done: 0, start: r.pos, minItem, key: what }) : undefined;
     if (itemFixed !== undefined) {
@@ -286,7 +288,7 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
           if (outer) outer.done = i;
           await r.ensure(lenSize, what, (count - i) * lenSize);
         }
-        const len = readLen(`The length of an item of ${what}`);
+        const len = readLen(itemWhat);
         if (len > MAX_STRING_BYTES) throw err('limit-exceeded', `An item of ${what} is ${len} bytes long (limit ${MAX_STRING_BYTES}).`);
         if (r.available < len) {
           if (outer) outer.done = i;
@@ -344,7 +346,7 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
     const dims: number[] = [];
     let elements = 1;
     for (let d = 0; d < nDims; d++) {
-      const n = readLen(`Dimension ${d} of tensor "${name}"`);
+      const n = readLen(() => `Dimension ${d} of tensor "${name}"`);
       dims.push(n);
       elements *= n;
     }
