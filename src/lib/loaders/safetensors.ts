@@ -339,12 +339,14 @@ export async function readSafetensors(source: ByteSource, opts: SafetensorsOptio
     if (unlisted > 0) warnings.push(`${unlisted} tensors in the shards are not named in the index.`);
   }
 
-  // Files beside the weights.
-  const config = await readOptionalJson(await open('config.json'), signal);
-  const adapterConfig = await readOptionalJson(await open('adapter_config.json'), signal);
-  const tokenizerJson = await open('tokenizer.json');
-  const tokenizerConfig = await readOptionalJson(await open('tokenizer_config.json'), signal);
-  const chatTemplateFile = await open('chat_template.jinja');
+  // Files beside the weights, looked up at once (over HTTP each absent one costs a request that answers 404).
+  const [config, adapterConfig, tokenizerJson, tokenizerConfig, chatTemplateFile] = await Promise.all([
+    open('config.json').then((s) => readOptionalJson(s, signal)),
+    open('adapter_config.json').then((s) => readOptionalJson(s, signal)),
+    open('tokenizer.json'),
+    open('tokenizer_config.json').then((s) => readOptionalJson(s, signal)),
+    open('chat_template.jinja'),
+  ]);
 
   // LoRA tensor names decide; an adapter_config.json counts for an adapter-named file (PEFT's adapter_model,
   // mlx's adapters) but not for full-model weights that merely share a folder with one.
