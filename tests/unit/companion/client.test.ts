@@ -139,6 +139,20 @@ describe.runIf(HAS_FIXTURES)('CompanionClient and discovery against a running co
     expect((await oracle.continuation(PROMPT, 1500)).startsWith(result.text)).toBe(true);
   });
 
+  test('a companion that goes away mid-answer is a clear error (the chat can offer WebGPU instead)', async () => {
+    const doomed = await startInProcess(backend, { token: TOKEN, origins: [] });
+    const client = new CompanionClient({ url: doomed.url, token: TOKEN });
+    const error = await client
+      .generate({ prompt: PROMPT, maxTokens: 1500, temperature: 0, onToken: (_t, i) => i === 3 && void doomed.close() })
+      .catch((e: unknown) => e);
+    expect(isRbeeError(error) && error.code).toBe('companion');
+    expect((error as Error).message).toMatch(/went away mid-answer \(after \d+ tokens\)/);
+    expect(isRbeeError(error) && error.hint).toMatch(/WebGPU/);
+    // The shared model is free again afterwards.
+    const idle = await new CompanionClient({ url: companion.url, token: TOKEN }).generate({ prompt: PROMPT, maxTokens: 4, temperature: 0 });
+    expect(idle.tokens).toBe(4);
+  });
+
   test('a wrong token is a companion error that says how to pair', async () => {
     const client = new CompanionClient({ url: companion.url, token: 'not-the-token' });
     const error = await client.generate({ prompt: PROMPT, maxTokens: 2, temperature: 0 }).catch((e: unknown) => e);

@@ -119,6 +119,32 @@ describe.runIf(HAS_FIXTURES)('companion --proxy', () => {
     expect(later.tokens_generated).toBeLessThan(300);
   });
 
+  test('a worker that dies mid-stream becomes an error event, then [DONE]', async () => {
+    const shortLived = await startInProcess(worker, { token: WORKER_TOKEN, origins: [] });
+    const backend = new ProxyBackend({ upstream: shortLived.url, upstreamToken: WORKER_TOKEN });
+    const front = await startInProcess(backend, { token: PROXY_TOKEN, origins: [APP_ORIGIN] });
+    try {
+      const { sse_url } = await submit(front.url, PROXY_TOKEN, inferBody(1500));
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = request(`${front.url}${sse_url}`, { headers: bearer(PROXY_TOKEN) }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+            if (text.includes('"i":2}')) void shortLived.close();
+          });
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      const data = body.split('\n\n').filter((b) => b.startsWith('data: ')).map((b) => b.slice(6));
+      expect(data.at(-1)).toBe('[DONE]');
+      expect(JSON.parse(data.at(-2)!)).toMatchObject({ type: 'error', code: expect.stringMatching(/^upstream/) });
+    } finally {
+      await front.close();
+    }
+  });
+
   test('through a hive: the proxy finds the LLM worker in its heartbeat and runs jobs on it', async () => {
     const info = JSON.parse((await raw(`${hiveProxy.url}/v1/info`)).body) as CompanionInfo;
     expect(info).toMatchObject({ mode: 'proxy', model: 'stories260K', upstream: `http://127.0.0.1:${workerServer.port}` });
