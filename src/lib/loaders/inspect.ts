@@ -40,7 +40,8 @@ export interface InspectResult {
 // The file set behind each result, so inspectCandidate can read the repository's other models later.
 const setsOfResults = new WeakMap<InspectResult, ModelFileSet>();
 
-export type InspectInput = string | File | readonly File[] | ByteSource | ModelFileSet;
+/** A Hugging Face reference or URL; a dropped/picked File, File[] or FileList; a ByteSource; or a ModelFileSet. */
+export type InspectInput = string | File | readonly File[] | ArrayLike<File> | ByteSource | ModelFileSet;
 
 /** Reads the model behind `input` (see InspectInput) and describes it. Throws RbeeError only. */
 export async function inspect(input: InspectInput, opts: InspectOptions = {}): Promise<InspectResult> {
@@ -143,7 +144,7 @@ async function toFileSet(input: InspectInput, opts: InspectOptions): Promise<Mod
   if (typeof input === 'string') return fileSetForText(input, opts);
   if (isFileSet(input)) return input;
   if (isByteSource(input)) return singleSourceSet(input);
-  const files = Array.isArray(input) ? (input as readonly File[]) : [input as File];
+  const files = isFileLike(input) ? [input] : Array.from(input as ArrayLike<File>);
   if (files.length === 0) throw new RbeeError('not-found', 'No files were given.', { hint: 'Drop or pick the model file(s).' });
   return blobFileSet(files);
 }
@@ -176,6 +177,10 @@ export async function fileSetForHfRef(ref: HfRef, opts: InspectOptions): Promise
     });
   }
   return hfFileSet(ref, files, { hubBase, fetch: opts.fetch, ...(opts.token ? { token: opts.token } : {}) });
+}
+
+function isFileLike(x: unknown): x is File {
+  return typeof Blob !== 'undefined' && x instanceof Blob;
 }
 
 function isFileSet(x: unknown): x is ModelFileSet {

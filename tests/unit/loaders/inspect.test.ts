@@ -182,6 +182,13 @@ describe('inspect over HTTP and from a Hugging Face hub', () => {
     expect(server.stats.get('/plain/stories260K.gguf')!.requests).toBe(1);
   });
 
+  it('a cancelled inspection → aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect((await errorOf(inspect(`${server.url}/plain/model.safetensors`, { signal: controller.signal }))).code).toBe('aborted');
+    expect((await errorOf(inspect('o/r', { hubBase: server.url, signal: controller.signal }))).code).toBe('aborted');
+  });
+
   it('a missing URL → not-found', async () => {
     expect((await errorOf(inspect(`${server.url}/plain/nothing.gguf`))).code).toBe('not-found');
   });
