@@ -5,6 +5,7 @@
 import type { GgufValue } from '../loaders/descriptor.ts';
 import { RbeeError } from '../errors.ts';
 import { BpeModel } from './bpe.ts';
+import { chatFormatFor, type ChatFormat } from './chat-template.ts';
 import { detokenizeBytes, PieceTable } from './detokenize.ts';
 import { readGgufVocab, type GgufVocab } from './gguf-vocab.ts';
 import { splitOnSpecialTokens } from './special-tokens.ts';
@@ -20,6 +21,8 @@ export interface GgufTokenizer extends Tokenizer {
   readonly vocab: GgufVocab;
   /** The bytes a token renders to (special tokens as their text): for token inspectors. */
   pieceBytes(id: number): Uint8Array;
+  /** The model's chat template (tokenizer.chat_template) or the fallback, with its stop strings. */
+  chatFormat(): ChatFormat;
 }
 
 export function tokenizerFromGguf(metadata: Record<string, GgufValue>): GgufTokenizer {
@@ -94,5 +97,12 @@ export function tokenizerFromGguf(metadata: Record<string, GgufValue>): GgufToke
     isEog: (id) => vocab.eog.has(id),
     tokenText: (id) => vocab.tokens[id],
     pieceBytes: (id) => table.bytes(id),
+    chatFormat: () =>
+      chatFormatFor({
+        template: vocab.chatTemplate,
+        bosToken: vocab.bos !== undefined ? vocab.tokens[vocab.bos] : undefined,
+        eosToken: vocab.eos !== undefined ? vocab.tokens[vocab.eos] : undefined,
+        hasChatMlTokens: vocab.ids.has('<|im_start|>') && vocab.ids.has('<|im_end|>'),
+      }),
   };
 }

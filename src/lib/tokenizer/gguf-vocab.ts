@@ -25,9 +25,19 @@ export const Attr = {
   singleWord: 1 << 9,
 } as const;
 
-/** Texts llama.cpp recognises as end-of-turn / end-of-generation markers when the metadata names no id for them. */
-const EOT_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>', '<EOT>', '_<EOT>', '<end_of_utterance>'];
-const EOG_TEXTS = new Set([...EOT_TEXTS, '<|eom_id|>', '<|return|>', '<|call|>']);
+/** Texts llama.cpp takes as the end-of-turn token when the metadata names none (first found wins). */
+const EOT_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|end_of_text|>', '<EOT>', '_<EOT>', '<｜end▁of▁sentence｜>', '<end_of_utterance>'];
+/** Texts llama.cpp stops generation on, whatever their declared type (they become control tokens). */
+const EOG_TEXTS = [
+  '<|eot_id|>', '<|im_end|>', '<|end|>', '<|return|>', '<|call|>', '<|flush|>', '<|calls|>', '<end_of_turn>', '<|endoftext|>',
+  '</s>', '<|eom_id|>', '<EOT>', '_<EOT>', '[EOT]', '[EOS]', '<|end_of_text|>', '<end_of_utterance>', '<eos>', '<turn|>', '<|tool_response>',
+];
+/** Fill-in-the-middle pad / repository / file-separator tokens: llama.cpp also stops on these. */
+const FIM_EOG: { key: string; texts: string[] }[] = [
+  { key: 'tokenizer.ggml.fim_pad_token_id', texts: ['<|fim_pad|>', '<fim-pad>', '<fim_pad>', '<PAD>'] },
+  { key: 'tokenizer.ggml.fim_rep_token_id', texts: ['<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<reponame>'] },
+  { key: 'tokenizer.ggml.fim_sep_token_id', texts: ['<|file_sep|>'] },
+];
 
 /** Safety limit: the largest real vocabularies have ~260k entries; a count far past that is a corrupt file. */
 const MAX_VOCAB = 4_000_000;
@@ -203,32 +213,52 @@ export function readGgufVocab(metadata: Record<string, GgufValue>): GgufVocab {
 
   // Find EOT / EOM by their text when the metadata names none; such tokens are control tokens whatever their type says.
   const forceControl = (id: number) => {
-    attrs[id] |= Attr.control;
+    attrs[id] = Attr.control;
+  };
+  const firstOf = (texts: readonly string[]) => {
+    for (const text of texts) {
+      const id = ids.get(text);
+      if (id !== undefined) return id;
+    }
+    return undefined;
   };
   if (eot === undefined) {
-    for (const text of EOT_TEXTS) {
-      const id = ids.get(text);
-      if (id !== undefined) {
-        eot = id;
-        break;
-      }
-    }
-    if (eot !== undefined) forceControl(eot);
+    eot = firstOf(EOT_TEXTS);
+    if (eot !== undefined && !(attrs[eot] & Attr.control)) forceControl(eot);
   }
   if (eom === undefined) {
     eom = ids.get('<|eom_id|>');
-    if (eom !== undefined) forceControl(eom);
+    if (eom !== undefined && !(attrs[eom] & Attr.control)) forceControl(eom);
   }
 
   const eog = new Set<number>();
+  for (const { key, texts } of FIM_EOG) {
+    const declared = asNumber(metadata[key]);
+    const id = declared !== undefined && declared >= 0 && declared < n ? declared : firstOf(texts);
+    if (id === undefined) continue;
+    eog.add(id);
+    if (declared === undefined && !(attrs[id] & Attr.control)) forceControl(id);
+  }
   for (const text of EOG_TEXTS) {
     const id = ids.get(text);
     if (id !== undefined) {
       eog.add(id);
-      forceControl(id);
+      if (!(attrs[id] & Attr.control)) forceControl(id);
     }
   }
   for (const id of [eos, eot, eom]) if (id !== undefined) eog.add(id);
+  // Workarounds llama.cpp applies: gpt-oss / solar-open's <|end|> is not an end of generation; nor is gemma4's </s>.
+  const has = (text: string) => ids.has(text) && eog.has(ids.get(text)!);
+  if ((has('<|return|>') && has('<|call|>') && has('<|end|>')) || (has('<|calls|>') && has('<|flush|>') && has('<|end|>'))) {
+    const end = ids.get('<|end|>')!;
+    eog.delete(end);
+    attrs[end] = Attr.userDefined;
+  }
+  if (has('<|tool_response>') && has('</s>')) {
+    const s = ids.get('</s>')!;
+    eog.delete(s);
+    attrs[s] = Attr.normal;
+  }
 
   const specialIds: number[] = [];
   for (let i = 0; i < n; i++) if (attrs[i] & (Attr.control | Attr.userDefined | Attr.unknown)) specialIds.push(i);

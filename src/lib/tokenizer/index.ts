@@ -13,6 +13,8 @@ export type {
   Tokenizer,
 } from './types.ts';
 export { tokenizerFromGguf } from './gguf-tokenizer.ts';
-export { renderChatTemplate, chatFormatFor, FALLBACK_CHAT_TEMPLATE } from './chat-template.ts';
+export type { GgufTokenizer } from './gguf-tokenizer.ts';
+export { renderChatTemplate, compileChatTemplate, chatFormatFor, FALLBACK_CHAT_TEMPLATE, CHATML_TEMPLATE, PLAIN_TEMPLATE } from './chat-template.ts';
 export type { ChatFormat } from './chat-template.ts';
 export { tokenizerFromHf } from './hf-tokenizer.ts';
+export type { HfTokenizerAdapter, HfTokenizerConfig } from './hf-tokenizer.ts';

@@ -3,6 +3,8 @@
  * sits behind it: a GGUF-embedded SentencePiece or byte-level BPE vocabulary reimplemented to match llama.cpp token for
  * token, or a Hugging Face tokenizer.json run by @huggingface/tokenizers.
  */
+import type { ChatFormat } from './chat-template.ts';
+
 export interface EncodeOptions {
   /** Add BOS / EOS as the model asks (tokenizer.ggml.add_bos_token / add_eos_token). Default true. */
   addSpecial?: boolean;
@@ -55,6 +57,8 @@ export interface Tokenizer {
   readonly eogIds: readonly number[];
   /** The token's text as stored in the vocabulary (for display and debugging), or undefined past the end. */
   tokenText(id: number): string | undefined;
+  /** The model's chat template or the fallback (flagged), with the stop strings that end an assistant turn. */
+  chatFormat(): ChatFormat;
 }
 
 export type ChatRole = 'system' | 'user' | 'assistant' | (string & {});

@@ -1,0 +1,75 @@
+/**
+ * `rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json]`
+ *
+ * --json: reads a JSON array of strings on standard input and prints a JSON array of token-id arrays.
+ * Otherwise: reads all of standard input as one text and prints its ids on one line, space-separated.
+ * --no-special: no BOS / EOS added and special-token text not parsed (what llama.cpp's tokenizer tests use).
+ */
+import { RbeeError } from '../lib/errors.ts';
+import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
+import { dirOf, type ModelFileSet } from '../lib/loaders/model-file-set.ts';
+import { fileSetForText, inspectSet } from '../lib/loaders/inspect.ts';
+import { tokenizerForModel } from '../lib/tokenizer/model-tokenizer.ts';
+import { isLocalPath, localFileSet } from './local-file-set.ts';
+
+const USAGE = 'usage: rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json] < input';
+
+interface Args {
+  model: string;
+  special: boolean;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  let model: string | undefined;
+  let special = true;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--model' || a === '-m') model = argv[++i];
+    else if (a.startsWith('--model=')) model = a.slice('--model='.length);
+    else if (a === '--no-special') special = false;
+    else if (a === '--json') json = true;
+    else throw new RbeeError('bad-value', `Unknown option '${a}'.\n${USAGE}`);
+  }
+  if (!model) throw new RbeeError('bad-value', `--model is required.\n${USAGE}`);
+  return { model, special, json };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const input = await readStdin();
+  let texts: string[];
+  if (args.json) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input);
+    } catch (e) {
+      throw new RbeeError('bad-json', 'Standard input is not JSON.', { hint: 'Give a JSON array of strings, e.g. ["Hello", "world"].', cause: e });
+    }
+    if (!Array.isArray(parsed) || !parsed.every((t) => typeof t === 'string'))
+      throw new RbeeError('bad-json', 'Standard input must be a JSON array of strings.', { hint: 'e.g. ["Hello", "world"]' });
+    texts = parsed;
+  } else texts = [input];
+
+  const set: ModelFileSet = isLocalPath(args.model)
+    ? localFileSet(args.model)
+    : await fileSetForText(args.model, { hubBase: process.env.RBEE_HUB ?? DEFAULT_HUB, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) });
+  try {
+    const result = await inspectSet(set);
+    const primary = result.chosen >= 0 ? result.candidates[result.chosen]!.primary : (set.primary ?? '');
+    const tokenizer = await tokenizerForModel(result.descriptor, set, dirOf(primary));
+    const options = args.special ? { addSpecial: true, parseSpecial: true } : { addSpecial: false, parseSpecial: false };
+    const ids = texts.map((t) => tokenizer.encode(t, options));
+    process.stdout.write(args.json ? `${JSON.stringify(ids)}\n` : `${ids[0]!.join(' ')}\n`);
+    return 0;
+  } finally {
+    await set.close?.();
+  }
+}

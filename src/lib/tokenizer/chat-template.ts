@@ -1,0 +1,174 @@
+/**
+ * Chat templates: the model's own Jinja template (GGUF tokenizer.chat_template or tokenizer_config.json's
+ * chat_template) rendered with @huggingface/jinja, and a fallback when a model has none or its template is broken.
+ * The result is plain text for the tokenizer (parse special tokens when encoding it); it is never HTML.
+ */
+import { Template } from '@huggingface/jinja';
+import { RbeeError } from '../errors.ts';
+import type { ChatMessage, ChatTemplateOptions } from './types.ts';
+
+/** ChatML: the fallback for vocabularies that have <|im_start|> / <|im_end|> (and llama.cpp's own default). */
+export const CHATML_TEMPLATE =
+  "{%- for message in messages -%}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{%- endfor -%}" +
+  "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}";
+
+/**
+ * Plain continuation, for base models without chat tokens (stories260K): the turns are joined into one text that the
+ * model continues, so "Once upon a time" continues exactly as llama.cpp continues it. A reply runs on from the text
+ * before it; a new user turn starts on a new line.
+ */
+export const PLAIN_TEMPLATE =
+  "{%- for message in messages -%}{%- if not loop.first and message['role'] != 'assistant' -%}{{ '\\n' }}{%- endif -%}{{ message['content'] }}{%- endfor -%}";
+
+/** Kept for callers that want "the" fallback; chatFormatFor picks ChatML or plain by the vocabulary. */
+export const FALLBACK_CHAT_TEMPLATE = PLAIN_TEMPLATE;
+
+/** Longest end-of-turn marker we accept from probing a template (longer suffixes are not markers). */
+const MAX_MARKER_LENGTH = 32;
+
+function templateError(e: unknown, what: 'parse' | 'render'): RbeeError {
+  const message = e instanceof Error ? e.message : String(e);
+  return new RbeeError(
+    'template',
+    what === 'parse' ? `The model's chat template cannot be read: ${message}` : `The model's chat template failed on this conversation: ${message}`,
+    { hint: 'The built-in fallback chat format can be used instead; answers may be worse than with the model’s own format.', cause: e },
+  );
+}
+
+/** Parses a template once; throws RbeeError 'template' on syntax errors. */
+export function compileChatTemplate(template: string): Template {
+  try {
+    return new Template(template);
+  } catch (e) {
+    throw templateError(e, 'parse');
+  }
+}
+
+function renderCompiled(t: Template, messages: readonly ChatMessage[], options: ChatTemplateOptions): string {
+  try {
+    const out = t.render({
+      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      add_generation_prompt: options.addGenerationPrompt ?? true,
+      bos_token: options.bos_token ?? '',
+      eos_token: options.eos_token ?? '',
+    });
+    if (typeof out !== 'string') throw new Error('the template did not produce text');
+    return out;
+  } catch (e) {
+    throw templateError(e, 'render');
+  }
+}
+
+/** Renders `messages` with `template`. Throws RbeeError 'template' for syntax errors and raise_exception(). */
+export function renderChatTemplate(template: string, messages: readonly ChatMessage[], options: ChatTemplateOptions = {}): string {
+  return renderCompiled(compileChatTemplate(template), messages, options);
+}
+
+export interface ChatFormat {
+  /** 'model': the model's own template; 'fallback': ours (none in the model, or the model's is broken). */
+  readonly source: 'model' | 'fallback';
+  /** Which fallback, when one is used. */
+  readonly fallback?: 'chatml' | 'plain';
+  /** Why the model's template is not used: it has none, or it failed to parse (see `error`). */
+  readonly fallbackReason?: 'missing' | 'invalid';
+  readonly error?: RbeeError;
+  /** The template text in use. */
+  readonly template: string;
+  /**
+   * Text that ends an assistant turn (`<|im_end|>`, `<|eot_id|>`, `<|end|>`, `</s>` …): generation stops when the
+   * output ends with one of these, besides stopping on end-of-generation tokens.
+   */
+  readonly stopStrings: readonly string[];
+  /** Renders with the format's template. Throws RbeeError 'template' when the model's template refuses the input. */
+  render(messages: readonly ChatMessage[], options?: { addGenerationPrompt?: boolean }): string;
+  /**
+   * Renders with the model's template, falling back to ours when it throws: the chat page never ends up with
+   * nothing. `error` says why the fallback was used.
+   */
+  renderOrFallback(messages: readonly ChatMessage[], options?: { addGenerationPrompt?: boolean }): { text: string; usedFallback: boolean; error?: RbeeError };
+}
+
+export interface ChatFormatInput {
+  /** The model's template, if any. */
+  template?: string;
+  bosToken?: string;
+  eosToken?: string;
+  /** Whether the vocabulary has `<|im_start|>` and `<|im_end|>` (then ChatML is the sensible fallback). */
+  hasChatMlTokens?: boolean;
+}
+
+/** The end-of-turn marker a template writes after an assistant message, found by rendering a probe conversation. */
+function probeEndOfTurn(t: Template, options: ChatTemplateOptions): string | undefined {
+  const sentinel = 'RBEE_END_OF_TURN_PROBE';
+  try {
+    const text = renderCompiled(
+      t,
+      [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: sentinel },
+        { role: 'user', content: 'again' },
+      ],
+      { ...options, addGenerationPrompt: false },
+    );
+    const at = text.indexOf(sentinel);
+    if (at < 0) return undefined;
+    const after = text.slice(at + sentinel.length);
+    const marker = after.trimStart().split(/\s/)[0] ?? '';
+    if (marker === '' || marker.length > MAX_MARKER_LENGTH || marker.includes('again')) return undefined;
+    return marker;
+  } catch {
+    return undefined;
+  }
+}
+
+export function chatFormatFor(input: ChatFormatInput): ChatFormat {
+  const options: ChatTemplateOptions = { bos_token: input.bosToken ?? '', eos_token: input.eosToken ?? '' };
+  const fallbackKind: 'chatml' | 'plain' = input.hasChatMlTokens ? 'chatml' : 'plain';
+  const fallbackTemplate = fallbackKind === 'chatml' ? CHATML_TEMPLATE : PLAIN_TEMPLATE;
+  const fallbackCompiled = compileChatTemplate(fallbackTemplate);
+  const renderFallback = (messages: readonly ChatMessage[], addGenerationPrompt?: boolean) =>
+    renderCompiled(fallbackCompiled, messages, { ...options, addGenerationPrompt });
+
+  let compiled: Template | undefined;
+  let error: RbeeError | undefined;
+  if (input.template !== undefined && input.template.trim() !== '') {
+    try {
+      compiled = compileChatTemplate(input.template);
+    } catch (e) {
+      error = e instanceof RbeeError ? e : templateError(e, 'parse');
+    }
+  }
+
+  const stops = new Set<string>();
+  const marker = probeEndOfTurn(compiled ?? fallbackCompiled, options);
+  if (marker) stops.add(marker);
+  if (input.eosToken && (compiled ?? fallbackKind === 'chatml')) stops.add(input.eosToken);
+  if (!compiled && fallbackKind === 'chatml') stops.add('<|im_end|>');
+
+  if (compiled) {
+    const model = compiled;
+    return {
+      source: 'model',
+      template: input.template!,
+      stopStrings: [...stops],
+      render: (messages, o = {}) => renderCompiled(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }),
+      renderOrFallback: (messages, o = {}) => {
+        try {
+          return { text: renderCompiled(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }), usedFallback: false };
+        } catch (e) {
+          return { text: renderFallback(messages, o.addGenerationPrompt), usedFallback: true, error: e as RbeeError };
+        }
+      },
+    };
+  }
+  return {
+    source: 'fallback',
+    fallback: fallbackKind,
+    fallbackReason: error ? 'invalid' : 'missing',
+    error,
+    template: fallbackTemplate,
+    stopStrings: [...stops],
+    render: (messages, o = {}) => renderFallback(messages, o.addGenerationPrompt),
+    renderOrFallback: (messages, o = {}) => ({ text: renderFallback(messages, o.addGenerationPrompt), usedFallback: true, error }),
+  };
+}
