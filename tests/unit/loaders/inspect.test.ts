@@ -12,7 +12,7 @@ const enc = new TextEncoder();
 const bytes = (...xs: (number | string)[]): Uint8Array =>
   new Uint8Array(xs.flatMap((x) => (typeof x === 'string' ? [...enc.encode(x)] : [x])));
 
-function safetensorsFile(header: unknown, dataBytes: number): Uint8Array {
+function safetensorsFile(header: unknown, dataBytes: number): Uint8Array<ArrayBuffer> {
   const json = enc.encode(JSON.stringify(header));
   const out = new Uint8Array(8 + json.byteLength + dataBytes);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.byteLength), true);
@@ -232,7 +232,7 @@ describe('inspect over HTTP and from a Hugging Face hub', () => {
 
 describe('inspect: files dropped in the browser', () => {
   it('a dropped SafeTensors set (index, shards, config) is one model', async () => {
-    const shard = (name: string): Uint8Array => safetensorsFile({ [name]: { dtype: 'BF16', shape: [2, 2], data_offsets: [0, 8] } }, 8);
+    const shard = (name: string): Uint8Array<ArrayBuffer> => safetensorsFile({ [name]: { dtype: 'BF16', shape: [2, 2], data_offsets: [0, 8] } }, 8);
     const dropped = [
       new File([enc.encode(JSON.stringify({ model_type: 'gemma2', hidden_size: 8, num_attention_heads: 2, head_dim: 4 }))], 'config.json'),
       new File([shard('x')], 'model-00001-of-00002.safetensors'),
