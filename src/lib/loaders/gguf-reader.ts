@@ -28,8 +28,8 @@ export interface GgufReaderOptions {
 
 export class GgufReader {
   /** The buffered window: file bytes [start, start + buf.byteLength). */
-  private buf = new Uint8Array(0);
-  private view = new DataView(this.buf.buffer);
+  private buf: Uint8Array = new Uint8Array(0);
+  private view: DataView = new DataView(this.buf.buffer);
   private start = 0;
   /** Absolute file offset of the next unread byte. */
   pos = 0;
