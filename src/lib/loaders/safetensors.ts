@@ -169,15 +169,14 @@ export function parseSafetensorsHeader(
       });
     }
     const info = safetensorsDtype(dtype);
-    let size: number | undefined = end - begin;
     if (info) {
       const bits = elements * info.bits;
       if (!Number.isSafeInteger(bits) || bits % 8 !== 0 || bits / 8 !== end - begin) {
         throw new RbeeError('bad-value', `${where}: shape [${shape.join(', ')}] of ${dtype} needs ${bits / 8} bytes but data_offsets span ${end - begin}.`, { hint });
       }
     } else {
+      // A dtype newer than this table: its offsets still give its size, and the check will call it unsupported.
       warnings.push(`${where} has dtype '${dtype}', which this version does not know.`);
-      size = end - begin;
     }
     tensors.push({
       name: key,
@@ -185,7 +184,7 @@ export function parseSafetensorsHeader(
       type: info?.ggmlType ?? SAFETENSORS_NO_GGML_TYPE,
       typeName: dtype,
       offset: dataStart + begin,
-      size,
+      size: end - begin,
       file,
     });
     ranges.push({ begin, end, name: key });
