@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { HAS_FIXTURES, REPO_ROOT } from '../../support/fixtures.ts';
-import { APP_ORIGIN, GreedyOracle, MODEL, PROMPT, inferBody, raw, runJob } from './companion-support.ts';
+import { APP_ORIGIN, HOOK_TIMEOUT_MS, GreedyOracle, MODEL, PROMPT, inferBody, raw, runJob } from './companion-support.ts';
 
 const BIN = resolve(REPO_ROOT, 'bin/rbee-web.mjs');
 
@@ -41,10 +41,10 @@ describe.runIf(HAS_FIXTURES)('rbee-web companion (the real CLI)', () => {
     cli = startCli(['--model', MODEL, '--port', '0', '--threads', '1', '--allow-origin', APP_ORIGIN]);
     url = (await waitForLine(cli, /listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
     token = (await waitForLine(cli, /pairing token: (\S+)/))[1]!;
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(() => {
     if (cli?.child.exitCode === null) cli.child.kill('SIGKILL');
-  });
+  }, HOOK_TIMEOUT_MS);
 
   test('prints model, backend, a random token and a pairing link for the app origin', async () => {
     expect(cli.output()).toMatch(/rbee-web companion: stories260K on cpu \(llama\.cpp, 1 thread, context \d+\)/);

@@ -10,6 +10,8 @@ import { fixture } from '../../support/fixtures.ts';
 export const MODEL = fixture('models/stories260K.gguf');
 export const APP_ORIGIN = 'http://127.0.0.1:4319';
 export const PROMPT = 'Once upon a time';
+/** Loading llama.cpp and a model takes ~1 s alone, but far longer on a busy 2-core machine: hooks get room. */
+export const HOOK_TIMEOUT_MS = 90_000;
 
 export interface RawResponse {
   status: number;

@@ -8,7 +8,7 @@ import { ProxyBackend } from '../../../src/companion/proxy-backend.ts';
 import type { RunningCompanion } from '../../../src/companion/server.ts';
 import type { CompanionInfo } from '../../../src/lib/companion/protocol.ts';
 import { HAS_FIXTURES } from '../../support/fixtures.ts';
-import { APP_ORIGIN, GreedyOracle, MODEL, PROMPT, bearer, inferBody, raw, runJob, startInProcess, submit, waitFor } from './companion-support.ts';
+import { APP_ORIGIN, HOOK_TIMEOUT_MS, GreedyOracle, MODEL, PROMPT, bearer, inferBody, raw, runJob, startInProcess, submit, waitFor } from './companion-support.ts';
 
 const WORKER_TOKEN = 'worker-side-token-1';
 const PROXY_TOKEN = 'browser-side-token-2';
@@ -47,7 +47,7 @@ describe.runIf(HAS_FIXTURES)('companion --proxy', () => {
     await viaHive.connect();
     hiveProxy = await startInProcess(viaHive, { token: PROXY_TOKEN, origins: [APP_ORIGIN] });
     oracle = await GreedyOracle.load();
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await hiveProxy?.close();
     await proxy?.close();
@@ -56,7 +56,7 @@ describe.runIf(HAS_FIXTURES)('companion --proxy', () => {
     await workerServer?.close();
     await worker?.close();
     await oracle?.dispose();
-  });
+  }, HOOK_TIMEOUT_MS);
 
   test('the worker alone refuses the app page (no CORS for it); the proxy answers it with CORS and PNA', async () => {
     const fromApp = { origin: APP_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true' };

@@ -5,7 +5,7 @@ import { LlamaBackend } from '../../../src/companion/llama-backend.ts';
 import type { RunningCompanion } from '../../../src/companion/server.ts';
 import type { CompanionInfo } from '../../../src/lib/companion/protocol.ts';
 import { HAS_FIXTURES } from '../../support/fixtures.ts';
-import { APP_ORIGIN, GreedyOracle, MODEL, PROMPT, bearer, inferBody, raw, runJob, startInProcess, submit, waitFor } from './companion-support.ts';
+import { APP_ORIGIN, HOOK_TIMEOUT_MS, GreedyOracle, MODEL, PROMPT, bearer, inferBody, raw, runJob, startInProcess, submit, waitFor } from './companion-support.ts';
 
 const TOKEN = 'server-test-token-7f3a';
 
@@ -20,12 +20,12 @@ describe.runIf(HAS_FIXTURES)('companion server (llama.cpp backend, stories260K)'
     companion = await startInProcess(backend, { token: TOKEN, origins: [APP_ORIGIN] });
     base = companion.url;
     oracle = await GreedyOracle.load();
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await companion?.close();
     await backend?.close();
     await oracle?.dispose();
-  });
+  }, HOOK_TIMEOUT_MS);
 
   test('GET /health answers like a rbee worker', async () => {
     const res = await raw(`${base}/health`);
