@@ -65,6 +65,21 @@ describe.runIf(HAS_FIXTURES)('SafeTensors fixtures', () => {
     expect(d.warnings.some((w) => /config\.json/.test(w))).toBe(true);
   });
 
+  it('adapters.safetensors: every tensor equals a plain JSON read of the header (null __metadata__)', async () => {
+    const bytes = readFileSync(fixture('safetensors/adapters.safetensors'));
+    const n = Number(bytes.readBigUInt64LE(0));
+    const plain = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | null>;
+    const d = await readSafetensors(new MemoryByteSource(new Uint8Array(bytes), 'adapters.safetensors'));
+    expect(plain.__metadata__).toBeNull();
+    expect(d.safetensors?.metadata).toEqual({});
+    const fromJson = Object.entries(plain)
+      .filter(([k]) => k !== '__metadata__')
+      .map(([name, t]) => ({ name, dims: t!.shape.slice().reverse(), typeName: t!.dtype, offset: 8 + n + t!.data_offsets[0], size: t!.data_offsets[1] - t!.data_offsets[0] }))
+      .sort((a, b) => a.offset - b.offset);
+    expect(d.tensors.map(({ name, dims, typeName, offset, size }) => ({ name, dims, typeName, offset, size }))).toEqual(fromJson);
+    expect(d.totalWeightBytes).toBe(bytes.byteLength - 8 - n);
+  });
+
   it('a LoRA adapter (adapters.safetensors + adapter_config.json) is recognised as an adapter', async () => {
     const bytes = new Uint8Array(readFileSync(fixture('safetensors/adapters.safetensors')));
     const config = new Uint8Array(readFileSync(fixture('safetensors/adapter_config.json')));
