@@ -97,7 +97,10 @@ export interface ChatFormatInput {
   hasChatMlTokens?: boolean;
 }
 
-/** The end-of-turn marker a template writes after an assistant message, found by rendering a probe conversation. */
+/**
+ * The end-of-turn marker a template writes after an assistant message (`<|eot_id|>`, `<|im_end|>`, `</s>`), found by
+ * rendering a conversation that ends with a sentinel assistant message and reading what follows it.
+ */
 function probeEndOfTurn(t: Template, options: ChatTemplateOptions): string | undefined {
   const sentinel = 'RBEE_END_OF_TURN_PROBE';
   try {
@@ -106,15 +109,13 @@ function probeEndOfTurn(t: Template, options: ChatTemplateOptions): string | und
       [
         { role: 'user', content: 'hi' },
         { role: 'assistant', content: sentinel },
-        { role: 'user', content: 'again' },
       ],
       { ...options, addGenerationPrompt: false },
     );
-    const at = text.indexOf(sentinel);
+    const at = text.lastIndexOf(sentinel);
     if (at < 0) return undefined;
-    const after = text.slice(at + sentinel.length);
-    const marker = after.trimStart().split(/\s/)[0] ?? '';
-    if (marker === '' || marker.length > MAX_MARKER_LENGTH || marker.includes('again')) return undefined;
+    const marker = text.slice(at + sentinel.length).trim();
+    if (marker === '' || marker.length > MAX_MARKER_LENGTH) return undefined;
     return marker;
   } catch {
     return undefined;

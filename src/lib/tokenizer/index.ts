@@ -18,3 +18,6 @@ export { renderChatTemplate, compileChatTemplate, chatFormatFor, FALLBACK_CHAT_T
 export type { ChatFormat } from './chat-template.ts';
 export { tokenizerFromHf } from './hf-tokenizer.ts';
 export type { HfTokenizerAdapter, HfTokenizerConfig } from './hf-tokenizer.ts';
+export { encodeChatPrompt, findStopString, pendingStopPrefix } from './chat-prompt.ts';
+export { tokenizerForModel } from './model-tokenizer.ts';
+export { SUPPORTED_PRE_TOKENIZERS } from './pre-tokenizers.ts';

@@ -1,7 +1,8 @@
 // The llama.cpp tokenizer test vocabularies in ../shared/fixtures/tokenizers and their .inp / .out vectors.
 import { readFileSync } from 'node:fs';
-import { gguf } from '@huggingface/gguf';
 import type { GgufValue } from '../../../src/lib/loaders/descriptor.ts';
+import { readGguf } from '../../../src/lib/loaders/gguf.ts';
+import { NodeFileSource } from '../../../src/lib/loaders/node-file-source.ts';
 import { fixture } from '../../support/fixtures.ts';
 
 export const VOCABS = ['llama-spm', 'phi-3', 'gpt-2', 'deepseek-llm', 'starcoder', 'mpt'] as const;
@@ -14,8 +15,12 @@ const metadataCache = new Map<string, Record<string, GgufValue>>();
 export async function vocabMetadata(name: VocabName): Promise<Record<string, GgufValue>> {
   let m = metadataCache.get(name);
   if (!m) {
-    const { metadata } = await gguf(vocabPath(name), { allowLocalFile: true });
-    m = metadata as unknown as Record<string, GgufValue>;
+    const source = await NodeFileSource.open(vocabPath(name));
+    try {
+      m = (await readGguf(source)).gguf!.metadata;
+    } finally {
+      await source.close();
+    }
     metadataCache.set(name, m);
   }
   return m;
