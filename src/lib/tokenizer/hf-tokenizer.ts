@@ -78,6 +78,7 @@ export function tokenizerFromHf(tokenizerJson: unknown, tokenizerConfig: HfToken
   }
 
   function decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    if (ids.length === 0) return ''; // the library refuses an empty list
     return hf.decode([...ids], { skip_special_tokens: !(options.special ?? false), clean_up_tokenization_spaces: false });
   }
 
