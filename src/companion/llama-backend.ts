@@ -112,9 +112,18 @@ export class LlamaBackend implements CompanionBackend {
       backend: this.llama.gpu === false ? 'cpu' : this.llama.gpu,
       threads: this.threads,
       context_size: this.context.contextSize,
+      ...this.templateInfo(),
       busy: this.busy,
       tokens_generated: this.tokensGenerated,
     };
+  }
+
+  /** The chat template and the texts of BOS/EOS it refers to, when the GGUF has them. */
+  private templateInfo(): { chat_template?: string; bos_token?: string; eos_token?: string } {
+    const tokenizer = (this.model.fileInfo.metadata as { tokenizer?: { chat_template?: unknown } }).tokenizer;
+    const template = tokenizer?.chat_template;
+    if (typeof template !== 'string') return {};
+    return { chat_template: template, bos_token: this.model.tokens.bosString ?? undefined, eos_token: this.model.tokens.eosString ?? undefined };
   }
 
   /** The prompt's tokens as llama.cpp reads a prompt: special tokens in the text are parsed, BOS first if the model wants it. */

@@ -27,8 +27,12 @@ export interface GenerateOptions {
   onToken?: (text: string, index: number) => void;
 }
 
+/** Why generation ended; the same words the in-browser engine uses (src/lib/inference), so a chat page can treat both alike. */
+export type CompanionStopReason = 'max-tokens' | 'stop-token' | 'aborted' | 'context-full';
+
 export interface GenerationResult {
   text: string;
+  stopReason: CompanionStopReason;
   tokens: number;
   promptTokens?: number;
   /** From the request to the end of the stream. */
@@ -37,7 +41,7 @@ export interface GenerationResult {
   firstTokenMs?: number;
   /** Decode speed: tokens after the first, over the time after the first. */
   tokensPerSecond: number;
-  /** True when the caller's signal stopped it. */
+  /** True when the caller's signal stopped it (stopReason 'aborted'). */
   stopped: boolean;
 }
 
@@ -115,7 +119,9 @@ export class CompanionClient {
       ...(options.topP !== undefined ? { top_p: options.topP } : {}),
       ...(options.topK !== undefined ? { top_k: options.topK } : {}),
     };
-    const result: GenerationResult = { text: '', tokens: 0, elapsedMs: 0, tokensPerSecond: 0, stopped: false };
+    const result: GenerationResult = { text: '', stopReason: 'stop-token', tokens: 0, elapsedMs: 0, tokensPerSecond: 0, stopped: false };
+    // The companion caps max_tokens to the room left in its context and says so in the started event.
+    let grantedTokens: number | undefined;
     const finish = (): GenerationResult => {
       const end = performance.now();
       result.elapsedMs = end - started;
@@ -137,15 +143,21 @@ export class CompanionClient {
       }
       if (!response.ok || !response.body) throw await refusal(response, this.url);
       for await (const message of readServerSentEvents(response.body)) {
-        if (message.data === STREAM_DONE) return finish();
+        if (message.data === STREAM_DONE) {
+          if (result.tokens >= options.maxTokens) result.stopReason = 'max-tokens';
+          else if (grantedTokens !== undefined && result.tokens >= grantedTokens) result.stopReason = 'context-full';
+          return finish();
+        }
         let event: JobEvent;
         try {
           event = JSON.parse(message.data) as JobEvent;
         } catch {
           continue; // an event this client does not know: skip it
         }
-        if (event.type === 'started' && typeof event.prompt_tokens === 'number') result.promptTokens = event.prompt_tokens;
-        else if (event.type === 'token') {
+        if (event.type === 'started') {
+          if (typeof event.prompt_tokens === 'number') result.promptTokens = event.prompt_tokens;
+          if (typeof event.max_tokens === 'number') grantedTokens = event.max_tokens;
+        } else if (event.type === 'token') {
           if (result.tokens === 0) result.firstTokenMs = performance.now() - started;
           result.tokens++;
           result.text += event.t;
@@ -162,6 +174,7 @@ export class CompanionClient {
     } catch (e) {
       if (options.signal?.aborted) {
         result.stopped = true;
+        result.stopReason = 'aborted';
         return finish();
       }
       if (e instanceof TypeError) {

@@ -47,6 +47,10 @@ export interface CompanionInfo {
   backend: string;
   threads?: number;
   context_size?: number;
+  /** The model's chat template (GGUF tokenizer.chat_template, Jinja), so the app can turn a conversation into a prompt. */
+  chat_template?: string;
+  bos_token?: string;
+  eos_token?: string;
   /** Proxy mode: the worker the jobs go to. */
   upstream?: string;
   /** True while a job is generating; tokens_generated counts every token the backend produced since start. */

@@ -119,7 +119,7 @@ describe.runIf(HAS_FIXTURES)('CompanionClient and discovery against a running co
     const result = await client.generate({ prompt: PROMPT, maxTokens: 32, temperature: 0, onToken: (t) => pieces.push(t) });
     expect(result.text).toBe(await oracle.continuation(PROMPT, 32));
     expect(pieces.join('')).toBe(result.text);
-    expect(result).toMatchObject({ tokens: 32, promptTokens: 5, stopped: false });
+    expect(result).toMatchObject({ tokens: 32, promptTokens: 5, stopped: false, stopReason: 'max-tokens' });
     expect(result.tokensPerSecond).toBeGreaterThan(0);
   });
 
@@ -134,6 +134,7 @@ describe.runIf(HAS_FIXTURES)('CompanionClient and discovery against a running co
       onToken: (_t, i) => i === 4 && controller.abort(),
     });
     expect(result.stopped).toBe(true);
+    expect(result.stopReason).toBe('aborted');
     expect(result.tokens).toBeGreaterThanOrEqual(5);
     expect(result.tokens).toBeLessThan(1500);
     expect((await oracle.continuation(PROMPT, 1500)).startsWith(result.text)).toBe(true);
@@ -151,6 +152,15 @@ describe.runIf(HAS_FIXTURES)('CompanionClient and discovery against a running co
     // The shared model is free again afterwards.
     const idle = await new CompanionClient({ url: companion.url, token: TOKEN }).generate({ prompt: PROMPT, maxTokens: 4, temperature: 0 });
     expect(idle.tokens).toBe(4);
+  });
+
+  test('a prompt that nearly fills the context ends with stopReason context-full', async () => {
+    let prompt = PROMPT;
+    while (backend.tokenizePrompt(prompt).length < 2048 - 6) prompt += ' a';
+    const room = 2048 - backend.tokenizePrompt(prompt).length;
+    const result = await new CompanionClient({ url: companion.url, token: TOKEN }).generate({ prompt, maxTokens: 50, temperature: 0 });
+    expect(result.tokens).toBe(room);
+    expect(result.stopReason).toBe('context-full');
   });
 
   test('a wrong token is a companion error that says how to pair', async () => {
