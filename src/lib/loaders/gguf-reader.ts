@@ -16,6 +16,8 @@ import type { ByteSource } from './byte-source.ts';
 export const GGUF_INITIAL_READ = 1 << 20;
 /** Smallest refill, so a parse that runs out by a few bytes does not cost a request per few bytes. */
 const MIN_REFILL = 64 << 10;
+/** Most one refill fetches beyond what the parse needs right now, until twice this much has been fetched. */
+const SPECULATION_CAP = 8 << 20;
 
 export interface GgufReaderOptions {
   initialRead?: number;
@@ -82,7 +84,10 @@ export class GgufReader {
     }
     const end = this.start + this.buf.byteLength;
     const estimate = this.options.estimateRemaining?.() ?? 0;
-    let want = Math.max(atLeast, n, estimate) - this.available;
+    // Lower bounds and estimates come from counts in the file; a damaged count must not make one request fetch a
+    // model's weights. Speculation beyond what is needed now grows at most geometrically with what was fetched.
+    const cap = Math.max(SPECULATION_CAP, 2 * this.fetched);
+    let want = Math.max(n, Math.min(Math.max(atLeast, estimate), cap)) - this.available;
     want = Math.max(want, this.floor);
     this.floor *= 2;
     // When the guess nearly reaches the end of the file anyway (vocabulary-only files, tiny models), take the rest:

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { writeGguf, type GgufTyped, type GgufWriterOptions } from '../../support/gguf-writer.ts';
 import { parseGgufHeader, readGguf, sniffGgufMagic, MAX_STRING_BYTES } from '../../../src/lib/loaders/gguf.ts';
 import { MemoryByteSource } from '../../../src/lib/loaders/memory-source.ts';
-import { isRbeeError, type RbeeErrorCode } from '../../../src/lib/errors.ts';
+import { isRbeeError, RbeeError, type RbeeErrorCode } from '../../../src/lib/errors.ts';
 import type { ByteSource } from '../../../src/lib/loaders/byte-source.ts';
 
 const ALL_TYPES: [string, GgufTyped][] = [
@@ -312,6 +312,35 @@ describe('GGUF growing reads', () => {
     expect(src.stats.requests).toBeLessThanOrEqual(3);
     expect(src.stats.bytesRead).toBeGreaterThanOrEqual(header);
     expect(src.stats.bytesRead).toBeLessThan(header * 1.3);
+  });
+});
+
+describe('GGUF reads on damaged counts', () => {
+  it('a count that claims far more header than exists does not turn into one huge fetch', async () => {
+    // A 40 GB "model" whose vocabulary count was damaged to 2^24 - 1 (inside the limits, and the file is large
+    // enough to hold that many strings): the reader must grow its reads step by step, not fetch 128 MB at once.
+    const header = writeGguf({
+      metadata: [['tokenizer.ggml.tokens', { type: 'array', itemType: 'string', value: ['a', 'b'] }]],
+      tensors: [],
+    });
+    new DataView(header.buffer).setBigUint64(4 + 4 + 16 + 8 + 21 + 4 + 4, 2n ** 24n - 1n, true);
+    const reads: number[] = [];
+    const source: ByteSource = {
+      name: 'huge.gguf',
+      location: 'memory:huge.gguf',
+      stats: { bytesRead: 0, requests: 0 },
+      size: async () => 40e9,
+      read: async (offset, length) => {
+        reads.push(length);
+        if (reads.length > 2) throw new RbeeError('network', 'stop here');
+        const out = new Uint8Array(length);
+        out.set(header.subarray(offset, offset + length));
+        return out;
+      },
+    };
+    expect(await codeOf(readGguf(source))).toBe('network');
+    expect(reads[0]).toBe(1 << 20);
+    expect(reads[1]).toBeLessThanOrEqual(8 << 20);
   });
 });
 
