@@ -70,8 +70,24 @@ interface RemoteVersion {
   lastModified?: string;
 }
 
+/** Downloads running in this page, by cache id: a second start of the same file joins the first. */
+const active = new Map<string, Download>();
+
+/**
+ * Starts (or resumes, from what is stored) downloading a file into the cache. While a download of the same id is
+ * running in this page, that one is returned instead of a second writer to the same chunks.
+ */
 export function startDownload(opts: DownloadOptions): Download {
-  return new Download(opts);
+  const id = opts.id ?? opts.url;
+  const running = active.get(id);
+  if (running) return running;
+  const d = new Download(opts);
+  active.set(id, d);
+  const forget = (): void => {
+    if (active.get(id) === d) active.delete(id);
+  };
+  d.done.then(forget, forget);
+  return d;
 }
 
 export class Download {

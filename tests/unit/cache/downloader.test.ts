@@ -213,6 +213,20 @@ describe('downloading into the cache', () => {
     expect(await cachedSha(store)).toBe(sha(FILE));
   });
 
+  test('starting the same file twice while it downloads joins the running download', async () => {
+    const { server, url } = await serve();
+    const store = newStore();
+    const a = startDownload(base(url, store));
+    const b = startDownload(base(url, store));
+    expect(b).toBe(a);
+    await a.done;
+    expect(server.stats.get('/model.gguf')!.requests).toBe(1 + 17);
+    // Once finished, a new start is a new (instant: already complete) download.
+    const c = startDownload(base(url, store));
+    expect(c).not.toBe(a);
+    expect((await c.done).fetchedBytes).toBe(0);
+  });
+
   test('HTTP failures are typed: 404 not-found, 403 gated, no Range support no-range', async () => {
     const server = await startRangeServer({ '/m.gguf': FILE }, { status: { '/gated.gguf': 403 } });
     servers.push(server);
