@@ -206,6 +206,7 @@ export class TransformerModel {
 
     // One product: Y (+)= W·X, a dispatch per weight part.
     const product = (w: WeightMatrix, xBuf: GPUBuffer, yBuf: GPUBuffer, o: { yStride: number; flags?: number; single?: boolean }): Encode => {
+      const units = w.k / w.format.unitElems;
       const groups = w.parts.map((part) => ({
         rows: part.rows,
         group: kernels.matmul.bind([
@@ -229,7 +230,7 @@ export class TransformerModel {
         ]),
       }));
       return (pass, tokens) => {
-        for (const p of groups) kernels.matmul.encode(pass, w.format, p.group, p.rows, o.single ? 1 : tokens);
+        for (const p of groups) kernels.matmul.encode(pass, w.format, p.group, p.rows, units, o.single ? 1 : tokens);
       };
     };
     const norm = (xBuf: GPUBuffer, weight: GPUBuffer, yBuf: GPUBuffer, last = false): Encode => {

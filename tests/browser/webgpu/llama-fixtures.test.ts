@@ -42,7 +42,7 @@ describe('stories260K.gguf (F32)', () => {
     const all = [...prompt, ...out.slice(0, 11)];
     const batched = await engine.prefill(all);
     engine.reset();
-    let stepped = new Float32Array();
+    let stepped: Float32Array = new Float32Array();
     for (const t of all) stepped = await engine.decode(t);
     for (let i = 0; i < batched.length; i += 37) expect(stepped[i]).toBeCloseTo(batched[i]!, 3);
   });

@@ -19,12 +19,18 @@ export function createLayout(device: GPUDevice, kinds: BindingKind[]): GPUBindGr
   });
 }
 
-export function createPipeline(device: GPUDevice, layout: GPUBindGroupLayout, code: string, label: string): GPUComputePipeline {
+export function createPipeline(
+  device: GPUDevice,
+  layout: GPUBindGroupLayout,
+  code: string,
+  label: string,
+  constants?: Record<string, number>,
+): GPUComputePipeline {
   const module = device.createShaderModule({ code, label });
   return device.createComputePipeline({
     label,
     layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-    compute: { module, entryPoint: 'main' },
+    compute: { module, entryPoint: 'main', ...(constants ? { constants } : {}) },
   });
 }
 

@@ -4,9 +4,9 @@
  *   Y[t][row_offset + r] (+)= Σ_k W[r][k] · X[t][k]     for the rows r of one weight part and the step's T tokens
  *
  * - matvec (decode, T = 1): a workgroup per row; its invocations take the row's units in turn and reduce their
- *   partial sums together (subgroupAdd where the device has subgroups, shared memory otherwise).
- * - matmul (prefill, T > 1): a workgroup per 64 rows × 8 tokens; each invocation owns one row, decodes each unit
- *   once and uses it for 8 tokens, whose activations are staged in shared memory.
+ *   partial sums in shared memory with a single barrier; short rows share a workgroup.
+ * - matmul (prefill, T > 1): a workgroup per 64 rows × 4 tokens; each invocation owns one row, decodes each unit
+ *   once and uses it for 4 tokens.
  * - embedding (get_rows): decodes whole rows picked by token id.
  *
  * Flags: ACCUMULATE adds into Y (the residual stream), Y_AT_POS offsets Y by pos0 rows (writing K/V straight into
@@ -44,15 +44,12 @@ struct Params { rows: u32, units: u32, row_bytes: u32, row_offset: u32, x_offset
 ${STEP_WGSL}`;
 
 const MATVEC_WG = 64;
+const MATVEC_UNITS_PER_INVOCATION = 4;
 const MATMUL_ROWS = 64;
-const MATMUL_TOKENS = 8;
-/** vec4s of activations staged per barrier (8 KiB). */
-const MATMUL_STAGE_VEC4 = 512;
+const MATMUL_TOKENS = 4;
 
-function matvecWgsl(format: WeightFormat, caps: GpuCaps): string {
-  const sg = caps.subgroups;
+function matvecWgsl(format: WeightFormat): string {
   return /* wgsl */ `
-${sg ? 'enable subgroups;' : ''}
 @group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
@@ -62,44 +59,46 @@ ${PARAMS_WGSL}
 ${BYTE_ACCESS_WGSL}
 ${format.wgsl}
 const WG = ${MATVEC_WG}u;
+// Invocations per row (a power of two ≤ WG), chosen per matrix from its row length: short rows get few
+// invocations and a workgroup covers WG / TPR rows.
+override TPR: u32 = 16u;
 var<workgroup> red: array<f32, WG>;
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32
-  ${sg ? ', @builtin(subgroup_size) sg_size: u32, @builtin(subgroup_invocation_id) sg_id: u32' : ''}) {
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= P.rows) { return; }
-  let rb = row * P.row_bytes;
-  var xo = P.x_offset;
-  if ((P.flags & 4u) != 0u) { xo += (S.T - 1u) * P.x_stride; }
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let lane = li % TPR;
+  let row = (wid.x + wid.y * nwg.x) * (WG / TPR) + li / TPR;
   var acc = 0.0;
-  for (var u = li; u < P.units; u += WG) {
-    let w = decode_unit(rb, u);
-    let xb = xo + u * UV;
-    for (var i = 0u; i < UV; i++) { acc += dot(w[i], X[xb + i]); }
+  if (row < P.rows) {
+    let rb = row * P.row_bytes;
+    var xo = P.x_offset;
+    if ((P.flags & 4u) != 0u) { xo += (S.T - 1u) * P.x_stride; }
+    for (var u = lane; u < P.units; u += TPR) {
+      let w = decode_unit(rb, u);
+      let xb = xo + u * UV;
+      for (var i = 0u; i < UV; i++) { acc += dot(w[i], X[xb + i]); }
+    }
   }
-  ${
-    sg
-      ? `// Subgroup sums first; their first lanes meet in shared memory (other lanes add zero).
-  let s = subgroupAdd(acc);
-  red[li] = select(0.0, s, sg_id == 0u);`
-      : 'red[li] = acc;'
-  }
+  // One barrier: each row's first invocation adds its row's partial sums.
+  red[li] = acc;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) { red[li] += red[li + s]; }
-    workgroupBarrier();
-  }
-  if (li == 0u) {
+  if (lane == 0u && row < P.rows) {
+    var total = 0.0;
+    for (var i = 0u; i < TPR; i++) { total += red[li + i]; }
     var yo = P.y_offset + P.row_offset + row;
     if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
-    if ((P.flags & 1u) != 0u) { Y[yo] += red[0]; } else { Y[yo] = red[0]; }
+    if ((P.flags & 1u) != 0u) { Y[yo] += total; } else { Y[yo] = total; }
   }
 }`;
 }
 
+/** Invocations per row for a matrix-vector product: about MATVEC_UNITS_PER_INVOCATION units each, 1…WG. */
+export function matvecThreadsPerRow(units: number): number {
+  let tpr = 1;
+  while (tpr * 2 <= MATVEC_WG && tpr * 2 * MATVEC_UNITS_PER_INVOCATION <= units) tpr *= 2;
+  return tpr;
+}
+
 function matmulWgsl(format: WeightFormat): string {
-  const uv = format.unitElems / 4;
-  const chunk = MATMUL_STAGE_VEC4 / MATMUL_TOKENS / uv; // units staged per barrier
   return /* wgsl */ `
 @group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
@@ -109,49 +108,33 @@ function matmulWgsl(format: WeightFormat): string {
 ${PARAMS_WGSL}
 ${BYTE_ACCESS_WGSL}
 ${format.wgsl}
-const ROWS = ${MATMUL_ROWS}u;
-const TT = ${MATMUL_TOKENS}u;
-const CHUNK = ${chunk}u;
-const STAGE = TT * CHUNK * UV;
-var<workgroup> xs: array<vec4f, STAGE>;
-@compute @workgroup_size(ROWS)
+// An invocation per row and 4 tokens: each unit of weights is decoded once and used for the 4 tokens, whose
+// activations every invocation of the workgroup reads alike (cache broadcast; no shared memory, no barriers).
+@compute @workgroup_size(${MATMUL_ROWS})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = wid.x * ROWS + li;
-  let t0 = wid.y * TT;
-  let T = S.T;
+  let row = wid.x * ${MATMUL_ROWS}u + li;
+  let t0 = wid.y * 4u;
+  if (row >= P.rows) { return; }
   let rb = row * P.row_bytes;
-  var acc: array<f32, TT>;
-  for (var c = 0u; c < P.units; c += CHUNK) {
-    for (var e = li; e < STAGE; e += ROWS) {
-      let t = t0 + e / (CHUNK * UV);
-      let v = c * UV + e % (CHUNK * UV);
-      var x = vec4f(0.0);
-      if (t < T && v < P.units * UV) { x = X[P.x_offset + t * P.x_stride + v]; }
-      xs[e] = x;
+  let last = S.T - 1u;
+  let x0 = P.x_offset + min(t0, last) * P.x_stride;
+  let x1 = P.x_offset + min(t0 + 1u, last) * P.x_stride;
+  let x2 = P.x_offset + min(t0 + 2u, last) * P.x_stride;
+  let x3 = P.x_offset + min(t0 + 3u, last) * P.x_stride;
+  var acc = vec4f(0.0);
+  for (var u = 0u; u < P.units; u++) {
+    let w = decode_unit(rb, u);
+    let v = u * UV;
+    for (var i = 0u; i < UV; i++) {
+      acc += vec4f(dot(w[i], X[x0 + v + i]), dot(w[i], X[x1 + v + i]), dot(w[i], X[x2 + v + i]), dot(w[i], X[x3 + v + i]));
     }
-    workgroupBarrier();
-    if (row < P.rows) {
-      let n = min(CHUNK, P.units - c);
-      for (var u = 0u; u < n; u++) {
-        let w = decode_unit(rb, c + u);
-        for (var t = 0u; t < TT; t++) {
-          let xb = t * CHUNK * UV + u * UV;
-          var s = 0.0;
-          for (var i = 0u; i < UV; i++) { s += dot(w[i], xs[xb + i]); }
-          acc[t] += s;
-        }
-      }
-    }
-    workgroupBarrier();
   }
-  if (row < P.rows) {
-    var yo = P.y_offset + P.row_offset + row;
-    if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
-    for (var t = 0u; t < TT; t++) {
-      if (t0 + t < T) {
-        let o = yo + (t0 + t) * P.y_stride;
-        if ((P.flags & 1u) != 0u) { Y[o] += acc[t]; } else { Y[o] = acc[t]; }
-      }
+  var yo = P.y_offset + P.row_offset + row;
+  if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
+  for (var t = 0u; t < 4u; t++) {
+    if (t0 + t <= last) {
+      let o = yo + (t0 + t) * P.y_stride;
+      if ((P.flags & 1u) != 0u) { Y[o] += acc[t]; } else { Y[o] = acc[t]; }
     }
   }
 }`;
@@ -190,19 +173,19 @@ export class MatmulKernels {
 
   constructor(
     private readonly device: GPUDevice,
-    private readonly caps: GpuCaps,
+    readonly caps: GpuCaps,
   ) {
     this.layout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
     this.embeddingLayout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
   }
 
-  private pipeline(kind: 'matvec' | 'matmul' | 'embedding', format: WeightFormat): GPUComputePipeline {
-    const key = `${kind}:${format.name}`;
+  private pipeline(kind: 'matvec' | 'matmul' | 'embedding', format: WeightFormat, tpr = 0): GPUComputePipeline {
+    const key = `${kind}:${format.name}:${tpr}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const code =
-        kind === 'matvec' ? matvecWgsl(format, this.caps) : kind === 'matmul' ? matmulWgsl(format) : embeddingWgsl(format);
-      p = createPipeline(this.device, kind === 'embedding' ? this.embeddingLayout : this.layout, code, key);
+      const code = kind === 'matvec' ? matvecWgsl(format) : kind === 'matmul' ? matmulWgsl(format) : embeddingWgsl(format);
+      const constants = kind === 'matvec' ? { TPR: tpr } : undefined;
+      p = createPipeline(this.device, kind === 'embedding' ? this.embeddingLayout : this.layout, code, key, constants);
       this.pipelines.set(key, p);
     }
     return p;
@@ -214,11 +197,12 @@ export class MatmulKernels {
   }
 
   /** Y (+)= W·X for `tokens` tokens (1 → matrix-vector; LAST_TOKEN params also use matrix-vector). */
-  encode(pass: GPUComputePassEncoder, format: WeightFormat, group: GPUBindGroup, rows: number, tokens: number): void {
+  encode(pass: GPUComputePassEncoder, format: WeightFormat, group: GPUBindGroup, rows: number, units: number, tokens: number): void {
     if (tokens === 1) {
-      pass.setPipeline(this.pipeline('matvec', format));
+      const tpr = matvecThreadsPerRow(units);
+      pass.setPipeline(this.pipeline('matvec', format, tpr));
       pass.setBindGroup(0, group);
-      const [x, y] = grid(rows);
+      const [x, y] = grid(Math.ceil(rows / (MATVEC_WG / tpr)));
       pass.dispatchWorkgroups(x, y);
     } else {
       pass.setPipeline(this.pipeline('matmul', format));
