@@ -239,6 +239,8 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
   const reasons: string[] = [];
   const warnings: string[] = [];
   const recommendations: string[] = [];
+  // Where else to run it comes after what to open instead (a sibling file runs right here).
+  const companionAdvice: string[] = [];
   const budget = caps.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
 
   const ctx = chooseContext(descriptor, opts.contextLength);
@@ -249,7 +251,7 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
 
   if (assumed) {
     warnings.push(
-      `Device capabilities were assumed (${caps.adapter?.description ?? 'a typical desktop GPU'}: shader-f16, subgroups, ` +
+      `Device capabilities were assumed (${caps.adapter?.description || 'a typical desktop GPU'}: shader-f16, subgroups, ` +
         `${formatBytes(caps.limits.maxStorageBufferBindingSize)} bindings), not probed: open the model in a browser for a verdict about your GPU.`,
     );
   }
@@ -341,7 +343,7 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
         ? `It runs on ${BACKEND_NAMES[chosen.verdict.backend]} (${confidence}): ${chosen.verdict.reasons.join('; ')}.`
         : `${COMPANION_WHAT[0]!.toUpperCase()}${COMPANION_WHAT.slice(1)} is expected to run it, but none is running here.`,
     );
-    if (!runs) recommendations.push(`Start the companion (native rbee worker with CUDA, Metal or CPU) on this machine to run this model.`);
+    if (!runs) companionAdvice.push('Start the companion (native rbee worker with CUDA, Metal or CPU) on this machine to run this model.');
   } else {
     // The engine that runs (or, once planned work lands, will run) this format; none for what nothing runs.
     engine = browser.verdict.confidence === 'unsupported' ? 'none' : browserEngine;
@@ -428,7 +430,7 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
     engine,
     reasons,
     warnings,
-    recommendations: [...new Set(recommendations)],
+    recommendations: [...new Set([...recommendations, ...companionAdvice])],
     backends,
     cells,
   };

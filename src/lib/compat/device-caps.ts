@@ -57,7 +57,7 @@ export const WEBGPU_MINIMUM_LIMITS: DeviceLimits = {
  */
 export const DEFAULT_DESKTOP_CAPS: DeviceCaps = {
   available: true,
-  adapter: { vendor: 'assumed', architecture: 'desktop', description: 'assumed desktop GPU (not probed)' },
+  adapter: { vendor: '', architecture: '', description: 'typical desktop GPU' },
   features: { shaderF16: true, subgroups: true },
   limits: {
     maxBufferSize: 2 * GiB,
@@ -157,8 +157,10 @@ export function describeDeviceCaps(caps: DeviceCaps): string {
 
 /** Bytes in the unit people read (binary units, as GPU limits are powers of two). */
 export function formatBytes(bytes: number): string {
-  if (bytes >= GiB) return `${(bytes / GiB).toFixed(bytes % GiB === 0 ? 0 : 2)} GiB`;
-  if (bytes >= MiB) return `${(bytes / MiB).toFixed(bytes % MiB === 0 ? 0 : 1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  // Two decimals for GiB, one below; trailing zeros dropped ("2 GiB" for a 2 GiB − 4 B binding limit).
+  const fmt = (v: number, digits: number): string => String(Number(v.toFixed(digits)));
+  if (bytes >= GiB) return `${fmt(bytes / GiB, 2)} GiB`;
+  if (bytes >= MiB) return `${fmt(bytes / MiB, 1)} MiB`;
+  if (bytes >= 1024) return `${fmt(bytes / 1024, 1)} KiB`;
   return `${bytes} B`;
 }

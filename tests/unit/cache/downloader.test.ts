@@ -175,7 +175,7 @@ describe('downloading into the cache', () => {
     const store = newStore();
     const err = await rejection(startDownload(base(url, store, { estimate: async () => ({ freeBytes: 100 * KiB, quotaBytes: 10 * 1024 * KiB, usageBytes: 0 }) })).done);
     expect(err.code).toBe('quota');
-    expect(err.message).toBe('Not enough storage: this download needs 1.0 MiB more and 100.0 KiB is free.');
+    expect(err.message).toBe('Not enough storage: this download needs 1 MiB more and 100 KiB is free.');
     expect(server.stats.get('/model.gguf')!.requests).toBe(1); // the probe only
   });
 
