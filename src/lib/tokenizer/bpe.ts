@@ -54,12 +54,13 @@ export class BpeModel {
     const consider = (left: number, right: number) => {
       if (left < 0 || right < 0) return;
       const rank = mergeRanks.get(word.slice(start[left], start[left] + len[left]) + ' ' + word.slice(start[right], start[right] + len[right]));
-      if (rank !== undefined) queue.push({ left, right, priority: rank, size: len[left] + len[right] });
+      if (rank !== undefined) queue.push(left, right, rank, len[left] + len[right]);
     };
     for (let i = 1; i < n; i++) consider(i - 1, i);
-    for (let c = queue.pop(); c !== undefined; c = queue.pop()) {
-      const { left, right } = c;
-      if (len[left] === 0 || len[right] === 0 || len[left] + len[right] !== c.size) continue; // stale
+    const top = new Int32Array(3);
+    while (queue.pop(top)) {
+      const left = top[0], right = top[1];
+      if (len[left] === 0 || len[right] === 0 || len[left] + len[right] !== top[2]) continue; // stale
       len[left] += len[right];
       len[right] = 0;
       next[left] = next[right];

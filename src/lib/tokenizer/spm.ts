@@ -48,12 +48,13 @@ export class SpmModel {
       const size = len[left] + len[right];
       const id = ids.get(text.slice(start[left], start[left] + size));
       if (id === undefined) return;
-      queue.push({ left, right, priority: -scores[id], size });
+      queue.push(left, right, -scores[id], size);
     };
     for (let i = 1; i < n; i++) consider(i - 1, i);
-    for (let c = queue.pop(); c !== undefined; c = queue.pop()) {
-      const { left, right } = c;
-      if (len[left] === 0 || len[right] === 0 || len[left] + len[right] !== c.size) continue; // stale
+    const top = new Int32Array(3);
+    while (queue.pop(top)) {
+      const left = top[0], right = top[1];
+      if (len[left] === 0 || len[right] === 0 || len[left] + len[right] !== top[2]) continue; // stale
       len[left] += len[right];
       len[right] = 0;
       next[left] = next[right];
