@@ -54,16 +54,20 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
+  const tooLarge = (): CompanionHttpError => new CompanionHttpError(413, 'too-large', `The request body is over ${MAX_BODY_BYTES} bytes.`, { connection: 'close' });
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) return reject(new CompanionHttpError(413, 'too-large', `The request body is over ${MAX_BODY_BYTES} bytes.`));
+    if (declared > MAX_BODY_BYTES) {
+      req.resume(); // discard it, so the client is still there to read the 413
+      return reject(tooLarge());
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new CompanionHttpError(413, 'too-large', `The request body is over ${MAX_BODY_BYTES} bytes.`));
-        req.destroy();
+        chunks.length = 0; // stop keeping it; the rest is read and dropped
+        reject(tooLarge());
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -100,11 +104,6 @@ export class CompanionServer {
     for (const job of this.jobs.values()) if (job.expiry) clearTimeout(job.expiry);
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** For tests and GET /v1/jobs/:id. */
-  job(id: string): Readonly<JobRecord> | undefined {
-    return this.jobs.get(id);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
