@@ -7,7 +7,8 @@ import { startRangeServer, type RangeServer } from '../../support/range-server.t
 import { FIXTURES, fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
 import { readGguf } from '../../../src/lib/loaders/gguf.ts';
 import { HttpByteSource } from '../../../src/lib/loaders/http-source.ts';
-import type { GgufValue } from '../../../src/lib/loaders/descriptor.ts';
+import type { GgufValue, ModelDescriptor } from '../../../src/lib/loaders/descriptor.ts';
+import { writeGguf } from '../../support/gguf-writer.ts';
 
 const files = HAS_FIXTURES
   ? ['models', 'tokenizers'].flatMap((dir) =>
@@ -29,6 +30,67 @@ function normalise(v: unknown): unknown {
   return v;
 }
 
+function expectSameAsHf(ours: ModelDescriptor, theirs: Awaited<ReturnType<typeof gguf>>): void {
+  const g = ours.gguf!;
+  const theirMeta: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(theirs.metadata)) {
+    if (k === 'version' || k === 'tensor_count' || k === 'kv_count') continue;
+    theirMeta[k] = normalise(v);
+  }
+  expect(Object.keys(g.metadata)).toEqual(Object.keys(theirMeta));
+  for (const [k, v] of Object.entries(theirMeta)) expect(normalise(g.metadata[k] as GgufValue), k).toEqual(v);
+  expect(g.version).toBe(theirs.metadata.version);
+  expect(g.littleEndian).toBe(theirs.littleEndian);
+  expect(g.dataOffsets[0]).toBe(Number(theirs.tensorDataOffset));
+  expect(g.headerBytes).toBe(theirs.tensorInfoByteRange[1]);
+  expect(ours.tensors.length).toBe(theirs.tensorInfos.length);
+  ours.tensors.forEach((t, i) => {
+    const o = theirs.tensorInfos[i]!;
+    expect(t.name).toBe(o.name);
+    expect(t.dims).toEqual(o.shape.map(Number));
+    expect(t.type).toBe(o.dtype);
+    expect(t.offset).toBe(Number(theirs.tensorDataOffset + o.offset));
+    expect(t.file).toBe(0);
+  });
+}
+
+describe('generated GGUF v1/v2/v3 in both byte orders agree with @huggingface/gguf', () => {
+  it('every version and byte order', async () => {
+    const files: Record<string, Uint8Array> = {};
+    for (const version of [1, 2, 3] as const) {
+      for (const bigEndian of [false, true]) {
+        files[`/v${version}${bigEndian ? 'be' : 'le'}.gguf`] = writeGguf({
+          version,
+          bigEndian,
+          alignment: 64,
+          metadata: [
+            ['general.architecture', { type: 'string', value: 'llama' }],
+            ['llama.block_count', { type: 'u32', value: 1 }],
+            ['x.i64', { type: 'i64', value: -5n }],
+            ['x.f64', { type: 'f64', value: 0.25 }],
+            ['x.nested', { type: 'array', itemType: 'array', value: [{ type: 'array', itemType: 'string', value: ['p', 'q'] }] }],
+            ['tokenizer.ggml.tokens', { type: 'array', itemType: 'string', value: ['<s>', 'Ġa', '▁b'] }],
+          ],
+          tensors: [
+            { name: 'a', dims: [32, 2], type: 8, data: new Uint8Array(68) },
+            { name: 'b', dims: [3], type: 0, data: new Uint8Array(12) },
+          ],
+        });
+      }
+    }
+    const server = await startRangeServer(files);
+    try {
+      for (const path of Object.keys(files)) {
+        const ours = await readGguf(new HttpByteSource(`${server.url}${path}`));
+        expectSameAsHf(ours, await gguf(`${server.url}${path}`));
+        expect(ours.gguf!.littleEndian).toBe(path.includes('le'));
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe.runIf(HAS_FIXTURES)('GGUF fixtures agree with @huggingface/gguf', () => {
   let server: RangeServer;
   beforeAll(async () => {
@@ -46,28 +108,7 @@ describe.runIf(HAS_FIXTURES)('GGUF fixtures agree with @huggingface/gguf', () =>
     const source = new HttpByteSource(url);
     const ours = await readGguf(source);
     const g = ours.gguf!;
-
-    const theirMeta: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(theirs.metadata)) {
-      if (k === 'version' || k === 'tensor_count' || k === 'kv_count') continue;
-      theirMeta[k] = normalise(v);
-    }
-    expect(Object.keys(g.metadata)).toEqual(Object.keys(theirMeta));
-    for (const [k, v] of Object.entries(theirMeta)) expect(normalise(g.metadata[k] as GgufValue), k).toEqual(v);
-    expect(g.version).toBe(theirs.metadata.version);
-    expect(g.littleEndian).toBe(theirs.littleEndian);
-    expect(g.dataOffsets[0]).toBe(Number(theirs.tensorDataOffset));
-    expect(g.headerBytes).toBe(theirs.tensorInfoByteRange[1]);
-
-    expect(ours.tensors.length).toBe(theirs.tensorInfos.length);
-    ours.tensors.forEach((t, i) => {
-      const o = theirs.tensorInfos[i]!;
-      expect(t.name).toBe(o.name);
-      expect(t.dims).toEqual(o.shape.map(Number));
-      expect(t.type).toBe(o.dtype);
-      expect(t.offset).toBe(Number(theirs.tensorDataOffset + o.offset));
-      expect(t.file).toBe(0);
-    });
+    expectSameAsHf(ours, theirs);
 
     // Header only: never more than the header (rounded up to the first window), never the weights.
     const tensorBytes = ours.tensors.reduce((s, t) => s + (t.size ?? 0), 0);
