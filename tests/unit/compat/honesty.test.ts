@@ -25,6 +25,11 @@ function dishonesty(cells: MatrixCell[], root = REPO_ROOT): string[] {
       problems.push(`${where}: test file ${c.test.file} does not exist under tests/`);
       continue;
     }
+    // It must be a file the test runners pick up (vite.config.ts projects, playwright.config.ts), or it never runs in CI.
+    if (!/^tests\/(unit|browser)\/.+\.test\.ts$|^tests\/e2e\/.+\.(spec|test)\.ts$/.test(c.test.file)) {
+      problems.push(`${where}: ${c.test.file} is not where the test runners look (tests/unit|browser/**/*.test.ts, tests/e2e/**/*.spec|test.ts)`);
+      continue;
+    }
     const source = readFileSync(file, 'utf8');
     // The title as a string literal, so a comment mentioning it does not count.
     const quoted = ["'", '"', '`'].some((q) => source.includes(`${q}${c.test!.name}${q}`));
@@ -66,6 +71,7 @@ describe('the compatibility matrix is honest', () => {
     expect(dishonesty([{ ...base, test: { file: 'tests/unit/compat/honesty.test.ts', name: ['a title', 'no test here has'].join(' ') } }])[0]).toMatch(/no test titled/);
     // This very file and one of its titles: honest.
     expect(dishonesty([{ ...base, test: { file: 'tests/unit/compat/honesty.test.ts', name: 'verified appears only where VERIFIED lists it' } }])).toEqual([]);
+    expect(dishonesty([{ ...base, test: { file: 'tests/support/fixtures.ts', name: 'x' } }])[0]).toMatch(/not where the test runners look/);
     expect(dishonesty([{ ...base, confidence: 'expected', test: { file: 'tests/unit/compat/honesty.test.ts', name: 'x' } }])[0]).toMatch(/names a test but is expected/);
   });
 });
