@@ -27,8 +27,12 @@ export const MAX_KV_COUNT = 1 << 16;
 export const MAX_TENSOR_COUNT = 1 << 20;
 /** Bytes of one string: the longest real strings are chat templates (tens of KB). */
 export const MAX_STRING_BYTES = 16 << 20;
-/** Items of one array: vocabularies reach 262,144 tokens (Gemma 3); merges the same order. */
-export const MAX_ARRAY_LENGTH = 1 << 24;
+/** Items of one array: vocabularies reach 262,144 tokens (Gemma 3), merge lists ~450k (Llama 4). */
+export const MAX_ARRAY_LENGTH = 1 << 22;
+/** Items of all arrays together (each becomes a JS value): a big vocabulary's arrays total ~1.5M. */
+export const MAX_METADATA_ITEMS = 1 << 23;
+/** Items of an array of arrays: real files use them for short per-layer lists. */
+export const MAX_NESTED_ARRAY_LENGTH = 1 << 16;
 /** Arrays of arrays: real files nest at most one level; a bound keeps recursion shallow. */
 export const MAX_ARRAY_NESTING = 8;
 /** Tensor dimensions: ggml's GGML_MAX_DIMS; llama.cpp rejects more. */
@@ -38,7 +42,7 @@ export const MAX_TENSOR_NAME_BYTES = 1024;
 /** Elements of one tensor: counts must stay exact in a JS number. */
 export const MAX_TENSOR_ELEMENTS = Number.MAX_SAFE_INTEGER;
 /** Whole header (metadata + tensor infos): the largest real headers are ~10 MB (big vocabularies with merges). */
-export const MAX_HEADER_BYTES = 256 << 20;
+export const MAX_HEADER_BYTES = 64 << 20;
 /** general.alignment: a power of two up to 1 GiB (llama.cpp writes 32; some tools 64 or 4096). */
 export const MAX_ALIGNMENT = 1 << 30;
 /** Parts of a split model (the name format allows 99999; real ones have tens). */
@@ -254,6 +258,7 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
     return r.string(len);
   };
 
+  let items = 0; // array items read so far, against MAX_METADATA_ITEMS
   const typeName = (type: number): string => GGUF_VALUE_TYPES[type] ?? `unknown(${type})`;
 
   const readValue = async (type: number, what: string, depth: number): Promise<{ value: GgufValue; type: string }> => {
@@ -271,7 +276,10 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
     const itemFixed = FIXED_SIZE[itemType];
     const minItem = itemFixed ?? (itemType === T_STRING ? lenSize : itemType === T_ARRAY ? 4 + lenSize : 0);
     if (minItem === 0) throw err('bad-value', `${what} is an array of value type ${itemType}, which GGUF does not define.`);
-    if (count > MAX_ARRAY_LENGTH) throw err('limit-exceeded', `${what} has ${count} items (limit ${MAX_ARRAY_LENGTH}).`);
+    const limit = itemType === T_ARRAY ? MAX_NESTED_ARRAY_LENGTH : MAX_ARRAY_LENGTH;
+    if (count > limit) throw err('limit-exceeded', `${what} has ${count} items (limit ${limit}).`);
+    items += count;
+    if (items > MAX_METADATA_ITEMS) throw err('limit-exceeded', `The metadata arrays hold more than ${MAX_METADATA_ITEMS} items in all.`);
     if (count * minItem > r.remaining) {
       throw err('truncated', `${what} declares ${count} items, more than the rest of the file (${r.remaining} bytes) can hold.`);
     }

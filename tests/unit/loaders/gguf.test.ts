@@ -251,7 +251,18 @@ describe('GGUF errors', () => {
       return patch64(b, 41, n);
     };
     await expectCode(arr(2n ** 40n), 'limit-exceeded');
+    await expectCode(arr(2n ** 23n), 'limit-exceeded'); // past MAX_ARRAY_LENGTH
     await expectCode(arr(2n ** 20n), 'truncated');
+    // Arrays that are each within the limit but together hold too many items.
+    const big = new Array<number>(3 << 20).fill(7);
+    const many = writeGguf({
+      metadata: Array.from({ length: 3 }, (_, i): [string, GgufTyped] => [`a${i}`, { type: 'array', itemType: 'u8', value: big }]),
+      tensors: [],
+    });
+    await expectCode(many, 'limit-exceeded');
+    const nested = writeGguf({ metadata: [['n', { type: 'array', itemType: 'array', value: [] }]], tensors: [] });
+    new DataView(nested.buffer).setBigUint64(24 + 9 + 4 + 4, 1n << 17n, true); // key "n" (8 + 1), type, item type
+    await expectCode(new Uint8Array([...nested, ...new Uint8Array(12 << 17)]), 'limit-exceeded');
   });
 
   it('bad metadata values', async () => {
@@ -317,13 +328,13 @@ describe('GGUF growing reads', () => {
 
 describe('GGUF reads on damaged counts', () => {
   it('a count that claims far more header than exists does not turn into one huge fetch', async () => {
-    // A 40 GB "model" whose vocabulary count was damaged to 2^24 - 1 (inside the limits, and the file is large
-    // enough to hold that many strings): the reader must grow its reads step by step, not fetch 128 MB at once.
+    // A 40 GB "model" whose vocabulary count was damaged to 2^22 - 1 (inside the limits, and the file is large
+    // enough to hold that many strings): the reader must grow its reads step by step, not fetch 32 MB at once.
     const header = writeGguf({
       metadata: [['tokenizer.ggml.tokens', { type: 'array', itemType: 'string', value: ['a', 'b'] }]],
       tensors: [],
     });
-    new DataView(header.buffer).setBigUint64(4 + 4 + 16 + 8 + 21 + 4 + 4, 2n ** 24n - 1n, true);
+    new DataView(header.buffer).setBigUint64(4 + 4 + 16 + 8 + 21 + 4 + 4, 2n ** 22n - 1n, true);
     const reads: number[] = [];
     const source: ByteSource = {
       name: 'huge.gguf',
