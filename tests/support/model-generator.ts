@@ -15,6 +15,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ggmlTypeByName } from '../../src/lib/loaders/ggml-types.ts';
 import { SeededRandom } from '../../src/lib/inference/sampling.ts';
+import { dequantize } from './dequantize.ts';
 import { writeGguf, type GgufTyped, type GgufWriterTensor } from './gguf-writer.ts';
 
 /** The weight types the engine must run (issue 3), in the order the parity test reports them. */
@@ -57,6 +58,11 @@ export interface GeneratedModelOptions {
   logitStd?: number;
   seed?: number; // default 1
   name?: string;
+  /**
+   * Write the same model with every tensor dequantized to F32 (same seed, same weights, exactly): llama.cpp runs
+   * it without rounding activations, the reference for our quantized kernels.
+   */
+  f32Twin?: boolean;
 }
 
 /** llama.cpp's `general.file_type` for a file whose matrices are all of this type. */
@@ -297,6 +303,15 @@ export function generateLlamaGguf(options: GeneratedModelOptions): Uint8Array {
     );
   }
 
+  if (o.f32Twin) {
+    for (const t of tensors) {
+      if (t.type === 0) continue;
+      const elements = t.dims.reduce((a, b) => a * b, 1);
+      t.data = f32Tensor(dequantize(t.type, t.data!, elements));
+      t.type = 0;
+    }
+  }
+
   const vocab = syntheticSpmVocabulary(vocabSize);
   const u32 = (value: number): GgufTyped => ({ type: 'u32', value });
   const f32 = (value: number): GgufTyped => ({ type: 'f32', value });
@@ -305,7 +320,7 @@ export function generateLlamaGguf(options: GeneratedModelOptions): Uint8Array {
     metadata: [
       ['general.architecture', { type: 'string', value: 'llama' }],
       ['general.name', { type: 'string', value: o.name ?? `rbee random llama ${o.weightType}` }],
-      ['general.file_type', u32(FILE_TYPE[o.weightType])],
+      ['general.file_type', u32(o.f32Twin ? 0 : FILE_TYPE[o.weightType])],
       ['llama.context_length', u32(o.contextLength)],
       ['llama.embedding_length', u32(nEmbd)],
       ['llama.block_count', u32(o.blockCount)],
@@ -329,7 +344,7 @@ export function generateLlamaGguf(options: GeneratedModelOptions): Uint8Array {
 
 /** Writes a generated model to `dir` and returns its path (`<name or rbee-random-TYPE>.gguf`). */
 export async function writeGeneratedModel(dir: string, options: GeneratedModelOptions, fileName?: string): Promise<string> {
-  const path = join(dir, fileName ?? `rbee-random-${options.weightType.toLowerCase()}.gguf`);
+  const path = join(dir, fileName ?? `rbee-random-${options.weightType.toLowerCase()}${options.f32Twin ? '-f32-twin' : ''}.gguf`);
   await writeFile(path, generateLlamaGguf(options));
   return path;
 }
