@@ -14,6 +14,13 @@ const WORD_CACHE_LIMIT = 100_000;
 export class BpeModel {
   private readonly preTokenizer: PreTokenizer;
   private readonly cache = new Map<string, number[]>();
+  // Scratch space reused across words (most words are short; allocating per word dominated cold runs).
+  private readonly queue = new MergeQueue();
+  private readonly top = new Int32Array(3);
+  private start = new Int32Array(64);
+  private len = new Int32Array(64);
+  private prev = new Int32Array(64);
+  private next = new Int32Array(64);
 
   constructor(private readonly vocab: GgufVocab) {
     this.preTokenizer = new PreTokenizer(vocab.pre);
@@ -40,24 +47,27 @@ export class BpeModel {
     }
     // Byte-level spellings are one UTF-16 unit per byte, so symbols start as single characters.
     const n = word.length;
-    const start = new Int32Array(n);
-    const len = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const next = new Int32Array(n);
+    if (n > this.start.length) {
+      const cap = Math.max(n, this.start.length * 2);
+      this.start = new Int32Array(cap);
+      this.len = new Int32Array(cap);
+      this.prev = new Int32Array(cap);
+      this.next = new Int32Array(cap);
+    }
+    const { start, len, prev, next, queue, top } = this;
     for (let i = 0; i < n; i++) {
       start[i] = i;
       len[i] = 1;
       prev[i] = i - 1;
       next[i] = i + 1 < n ? i + 1 : -1;
     }
-    const queue = new MergeQueue();
+    queue.clear();
     const consider = (left: number, right: number) => {
       if (left < 0 || right < 0) return;
       const rank = mergeRanks.get(word.slice(start[left], start[left] + len[left]) + ' ' + word.slice(start[right], start[right] + len[right]));
       if (rank !== undefined) queue.push(left, right, rank, len[left] + len[right]);
     };
     for (let i = 1; i < n; i++) consider(i - 1, i);
-    const top = new Int32Array(3);
     while (queue.pop(top)) {
       const left = top[0], right = top[1];
       if (len[left] === 0 || len[right] === 0 || len[left] + len[right] !== top[2]) continue; // stale

@@ -80,6 +80,10 @@ const IS_PUNCT = /\p{P}/u;
 const IS_MARK = /\p{M}/u;
 const IS_SYMBOL = /\p{S}/u;
 const categoryCache = new Map<number, string>();
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** Unicode White_Space above ASCII. */
+const UNICODE_SPACE = /[\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g;
+const utf16 = new TextDecoder('utf-16le');
 
 /** The collapsed stand-in for a code point ≥ 128. */
 function collapse(cp: number): string {
@@ -155,26 +159,32 @@ export class PreTokenizer {
   /** The words of `text`, in order; their concatenation is `text`. */
   split(text: string): string[] {
     if (text === '') return [];
-    // Code points, their UTF-16 offsets, and the two views the regexes run on.
-    const u16: number[] = [];
-    let collapsed = '';
-    let wide = '';
-    const wideToCp = this.needsWide ? new Map<number, number>() : undefined;
-    let cpCount = 0;
-    for (let i = 0; i < text.length; ) {
-      const cp = text.codePointAt(i)!;
-      const len = cp > 0xffff ? 2 : 1;
-      u16.push(i);
-      if (this.needsCollapse) collapsed += cp < 128 ? text[i] : collapse(cp);
-      if (wideToCp) {
-        wideToCp.set(i, cpCount);
-        wide += cp >= 128 && collapse(cp) === '\v' ? '\v' : text.slice(i, i + len);
+    // Two views the regexes run on, and where each code point starts in `text` (UTF-16 offsets).
+    let collapsed = text;
+    let wide = text;
+    let u16: Int32Array | undefined; // undefined: one UTF-16 unit per code point (offsets are indices)
+    let wideToCp: Int32Array | undefined;
+    let cpCount = text.length;
+    if (!ASCII_ONLY.test(text)) {
+      u16 = new Int32Array(text.length + 1);
+      const codes = this.needsCollapse ? new Uint16Array(text.length) : undefined;
+      if (this.needsWide) wideToCp = new Int32Array(text.length + 1);
+      cpCount = 0;
+      for (let i = 0; i < text.length; ) {
+        const cp = text.codePointAt(i)!;
+        if (wideToCp) wideToCp[i] = cpCount;
+        u16[cpCount] = i;
+        if (codes) codes[cpCount] = cp < 128 ? cp : collapse(cp).charCodeAt(0);
+        cpCount++;
+        i += cp > 0xffff ? 2 : 1;
       }
-      cpCount++;
-      i += len;
+      u16[cpCount] = text.length;
+      if (wideToCp) wideToCp[text.length] = cpCount;
+      if (codes) collapsed = utf16.decode(codes.subarray(0, cpCount));
+      // Unicode whitespace as \v (what llama.cpp does before std::wregex): same length, same offsets.
+      if (this.needsWide) wide = text.replace(UNICODE_SPACE, '\v');
     }
-    u16.push(text.length);
-    if (wideToCp) wideToCp.set(text.length, cpCount);
+    const offsetOf = (cp: number) => (u16 ? u16[cp] : cp);
 
     // Piece lengths in code points.
     let pieces = [cpCount];
@@ -183,8 +193,9 @@ export class PreTokenizer {
       let start = 0;
       for (const len of pieces) {
         const end = start + len;
-        const sub = isCollapsed ? collapsed.slice(start, end) : wide.slice(u16[start], u16[end]);
-        const toCp = (index: number): number => (isCollapsed ? index : wideToCp!.get(u16[start] + index)! - start);
+        const sub = isCollapsed ? collapsed.slice(start, end) : wide.slice(offsetOf(start), offsetOf(end));
+        const base = offsetOf(start);
+        const toCp = (index: number): number => (isCollapsed || !wideToCp ? index : wideToCp[base + index] - start);
         let at = 0;
         re.lastIndex = 0;
         for (let m = re.exec(sub); m !== null; m = re.exec(sub)) {
@@ -207,7 +218,7 @@ export class PreTokenizer {
     const words: string[] = [];
     let cp = 0;
     for (const len of pieces) {
-      words.push(text.slice(u16[cp], u16[cp + len]));
+      words.push(text.slice(offsetOf(cp), offsetOf(cp + len)));
       cp += len;
     }
     return words;

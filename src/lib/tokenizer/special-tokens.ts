@@ -12,11 +12,21 @@ const isAsciiSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 export function splitOnSpecialTokens(vocab: GgufVocab, text: string, parseSpecial: boolean): Fragment[] {
   if (text === '') return [];
   let fragments: Fragment[] = [{ text }];
+  // Which character pairs occur: a token whose first two characters never meet cannot occur (vocabularies with
+  // thousands of user-defined tokens would otherwise scan the text thousands of times).
+  const pairs = new Set<number>();
+  const chars = new Set<number>();
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    chars.add(c);
+    if (i + 1 < text.length) pairs.add(c * 65536 + text.charCodeAt(i + 1));
+  }
   for (const id of vocab.specialIds) {
     const attr = vocab.attrs[id];
     if (!parseSpecial && attr & (Attr.control | Attr.unknown)) continue;
     const token = vocab.tokens[id];
-    if (!text.includes(token)) continue; // cheap test on the whole text first: most special tokens never occur
+    if (token.length === 1 ? !chars.has(token.charCodeAt(0)) : !pairs.has(token.charCodeAt(0) * 65536 + token.charCodeAt(1))) continue;
+    if (!text.includes(token)) continue;
     const next: Fragment[] = [];
     for (const f of fragments) {
       if (!('text' in f)) {

@@ -1,7 +1,7 @@
 // Against llama.cpp itself (node-llama-cpp, vocabulary-only loads of the same files): seeded random strings with
 // mixed scripts, emoji, whitespace runs, digits and special-token look-alikes; special-token parsing; detokenization;
 // the special ids and the end-of-generation set.
-import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel, type Llama, type LlamaModel, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tokenizerFromGguf, type GgufTokenizer } from '../../../src/lib/tokenizer/index.ts';
 import { HAS_FIXTURES } from '../../support/fixtures.ts';
@@ -62,7 +62,7 @@ describe.skipIf(!HAS_FIXTURES)('tokenizers equal llama.cpp (node-llama-cpp)', ()
 
       // The end-of-generation set.
       const eog: number[] = [];
-      for (let id = 0; id < ours.vocabSize; id++) if (model.isEogToken(id)) eog.push(id);
+      for (let id = 0; id < ours.vocabSize; id++) if (model.isEogToken(id as Token)) eog.push(id);
       expect(ours.eogIds).toEqual(eog);
     } finally {
       await model.dispose();
