@@ -87,6 +87,24 @@ test('a Hugging Face repository lists its model files with verdicts and opens ea
   await other.getByRole('link', { name: 'Open' }).click();
   await expect(page).toHaveURL(/file=stories260K-F32\.gguf/);
   await expectStoriesPage(page);
+
+  // A "try it now" deep link naming the repository and one of its files (the tab keeps the ?hub= it was given).
+  await page.goto(`/?model=${REPO}&file=llama-2-tiny-random-F16.gguf`);
+  await expect(page.getByTestId('model-name')).toHaveText('LLaMA v2');
+  await expect(page.getByTestId('descriptor')).toContainText('32,000 tokens');
+});
+
+test('the page says what it is doing while a slow server answers', async ({ page }) => {
+  const slow = await startRangeServer({ '/stories260K.gguf': STORIES }, { latencyMs: 1500 });
+  try {
+    await page.goto(`/model?src=${encodeURIComponent(`${slow.url}/stories260K.gguf`)}`);
+    await expect(page.getByTestId('loading')).toContainText('stories260K.gguf', { timeout: 2500 });
+    await expect(page.getByTestId('loading')).toContainText("Reading the model's header");
+    await expectStoriesPage(page);
+    await expect(page.getByTestId('loading')).toHaveCount(0);
+  } finally {
+    await slow.close();
+  }
 });
 
 test('a truncated header shows what happened and what to do', async ({ page }) => {
