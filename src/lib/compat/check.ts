@@ -306,6 +306,12 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
   const browserSupported = isRunnable(browser.verdict.confidence);
   const browserBlockers: string[] = [];
   if (!caps.available) browserBlockers.push(`WebGPU is not available here: ${caps.reason ?? 'no adapter'}`);
+  // MLC q4f16 builds and ONNX fp16 / q4f16 variants are compiled for 16-bit floats: no f32 fallback on such a GPU.
+  const prebuiltNeedsF16 = descriptor.prebuilt?.requiredFeatures.includes('shader-f16') === true;
+  if (prebuiltNeedsF16 && caps.available && !caps.features.shaderF16) {
+    browserBlockers.push(`This ${descriptor.prebuilt!.quantization} build needs the GPU feature shader-f16, which this GPU does not have`);
+    if (descriptor.prebuilt!.withoutRequiredFeatures) recommendations.push(descriptor.prebuilt!.withoutRequiredFeatures);
+  }
   if (!memory.fits) {
     browserBlockers.push(
       `It needs about ${formatBytes(memory.totalBytes)} (weights ${formatBytes(memory.weightsBytes)}, KV cache ` +
@@ -357,7 +363,7 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
 
   // ── Warnings for a model that runs (or would run) in the browser. ──
   if (browserSupported && caps.available) {
-    if (!caps.features.shaderF16) {
+    if (!caps.features.shaderF16 && !descriptor.prebuilt) {
       warnings.push('This GPU has no shader-f16: the engine uses its f32 kernels, which work but run slower and take more scratch memory.');
     }
     if (!caps.features.subgroups) {
@@ -393,7 +399,7 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
   }
 
   // ── Recommendations: what to open instead, or where else to run it. ──
-  if (!arch) {
+  if (!arch && !descriptor.prebuilt) {
     recommendations.push(
       `rbee-web runs ${ARCHITECTURES.join(', ')} (Mistral and Llama 2/3 count as llama). llama.cpp itself may run ` +
         `${descriptor.architecture || 'this architecture'} natively; a model of a supported architecture will run here.`,

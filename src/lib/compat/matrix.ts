@@ -99,13 +99,20 @@ export const WEBGPU_KERNELS: Readonly<Record<string, Kernel>> = {
 const SAFETENSORS_WEIGHT_TYPES = ['F32', 'F16', 'BF16'] as const;
 
 // ── 4. The other engines and the companion. ───────────────────────────────────────────────────────────────────
-/** MLC builds run on web-llm, ONNX exports on transformers.js; neither is wired into rbee-web yet. */
+/**
+ * MLC builds run on web-llm, ONNX exports on transformers.js (src/lib/engines). 'expected', not verified: the adapters
+ * exist, but no test here runs a real MLC or ONNX model (their runtimes and weights come from the internet).
+ */
 const BROWSER_ENGINES: Readonly<Record<'mlc' | 'onnx', { engine: Engine; confidence: 'expected' | 'planned'; reason: string }>> = {
-  mlc: { engine: 'web-llm', confidence: 'planned', reason: 'MLC models will run on web-llm, which is not integrated yet' },
+  mlc: {
+    engine: 'web-llm',
+    confidence: 'expected',
+    reason: 'web-llm runs MLC builds compiled for their architecture; no test here runs one (its model libraries come from the internet)',
+  },
   onnx: {
     engine: 'transformers.js',
-    confidence: 'planned',
-    reason: 'ONNX models will run on transformers.js, which is not integrated yet',
+    confidence: 'expected',
+    reason: 'transformers.js runs ONNX text-generation exports (WebGPU, WASM fallback); no test here runs a real one',
   },
 };
 
@@ -212,6 +219,14 @@ export function matrixCell(architecture: string, format: MatrixFormat, weightTyp
   const at = (confidence: Confidence, reason: string, test?: VerifyingTest): MatrixCell =>
     cellOf(arch ?? architecture, format, type, backend, confidence, reason, test);
 
+  // MLC and ONNX builds carry their own compiled graph: the architecture list of rbee-web's engine does not apply.
+  if ((format === 'mlc' || format === 'onnx') && !VERIFIED.some((v) => v.format === format && v.architecture === arch && v.weightType === type && v.backend === backend)) {
+    const cell = (confidence: Confidence, reason: string): MatrixCell => cellOf(arch ?? architecture, format, type, backend, confidence, reason);
+    if (backend !== 'webgpu') {
+      return cell('unsupported', `${format.toUpperCase()} models run in the browser (${BROWSER_ENGINES[format].engine}), not on the companion`);
+    }
+    return cell(BROWSER_ENGINES[format].confidence, BROWSER_ENGINES[format].reason);
+  }
   if (!arch) {
     return at('unsupported', `the ${architecture || 'unnamed'} architecture is not one rbee-web runs (${ARCHITECTURES.join(', ')})`);
   }

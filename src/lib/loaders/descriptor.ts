@@ -89,6 +89,29 @@ export interface ModelDescriptor {
     config?: Record<string, unknown>;
     adapterConfig?: Record<string, unknown>;
   };
+  /**
+   * MLC builds (web-llm) and ONNX exports (transformers.js): ready-made for another engine, described from their
+   * JSON files (mlc-chat-config.json + tensor cache, config.json) rather than from tensor headers.
+   */
+  prebuilt?: PrebuiltInfo;
   /** Notes from parsing that the user should see (e.g. unknown tensor types). */
   warnings: string[];
+}
+
+export interface PrebuiltInfo {
+  engine: 'web-llm' | 'transformers.js';
+  /** MLC quantization ('q4f16_1', 'q4f32_1') or transformers.js dtype ('q4f16', 'q4', 'fp32'). */
+  quantization: string;
+  /** GPU features the build needs ('shader-f16' for q4f16 / fp16). */
+  requiredFeatures: string[];
+  /** The file to load: mlc-chat-config.json, or onnx/model_q4f16.onnx. */
+  primary: string;
+  /** The folder in the repository the engine loads from ('' for the root). */
+  folder: string;
+  /** What to open instead on a GPU without the required features, in one sentence. */
+  withoutRequiredFeatures?: string;
+  /** The other variants in the same repository (ONNX dtypes), by quantization. */
+  variants?: { quantization: string; primary: string; size: number; requiredFeatures: string[] }[];
+  /** mlc-chat-config.json or config.json as read. */
+  config: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@ import { readGguf } from './gguf.ts';
 import { DEFAULT_HUB, listHfFiles, parseHfRef, type HfRef } from './hf.ts';
 import { defaultCandidate, groupModelFiles, type ModelCandidate } from './model-candidates.ts';
 import { blobFileSet, dirOf, hfFileSet, singleSourceSet, urlFileSet, type ModelFileSet } from './model-file-set.ts';
+import { describeMlcBuild, describeOnnxExport } from './prebuilt-descriptor.ts';
 import { PrefetchedSource } from './prefetched-source.ts';
 import { readSafetensors } from './safetensors.ts';
 import { sniffFormat, unsupportedFormatError } from './sniff.ts';
@@ -60,7 +61,7 @@ export async function inspectCandidate(result: InspectResult, index: number, opt
   if (!set || !candidate) throw new RbeeError('internal', `No candidate ${index} in this result.`);
   if (index === result.chosen) return result.descriptor;
   try {
-    return await describeFile(set, candidate.primary, opts.signal);
+    return await describeCandidate(set, candidate, result.candidates, opts.signal);
   } catch (e) {
     throw toRbeeError(e);
   }
@@ -71,7 +72,7 @@ export async function inspectSet(set: ModelFileSet, opts: InspectOptions = {}): 
   let chosen = -1;
   let primary = set.primary;
   if (set.listing) {
-    candidates = groupModelFiles(set.listing);
+    candidates = groupModelFiles(set.listing, set.hf?.repo ?? set.modelName ?? set.label);
     if (primary !== undefined) {
       chosen = candidates.findIndex((c) => c.files.includes(primary!));
       if (chosen >= 0) primary = candidates[chosen]!.primary;
@@ -82,10 +83,20 @@ export async function inspectSet(set: ModelFileSet, opts: InspectOptions = {}): 
     }
   }
   if (primary === undefined) throw noModelError(set);
-  const descriptor = await describeFile(set, primary, opts.signal);
+  const chosenCandidate = candidates[chosen];
+  const descriptor = chosenCandidate
+    ? await describeCandidate(set, chosenCandidate, candidates, opts.signal)
+    : await describeFile(set, primary, opts.signal);
   const result: InspectResult = { input: set.label, descriptor, candidates, chosen, ...(set.hf ? { hf: set.hf } : {}) };
   setsOfResults.set(result, set);
   return result;
+}
+
+/** MLC builds and ONNX exports are described from their JSON files; GGUF and SafeTensors from their headers. */
+function describeCandidate(set: ModelFileSet, candidate: ModelCandidate, all: readonly ModelCandidate[], signal?: AbortSignal): Promise<ModelDescriptor> {
+  if (candidate.format === 'mlc') return describeMlcBuild(set, candidate, signal);
+  if (candidate.format === 'onnx') return describeOnnxExport(set, candidate, all, signal);
+  return describeFile(set, candidate.primary, signal);
 }
 
 /** Opens `path` in the set, sniffs it, and reads it with the parser for its format. */
@@ -131,8 +142,8 @@ function noModelError(set: ModelFileSet): RbeeError {
     });
   }
   if (names.some((n) => /\.onnx$/i.test(n)) || names.some((n) => /mlc-chat-config\.json$/.test(n))) {
-    return new RbeeError('unknown-format', `${set.label} holds ONNX / MLC files but no GGUF or SafeTensors files; rbee-web does not read those formats yet.`, {
-      hint: 'Look for a GGUF version of this model on the hub.',
+    return new RbeeError('unknown-format', `${set.label} holds ONNX / MLC files, but not a complete build: an MLC build needs mlc-chat-config.json with tensor-cache.json (or ndarray-cache.json) beside it; an ONNX export needs onnx/model*.onnx with config.json one folder up.`, {
+      hint: 'Open the repository of a complete build (web-llm\'s …-MLC or an onnx-community repository), or a GGUF version of this model.',
     });
   }
   return new RbeeError('unknown-format', `${set.label} has no GGUF or SafeTensors model files.`, {

@@ -1,8 +1,11 @@
 /**
  * A repository (or a set of dropped files) holds several files; this groups them into the models a user can pick:
- * each GGUF file (a split set `x-00001-of-0000N.gguf` as one), and each SafeTensors set (the index with its shards,
- * or one .safetensors file) with the config and tokenizer files beside it.
+ * each GGUF file (a split set `x-00001-of-0000N.gguf` as one), each SafeTensors set (the index with its shards,
+ * or one .safetensors file) with the config and tokenizer files beside it, and the builds for other browser engines
+ * (MLC folders for web-llm, ONNX dtype variants for transformers.js; see prebuilt-candidates.ts).
  */
+import { groupMlcFiles, groupOnnxFiles } from './prebuilt-candidates.ts';
+
 export interface ListedFile {
   /** Path inside the repository / dropped folder, '/'-separated. */
   path: string;
@@ -12,7 +15,7 @@ export interface ListedFile {
 export interface ModelCandidate {
   /** Stable id: the primary file's path. */
   id: string;
-  format: 'gguf' | 'safetensors';
+  format: 'gguf' | 'safetensors' | 'mlc' | 'onnx';
   /** What to show in a list: the quantization ('Q4_K_M') or the file name. */
   label: string;
   /** The file to open first: the GGUF (first part), the index, or the single .safetensors file. */
@@ -25,6 +28,8 @@ export interface ModelCandidate {
   quantization?: string;
   /** An adapter (adapter_config.json / adapter_model.safetensors) or a multimodal projector (mmproj), not a model. */
   role: 'model' | 'adapter' | 'projector';
+  /** GPU features its weights need (MLC q4f16 builds and ONNX fp16 / q4f16 variants: 'shader-f16'). */
+  requiredFeatures?: string[];
 }
 
 const GGUF_SPLIT = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i;
@@ -49,7 +54,8 @@ export function quantizationOf(fileName: string): string | undefined {
 const dirOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/') + 1) : '');
 const baseOf = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
-export function groupModelFiles(files: readonly ListedFile[]): ModelCandidate[] {
+/** `repoName` (owner/name) helps name MLC builds: their quantization is usually in the repository's name only. */
+export function groupModelFiles(files: readonly ListedFile[], repoName = ''): ModelCandidate[] {
   const sizeOf = new Map(files.map((f) => [f.path, f.size]));
   const total = (paths: string[]): number => paths.reduce((s, p) => s + (sizeOf.get(p) ?? 0), 0);
   const out: ModelCandidate[] = [];
@@ -104,6 +110,7 @@ export function groupModelFiles(files: readonly ListedFile[]): ModelCandidate[] 
       out.push(safetensorsCandidate(parts[0]!, parts, total(parts)));
     }
   }
+  out.push(...groupMlcFiles(files, repoName), ...groupOnnxFiles(files));
   return out;
 }
 
@@ -150,6 +157,9 @@ export function defaultCandidate(candidates: readonly ModelCandidate[]): number 
   }
   const gguf = models.find(({ c }) => c.format === 'gguf');
   if (gguf) return gguf.i;
+  // A ready build for web-llm or transformers.js runs today; the WebGPU engine's SafeTensors path comes later.
+  const prebuilt = models.find(({ c }) => c.format === 'mlc') ?? models.find(({ c }) => c.format === 'onnx');
+  if (prebuilt) return prebuilt.i;
   if (models[0]) return models[0].i;
   return candidates.length > 0 ? 0 : -1;
 }

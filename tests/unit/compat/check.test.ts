@@ -229,12 +229,12 @@ describe('check: what does not run (yet)', () => {
     expect(v.recommendations.some((r) => /GGUF conversion/.test(r))).toBe(true);
   });
 
-  test('an MLC model would use web-llm, which is planned', () => {
+  test('an MLC model uses web-llm, expected (not verified)', () => {
     const d = descriptorOf({ ...TINYLLAMA_SHAPE, format: 'mlc', tensorSpecs: tinyLlamaTensors('F16', 'F16') });
     const v = check(d, desktop);
     expect(v.engine).toBe('web-llm');
-    expect(v.confidence).toBe('planned');
-    expect(v.runs).toBe(false);
+    expect(v.confidence).toBe('expected');
+    expect(v.runs).toBe(true);
   });
 
   test('an adapter is not a model: runs false, and says it needs its base model', () => {

@@ -55,9 +55,12 @@ describe('the matrix, cell by cell', () => {
     }
   });
 
-  test('MLC goes to web-llm and ONNX to transformers.js, both planned', () => {
-    expect(matrixCell('qwen2', 'mlc', '*', 'webgpu')).toMatchObject({ engine: 'web-llm', confidence: 'planned' });
-    expect(matrixCell('phi3', 'onnx', '*', 'webgpu')).toMatchObject({ engine: 'transformers.js', confidence: 'planned' });
+  test('MLC goes to web-llm and ONNX to transformers.js, both expected (adapters exist, nothing verifies them)', () => {
+    expect(matrixCell('qwen2', 'mlc', '*', 'webgpu')).toMatchObject({ engine: 'web-llm', confidence: 'expected' });
+    expect(matrixCell('phi3', 'onnx', '*', 'webgpu')).toMatchObject({ engine: 'transformers.js', confidence: 'expected' });
+    // Their builds carry their own graph: an architecture outside rbee-web's list is still expected there.
+    expect(matrixCell('gpt_neox', 'mlc', 'q4f32_1', 'webgpu')).toMatchObject({ engine: 'web-llm', confidence: 'expected' });
+    expect(matrixCell('gpt_neox', 'onnx', 'q4', 'companion-cpu').confidence).toBe('unsupported');
   });
 
   test('anything outside the architecture list is unsupported on every backend', () => {
