@@ -12,9 +12,12 @@ const HEX = '0123456789ABCDEF';
 
 export class SpmModel {
   private readonly byteIds: Int32Array;
+  /** No token is longer (in UTF-16 units): longer pairs need no lookup. */
+  private readonly maxTokenLength: number;
 
   constructor(private readonly vocab: GgufVocab) {
     // Byte fallback ids: <0xNN>, else the byte itself as a one-character token, else <unk>.
+    this.maxTokenLength = vocab.tokens.reduce((m, t) => Math.max(m, t.length), 0);
     this.byteIds = new Int32Array(256);
     for (let b = 0; b < 256; b++) {
       const id = vocab.ids.get(`<0x${HEX[b >> 4]}${HEX[b & 15]}>`) ?? (b < 0x80 ? vocab.ids.get(String.fromCharCode(b)) : undefined) ?? vocab.unk ?? -1;
@@ -26,6 +29,7 @@ export class SpmModel {
   encodeEscaped(text: string, out: number[]): void {
     if (text === '') return;
     const { ids, scores } = this.vocab;
+    const maxTokenLength = this.maxTokenLength;
     // One symbol per code point.
     const starts: number[] = [];
     for (let i = 0; i < text.length; ) {
@@ -46,6 +50,7 @@ export class SpmModel {
     const consider = (left: number, right: number) => {
       if (left < 0 || right < 0) return;
       const size = len[left] + len[right];
+      if (size > maxTokenLength) return;
       const id = ids.get(text.slice(start[left], start[left] + size));
       if (id === undefined) return;
       queue.push(left, right, -scores[id], size);
