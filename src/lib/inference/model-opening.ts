@@ -26,7 +26,7 @@ async function fileSetFor(input: ModelInput, signal?: AbortSignal): Promise<Mode
       return urlFileSet(input.url, input.headers ? { headers: input.headers } : {});
     case 'files':
       if (input.files.length === 0) throw new RbeeError('not-found', 'No files were given.', { hint: 'Drop or pick the model file(s).' });
-      return blobFileSet(input.files);
+      return input.primary ? { ...blobFileSet(input.files), primary: input.primary } : blobFileSet(input.files);
     case 'hf': {
       const hubBase = input.hubBase ?? 'https://huggingface.co';
       const ref = parseHfRef(input.ref, hubBase);

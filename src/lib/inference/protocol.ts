@@ -18,7 +18,7 @@ export type ModelInput =
   /** A GGUF file on a web server that answers Range requests (split parts are looked up beside it). */
   | { kind: 'url'; url: string; headers?: Record<string, string> }
   /** Files the user picked or dropped (one GGUF, or the parts of a split GGUF). */
-  | { kind: 'files'; files: File[] }
+  | { kind: 'files'; files: File[]; primary?: string }
   /** A Hugging Face reference: `owner/repo`, `owner/repo/file.gguf`, or a huggingface.co URL. */
   | { kind: 'hf'; ref: string; token?: string; hubBase?: string };
 

@@ -1,0 +1,39 @@
+/**
+ * What the chat page runs, from its URL: `?model=<HF ref | URL>[&file=…]` (the model page's "Run in browser") or
+ * `?local=<id>[&file=…]` (files opened on the home page, kept in this tab), turned into the worker's ModelInput.
+ */
+import { RbeeError } from '../../lib/errors.ts';
+import type { ModelInput } from '../../lib/inference/protocol.ts';
+import { formatHfRef, parseHfRef } from '../../lib/loaders/hf.ts';
+import type { ModelRequest } from '../../lib/ui/open-model.ts';
+import { openedFiles } from '../../lib/ui/opened-files.ts';
+
+export function chatRequestFromUrl(url: URL): ModelRequest | undefined {
+  const file = url.searchParams.get('file') || undefined;
+  const local = url.searchParams.get('local');
+  if (local) return { kind: 'local', id: local, ...(file ? { file } : {}) };
+  const source = url.searchParams.get('model')?.trim();
+  if (source) return { kind: 'remote', source, ...(file ? { file } : {}) };
+  return undefined;
+}
+
+export function modelInputFor(request: ModelRequest, hubBase: string): ModelInput {
+  if (request.kind === 'local') {
+    const files = openedFiles(request.id);
+    if (!files) {
+      throw new RbeeError('not-found', 'The local files of this chat are no longer open: the page was reloaded or opened in another tab.', {
+        hint: 'Open the files again from the home page. They are read in this tab only and never uploaded, so a reload forgets them.',
+      });
+    }
+    return { kind: 'files', files, ...(request.file ? { primary: request.file } : {}) };
+  }
+  const ref = parseHfRef(request.source, hubBase);
+  if (ref) {
+    const withFile = request.file ? formatHfRef({ repo: ref.repo, revision: ref.revision, path: request.file }) : request.source;
+    return { kind: 'hf', ref: withFile, hubBase };
+  }
+  if (/^https?:\/\//i.test(request.source)) return { kind: 'url', url: request.source };
+  throw new RbeeError('bad-value', `'${request.source}' is neither a Hugging Face reference nor an http(s) URL.`, {
+    hint: 'Open the model from the home page.',
+  });
+}
