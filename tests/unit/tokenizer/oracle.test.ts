@@ -8,7 +8,7 @@ import { HAS_FIXTURES } from '../../support/fixtures.ts';
 import { randomTexts } from './random-text.ts';
 import { VOCABS, vocabMetadata, vocabPath, type VocabName } from './vocab-fixtures.ts';
 
-const RANDOM_PER_VOCAB = 250;
+const RANDOM_PER_VOCAB = 200;
 
 describe.skipIf(!HAS_FIXTURES)('tokenizers equal llama.cpp (node-llama-cpp)', () => {
   let llama: Llama;

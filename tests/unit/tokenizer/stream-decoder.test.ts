@@ -45,8 +45,8 @@ describe.skipIf(!HAS_FIXTURES)('stream decoder', () => {
     const tokenizer = tokenizerFromGguf(await vocabMetadata(name));
     const bad: unknown[] = [];
     // SentencePiece spells spaces '▁', so a literal '▁' in the text comes back as a space (in llama.cpp too).
-    const texts = randomTexts(120, 77).filter((t) => tokenizer.kind !== 'spm' || !t.includes('\u2581'));
-    expect(texts.length).toBeGreaterThan(100);
+    const texts = randomTexts(80, 77).filter((t) => tokenizer.kind !== 'spm' || !t.includes('\u2581'));
+    expect(texts.length).toBeGreaterThan(60);
     for (const text of texts) {
       const ids = tokenizer.encode(text, { addSpecial: false, parseSpecial: false });
       const decoder = tokenizer.streamDecoder({ stripLeadingSpace: tokenizer.kind === 'spm' });
