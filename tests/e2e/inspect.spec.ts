@@ -1,7 +1,9 @@
 // Opening a model every way the app offers, in the built app, in real Chromium: by URL from a server that honours
 // Range, from a local file, from a Hugging Face repository on a local hub; broken and hostile files; a big header.
 import { expect, test, type Page } from '@playwright/test';
-import { statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { matrixCell } from '../../src/lib/compat/matrix.ts';
 import { HAS_FIXTURES } from '../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
@@ -69,6 +71,27 @@ test('open a local file through the file picker', async ({ page }) => {
   // Files live in this tab only: after a reload the page says so instead of showing nothing.
   await page.reload();
   await expect(page.getByRole('alert')).toContainText('no longer open');
+});
+
+test('a picked folder of models lists each one; another opens from the list', async ({ page }) => {
+  const folder = mkdtempSync(join(tmpdir(), 'rbee-models-'));
+  // Copies in a temporary folder (Playwright's folder upload does not follow symlinks); removed below.
+  copyFileSync(STORIES, join(folder, 'stories260K.gguf'));
+  copyFileSync(TINY_RANDOM, join(folder, 'llama-2-tiny-random.gguf'));
+  try {
+    await page.goto('/');
+    await page.locator('#model-folder').setInputFiles(folder);
+    const files = page.getByTestId('repo-files');
+    await expect(files.locator('tbody tr')).toHaveCount(2);
+    await expect(page.getByRole('heading', { name: /Models in these files/ })).toBeVisible();
+    const unopened = files.locator('tbody tr', { hasNot: page.getByText('shown here') });
+    await unopened.getByRole('link', { name: 'Open' }).click();
+    await expect(page).toHaveURL(/local=.*&file=/);
+    await expect(page.getByTestId('architecture')).toHaveText('llama');
+    await expect(files.locator('tbody tr', { hasText: 'shown here' })).toHaveCount(1);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });
 
 test('a Hugging Face repository lists its model files with verdicts and opens each', async ({ page }) => {

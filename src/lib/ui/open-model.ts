@@ -2,6 +2,7 @@
  * What the model page does with its URL: turn `?src=…[&file=…]` or `?local=<id>[&file=…]` into an inspect() input,
  * read the header, and check it against this device. Kept out of the page so the page stays a view.
  */
+import { cachedSetWhenOffline } from '../cache/cached-model-set.ts';
 import { check } from '../compat/check.ts';
 import { matrixCell } from '../compat/matrix.ts';
 import type { DeviceCaps } from '../compat/device-caps.ts';
@@ -73,7 +74,9 @@ function inspectInput(request: ModelRequest): InspectInput {
 export async function openModel(request: ModelRequest, signal?: AbortSignal): Promise<OpenedModel> {
   const started = performance.now();
   const caps = thisDeviceCaps();
-  const result = await inspect(inspectInput(request), { hubBase: hubBase(), signal });
+  // Offline, a model downloaded to this device is read from the cache (the library's links carry its reference).
+  const offline = request.kind === 'remote' ? await cachedSetWhenOffline(request.source, request.file, hubBase()) : undefined;
+  const result = await inspect(offline ?? inspectInput(request), { hubBase: hubBase(), signal });
   const verdict = verdictFor(result.descriptor, await caps, result.candidates);
   return { request, result, verdict, caps: await caps, elapsedMs: performance.now() - started };
 }
