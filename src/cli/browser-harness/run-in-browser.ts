@@ -20,6 +20,11 @@ export interface BrowserSession {
   serveFolder(dir: string): string;
   run(jobs: HarnessJob[], options?: { onEvent?: (e: HarnessEvent) => void }): Promise<HarnessJobResult[]>;
   copyBandwidth(bytes?: number, repeats?: number): Promise<number>;
+  /**
+   * Samples the JS heap of the page's workers (the inference worker: where weights pass on their way to the GPU)
+   * every ~50 ms through the DevTools protocol, until stop(): the peak of used heap + ArrayBuffer backing stores.
+   */
+  sampleWorkerHeap(): { stop(): Promise<number> };
   /** Chromium's console output (errors from the page and the worker), for diagnostics. */
   readonly console: string[];
   close(): Promise<void>;
@@ -102,6 +107,7 @@ export async function openBrowserSession(): Promise<BrowserSession> {
           onEvent = undefined;
         }
       },
+      sampleWorkerHeap: () => workerHeapSampler(b),
       copyBandwidth: (bytes = 256 << 20, repeats = 8) => page.evaluate(([n, r]) => window.rbeeHarness.copyBandwidth(n, r), [bytes, repeats] as const),
       async close() {
         await b.close().catch(() => undefined);
@@ -115,6 +121,63 @@ export async function openBrowserSession(): Promise<BrowserSession> {
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
+}
+
+interface HeapUsage {
+  usedSize: number;
+  backingStorageSize?: number;
+}
+
+function workerHeapSampler(browser: import('playwright').Browser): { stop(): Promise<number> } {
+  let peak = 0;
+  let running = true;
+  const done = (async () => {
+    const cdp = await browser.newBrowserCDPSession();
+    // Workers are reached through the browser session's (non-flat) target messages: Playwright's CDPSession
+    // speaks to pages only.
+    const sessions = new Map<string, string>();
+    const pending = new Map<number, (v: HeapUsage | undefined) => void>();
+    let nextId = 0;
+    cdp.on('Target.receivedMessageFromTarget', (e: { message: string }) => {
+      const m = JSON.parse(e.message) as { id?: number; result?: HeapUsage };
+      if (m.id !== undefined) pending.get(m.id)?.(m.result);
+    });
+    const ask = (sessionId: string): Promise<HeapUsage | undefined> =>
+      new Promise((resolve) => {
+        const id = ++nextId;
+        pending.set(id, resolve);
+        cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method: 'Runtime.getHeapUsage' }) }).catch(() => resolve(undefined));
+        setTimeout(() => resolve(undefined), 1000);
+      });
+    try {
+      while (running) {
+        const { targetInfos } = await cdp.send('Target.getTargets');
+        for (const t of targetInfos) {
+          if (t.type !== 'worker' || sessions.has(t.targetId)) continue;
+          try {
+            const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false });
+            sessions.set(t.targetId, sessionId);
+          } catch {
+            // the worker ended between listing and attaching
+          }
+        }
+        for (const sessionId of sessions.values()) {
+          const usage = await ask(sessionId);
+          if (usage) peak = Math.max(peak, usage.usedSize + (usage.backingStorageSize ?? 0));
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await cdp.detach().catch(() => undefined);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done.catch(() => undefined);
+      return peak;
+    },
+  };
 }
 
 function pathToHere(rel: string): string {
