@@ -17,6 +17,16 @@ test('home offers every way to open a model and reports this browser\'s WebGPU',
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Library' })).toHaveAttribute('href', '/library');
 });
 
+test('without WebGPU the home page says why and what to do', async ({ page }) => {
+  // A browser without navigator.gpu (Firefox before 141, an old Safari, an insecure origin).
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+  await page.goto('/');
+  const status = page.getByTestId('webgpu-status');
+  await expect(status.locator('[data-state]')).toHaveAttribute('data-state', 'unavailable');
+  await expect(status).toContainText('navigator.gpu is missing');
+  await expect(status).toContainText('companion');
+});
+
 test('an empty reference asks for one instead of navigating', async ({ page }) => {
   await page.goto('/');
   await page.getByRole('button', { name: 'Inspect' }).click();
