@@ -148,19 +148,28 @@ export function parseGenerateArgs(argv: string[]): Args {
   return { ...a, model, prompt: tokens ? { tokens } : { text: text! }, sampling };
 }
 
-/** The user's --model as what the worker loads; local files are served by the harness (folder: split parts). */
-function modelInput(model: string, hub: string, serveFolder: (dir: string) => string): ModelInput {
+/**
+ * The user's --model as what the worker loads: a local file (served to the page by the harness, its folder with it
+ * so split parts are found), an http(s) URL, or a Hugging Face reference. Checked before Chromium starts.
+ */
+type ModelArg = { kind: 'local'; folder: string; file: string } | ModelInput;
+
+function resolveModelArg(model: string, hub: string): ModelArg {
   if (existsSync(model)) {
     const full = resolve(model);
     if (statSync(full).isDirectory())
       throw new RbeeError('bad-value', `${model} is a folder.`, { hint: 'Give the .gguf file (its split parts are found beside it).' });
-    return { kind: 'url', url: serveFolder(dirname(full)) + encodeURIComponent(basename(full)) };
+    return { kind: 'local', folder: dirname(full), file: basename(full) };
   }
   if (/^https?:\/\//i.test(model) && !parseHfRef(model, hub)) return { kind: 'url', url: model };
   if (parseHfRef(model, hub)) return { kind: 'hf', ref: model, hubBase: hub, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) };
   throw new RbeeError('not-found', `'${model}' is not a file here, an http(s) URL or a Hugging Face reference.`, {
     hint: 'Give a path to a .gguf file, its URL, or owner/repo/file.gguf.',
   });
+}
+
+function modelInput(arg: ModelArg, serveFolder: (dir: string) => string): ModelInput {
+  return arg.kind === 'local' ? { kind: 'url', url: serveFolder(arg.folder) + encodeURIComponent(arg.file) } : arg;
 }
 
 export interface GenerateJson {
@@ -199,6 +208,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`rbee-web generate: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
+  const modelArg = resolveModelArg(args.model, args.hub);
   const session = await openBrowserSession();
   try {
     const request: GenerateRequestOptions = {
@@ -210,7 +220,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(args.topLogprobs > 0 ? { topLogprobs: args.topLogprobs } : {}),
     };
     const job = {
-      model: modelInput(args.model, args.hub, (d) => session.serveFolder(d)),
+      model: modelInput(modelArg, (d) => session.serveFolder(d)),
       ...(args.contextLength ? { contextLength: args.contextLength } : {}),
       generations: [request],
     };
