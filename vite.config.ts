@@ -3,10 +3,13 @@ import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumPath, chromiumArgs } from './tests/support/chromium.js';
+import { onnxRuntimeFiles } from './src/lib/engines/onnx-runtime-files.ts';
 
 export default defineConfig({
   plugins: [
     sveltekit(),
+    // ONNX Runtime's WASM files for transformers.js, served by the app (ort/), copied from node_modules at build time.
+    onnxRuntimeFiles(),
     SvelteKitPWA({
       registerType: 'autoUpdate',
       manifest: {

@@ -1,0 +1,76 @@
+/**
+ * The companion (a native rbee worker on this machine; src/lib/companion) behind the ChatEngine interface. The model
+ * is the one the companion was started with: load() only asks it what that is.
+ */
+import { RbeeError, toRbeeError } from '../errors.ts';
+import { CompanionClient, type CompanionEndpoint } from '../companion/client.ts';
+import type { CompanionInfo } from '../companion/protocol.ts';
+import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
+
+/** A plain-text prompt for a companion that gives no chat template: role-labelled turns, the assistant's open. */
+export function plainChatPrompt(messages: readonly { role: string; content: string }[]): string {
+  return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
+}
+
+export class CompanionEngine implements ChatEngine {
+  readonly kind = 'companion' as const;
+  private readonly client: CompanionClient;
+  private info: CompanionInfo | undefined;
+
+  constructor(
+    endpoint: CompanionEndpoint,
+    /** Renders a conversation with the model's template (the chat page passes the tokenizer module's renderer). */
+    private readonly renderChat: (messages: NonNullable<EngineGenerateRequest['messages']>, info: CompanionInfo) => string = (m) => plainChatPrompt(m),
+  ) {
+    this.client = new CompanionClient(endpoint);
+  }
+
+  async load(options: EngineLoadOptions = {}): Promise<EngineModelInfo> {
+    const started = performance.now();
+    options.onProgress?.({ phase: 'loading', text: `Asking the companion at ${this.client.url}` });
+    try {
+      this.info = await this.client.info(options.signal);
+    } catch (e) {
+      throw toRbeeError(e);
+    }
+    options.onProgress?.({ phase: 'ready', fraction: 1, text: `${this.info.model} on ${this.info.backend}` });
+    return {
+      engine: 'companion',
+      name: this.info.model,
+      device: `companion ${this.info.backend}`,
+      ...(this.info.context_size !== undefined ? { contextLength: this.info.context_size } : {}),
+      loadSeconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  async generate(request: EngineGenerateRequest, options: EngineGenerateOptions = {}): Promise<EngineGenerationResult> {
+    if (!this.info) throw new RbeeError('internal', 'The companion is not connected: call load() first.');
+    const prompt = request.messages ? this.renderChat(request.messages, this.info) : (request.prompt ?? '');
+    try {
+      const r = await this.client.generate({
+        prompt,
+        maxTokens: request.maxTokens,
+        temperature: request.temperature,
+        ...(request.topP !== undefined ? { topP: request.topP } : {}),
+        ...(request.topK !== undefined ? { topK: request.topK } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onText ? { onToken: (t: string) => options.onText!(t) } : {}),
+      });
+      return {
+        text: r.text,
+        stopReason: r.stopReason,
+        tokens: r.tokens,
+        ...(r.promptTokens !== undefined ? { promptTokens: r.promptTokens } : {}),
+        tokensPerSecond: r.tokensPerSecond,
+        elapsedMs: r.elapsedMs,
+      };
+    } catch (e) {
+      throw toRbeeError(e);
+    }
+  }
+
+  /** The companion keeps its model: there is nothing to free in the page. */
+  async unload(): Promise<void> {
+    this.info = undefined;
+  }
+}
