@@ -6,9 +6,10 @@
  * cache? then here is its file set". It answers undefined (never throws) when storage is unavailable, so a private
  * window or a Node process just takes the network path.
  */
+import type { ModelInput } from '../inference/protocol.ts';
 import type { ByteSource } from '../loaders/byte-source.ts';
 import { baseOf, type ModelFileSet } from '../loaders/model-file-set.ts';
-import { hfRepoUrl } from '../loaders/hf.ts';
+import { DEFAULT_HUB, hfRepoUrl } from '../loaders/hf.ts';
 import { CachedFileSource } from './cached-source.ts';
 import { CachedModels, type CachedModel } from './cached-models.ts';
 import { CacheStore } from './store.ts';
@@ -68,4 +69,14 @@ export async function cachedSetFor(
 export async function cachedSetWhenOffline(source: string, file: string | undefined, hubBase: string): Promise<ModelFileSet | undefined> {
   if (typeof navigator === 'undefined' || navigator.onLine !== false) return undefined;
   return cachedSetFor(source, file, hubBase);
+}
+
+/**
+ * The worker's question: does this model input (a URL or a Hugging Face reference) name a model complete in the
+ * cache? Then its weights stream from IndexedDB instead of the network — offline too. Dropped files are local anyway.
+ */
+export async function cachedSetForInput(input: ModelInput): Promise<ModelFileSet | undefined> {
+  if (input.kind === 'url') return cachedSetFor(input.url, undefined, DEFAULT_HUB);
+  if (input.kind === 'hf') return cachedSetFor(input.ref, undefined, input.hubBase ?? DEFAULT_HUB);
+  return undefined;
 }

@@ -89,6 +89,8 @@ export class ModelDownload {
   private paused = false;
   private cancelled = false;
   private readonly store: CacheStore;
+  private readonly listeners = new Set<(p: ModelDownloadProgress) => void>();
+  private readonly messageListeners = new Set<(message: string) => void>();
 
   constructor(
     readonly model: CachedModel,
@@ -127,6 +129,17 @@ export class ModelDownload {
       bytesPerSecond: rate,
       etaSeconds: this.state === 'done' ? 0 : etaSeconds(total - received, rate),
       files,
+    };
+  }
+
+  /** Progress (and messages) for another view of the same download (the library while the model page started it). */
+  subscribe(onProgress: (p: ModelDownloadProgress) => void, onMessage?: (message: string) => void): () => void {
+    this.listeners.add(onProgress);
+    if (onMessage) this.messageListeners.add(onMessage);
+    onProgress(this.progress);
+    return () => {
+      this.listeners.delete(onProgress);
+      if (onMessage) this.messageListeners.delete(onMessage);
     };
   }
 
@@ -219,9 +232,13 @@ export class ModelDownload {
   private say(message: string): void {
     this.messages.push(message);
     this.opts.onMessage?.(message);
+    for (const l of this.messageListeners) l(message);
   }
 
   private emit(): void {
-    this.opts.onProgress?.(this.progress);
+    if (!this.opts.onProgress && this.listeners.size === 0) return;
+    const p = this.progress;
+    this.opts.onProgress?.(p);
+    for (const l of this.listeners) l(p);
   }
 }

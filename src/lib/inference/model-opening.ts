@@ -3,6 +3,7 @@
  * descriptor (inspect: headers only) → a ByteSource per file for the engine to stream weights from, and the model's
  * text handling (tokenizer / vocabulary pieces). Runs in the worker.
  */
+import { cachedSetForInput } from '../cache/cached-model-set.ts';
 import { RbeeError } from '../errors.ts';
 import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor } from '../loaders/descriptor.ts';
@@ -54,7 +55,8 @@ function recording(set: ModelFileSet): { set: ModelFileSet; opened: ByteSource[]
 }
 
 export async function openModel(input: ModelInput, signal?: AbortSignal): Promise<OpenedModel> {
-  const { set, opened } = recording(await fileSetFor(input, signal));
+  // A model downloaded to this device (complete in the cache) loads from IndexedDB, not the network: offline too.
+  const { set, opened } = recording((await cachedSetForInput(input)) ?? (await fileSetFor(input, signal)));
   const { descriptor } = await inspectSet(set, signal ? { signal } : {});
   if (descriptor.kind === 'adapter')
     throw new RbeeError('adapter', `${descriptor.name} is a LoRA adapter, not a model: it cannot run on its own.`, {

@@ -7,6 +7,7 @@ import { CachedModels, hfFileId, type CachedModel } from '../../../src/lib/cache
 import { checkStorage, startModelDownload, type ModelDownloadProgress } from '../../../src/lib/cache/model-download.ts';
 import { CacheStore, idbKeyValueStore } from '../../../src/lib/cache/store.ts';
 import { isRbeeError } from '../../../src/lib/errors.ts';
+import { openModel } from '../../../src/lib/inference/model-opening.ts';
 import { inspect } from '../../../src/lib/loaders/inspect.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../../support/range-server.ts';
@@ -148,22 +149,33 @@ describe('a model download: every file, one storage check, progress in total', (
   });
 });
 
-describe('inspect() reads a cached model like the repository it came from', () => {
-  test.skipIf(!HAS_FIXTURES)('stories260K from the cache: same descriptor as from the file', async () => {
+describe('a cached model opens like the repository it came from, with the server gone', () => {
+  test.skipIf(!HAS_FIXTURES)('stories260K: inspect() and the worker\'s model opening read it from the cache', async () => {
     const bytes = new Uint8Array(readFileSync(fixture('models/stories260K.gguf')));
     const server = await startRangeServer({ '/o/stories/resolve/main/stories260K.gguf': bytes });
     servers.push(server);
-    const store = newStore();
+    // The default store (the one the app and the worker open), here in fake-indexeddb.
+    const store = new CacheStore();
     const model = hfModel(server.url, [{ path: 'stories260K.gguf', size: bytes.byteLength, sha256: sha(bytes) }], 'o/stories');
     await startModelDownload(model, { store, chunkSize: 256 * KiB, retryDelayMs: 0, estimate: noEstimate }).done;
     await server.close();
     servers.length = 0;
-    // The server is gone: only the cache can answer.
-    const set = await cachedSetFor('o/stories', 'stories260K.gguf', server.url, store);
-    const result = await inspect(set!);
+
+    const result = await inspect((await cachedSetFor('o/stories', 'stories260K.gguf', server.url, store))!);
     expect(result.descriptor.architecture).toBe('llama');
     expect(result.descriptor.tensors).toHaveLength(48);
     expect(result.hf?.repo).toBe('o/stories');
     expect(result.descriptor.files[0]!.size).toBe(bytes.byteLength);
+
+    const opened = await openModel({ kind: 'hf', ref: 'o/stories/stories260K.gguf', hubBase: server.url });
+    expect(opened.descriptor.tensors).toHaveLength(48);
+    const tensor = opened.descriptor.tensors.find((t) => t.name === 'output_norm.weight')!;
+    const weights = await opened.sources[tensor.file]!.read(tensor.offset, tensor.size!);
+    expect(Buffer.from(weights).equals(Buffer.from(bytes.subarray(tensor.offset, tensor.offset + tensor.size!)))).toBe(true);
+    expect(opened.text.encode('Once upon a time', true)).toEqual([1, 403, 407, 261, 378]);
+    // Not in the cache and no server: the network path, and its error.
+    const err = await openModel({ kind: 'hf', ref: 'o/other/x.gguf', hubBase: server.url }).then(() => undefined, (e: unknown) => e);
+    expect(isRbeeError(err) && err.code).toBe('network');
+    await new CachedModels(store).deleteAll();
   });
 });
