@@ -1,8 +1,9 @@
 /**
  * A real, tiny ONNX text-generation model written from scratch (no Python, no download): a bigram language model
- * whose graph is one Gather — `logits[b, s, :] = table[input_ids[b, s], :]` — over a 7-word WordLevel vocabulary,
+ * whose graph is one Gather — `logits[b, s, :] = table[input_ids[b, s], :]` — over an 8-word WordLevel vocabulary,
  * with the config.json / tokenizer.json / tokenizer_config.json / generation_config.json transformers.js reads.
- * Greedy decoding from "the" gives "cat sat on mat" and then the end-of-sequence token.
+ * Greedy decoding from "the" gives "cat sat on mat" and then the end-of-sequence token; from "dog", "dog" forever
+ * (for max-token and abort tests).
  *
  * The ONNX file is protobuf (onnx.proto3: ModelProto → GraphProto → NodeProto / TensorProto / ValueInfoProto),
  * encoded below with the few wire types it needs.
@@ -49,9 +50,9 @@ function tensorValueInfo(name: string, elemType: number, dims: (number | string)
   return message([[1, name], [2, message([[1, tensorType]])]]);
 }
 
-export const TINY_VOCAB = ['<eos>', '<unk>', 'the', 'cat', 'sat', 'on', 'mat'] as const;
+export const TINY_VOCAB = ['<eos>', '<unk>', 'the', 'cat', 'sat', 'on', 'mat', 'dog'] as const;
 /** The next word each word predicts (the table's arg-max per row). */
-const NEXT: Record<string, string> = { the: 'cat', cat: 'sat', sat: 'on', on: 'mat', mat: '<eos>', '<eos>': '<eos>', '<unk>': 'the' };
+const NEXT: Record<string, string> = { the: 'cat', cat: 'sat', sat: 'on', on: 'mat', mat: '<eos>', dog: 'dog', '<eos>': '<eos>', '<unk>': 'the' };
 
 /** The bigram model as an ONNX file (opset 13, IR version 8). */
 export function tinyBigramOnnx(): Uint8Array {
