@@ -48,6 +48,11 @@ const MATVEC_UNITS_PER_INVOCATION = 4;
 const MATMUL_ROWS = 64;
 const MATMUL_TOKENS = 4;
 
+/** A statement per four-weight group of a unit, written out (shader compilers on CPUs may not unroll loops). */
+function unrolled(format: WeightFormat, statement: (i: number) => string): string {
+  return Array.from({ length: format.unitElems / 4 }, (_, i) => statement(i)).join('\n      ');
+}
+
 function matvecWgsl(format: WeightFormat): string {
   return /* wgsl */ `
 @group(0) @binding(0) var<storage, read> W: array<u32>;
@@ -73,9 +78,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var xo = P.x_offset;
     if ((P.flags & 4u) != 0u) { xo += (S.T - 1u) * P.x_stride; }
     for (var u = lane; u < P.units; u += TPR) {
-      let w = decode_unit(rb, u);
       let xb = xo + u * UV;
-      for (var i = 0u; i < UV; i++) { acc += dot(w[i], X[xb + i]); }
+      let un = unit_at(rb, u);
+      ${unrolled(format, (i) => `acc += dot(decode4(un, ${i}u), X[xb + ${i}u]);`)}
     }
   }
   // One barrier: each row's first invocation adds its row's partial sums.
@@ -123,11 +128,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let x3 = P.x_offset + min(t0 + 3u, last) * P.x_stride;
   var acc = vec4f(0.0);
   for (var u = 0u; u < P.units; u++) {
-    let w = decode_unit(rb, u);
     let v = u * UV;
-    for (var i = 0u; i < UV; i++) {
-      acc += vec4f(dot(w[i], X[x0 + v + i]), dot(w[i], X[x1 + v + i]), dot(w[i], X[x2 + v + i]), dot(w[i], X[x3 + v + i]));
-    }
+    let un = unit_at(rb, u);
+    ${unrolled(format, (i) => `{ let w = decode4(un, ${i}u);
+      acc += vec4f(dot(w, X[x0 + v + ${i}u]), dot(w, X[x1 + v + ${i}u]), dot(w, X[x2 + v + ${i}u]), dot(w, X[x3 + v + ${i}u])); }`)}
   }
   var yo = P.y_offset + P.row_offset + row;
   if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
@@ -158,10 +162,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (u >= P.units || t >= S.T) { return; }
   let id = ids[t];
   if (id < P.row_offset || id >= P.row_offset + P.rows) { return; }
-  let w = decode_unit((id - P.row_offset) * P.row_bytes, u);
+  let rb = (id - P.row_offset) * P.row_bytes;
   let scale = bitcast<f32>(P.x_stride);
   let yo = P.y_offset / 4u + t * (P.y_stride / 4u) + u * UV;
-  for (var i = 0u; i < UV; i++) { Y[yo + i] = w[i] * scale; }
+  let un = unit_at(rb, u);
+  ${unrolled(format, (i) => `Y[yo + ${i}u] = decode4(un, ${i}u) * scale;`)}
 }`;
 }
 

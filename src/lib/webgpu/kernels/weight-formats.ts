@@ -1,10 +1,14 @@
 /**
  * How each GGUF weight type is decoded inside the kernels. The tensor bytes sit on the GPU exactly as in the file
- * (an array<u32> over the packed block stream); each format supplies one WGSL function
+ * (an array<u32> over the packed block stream); each format supplies two WGSL functions
  *
- *   fn decode_unit(row_base: u32, u: u32) -> array<vec4f, UV>
+ *   fn unit_at(row_base: u32, u: u32) -> Unit     // the u-th "unit" of a row: addresses, shifts, decoded scales
+ *   fn decode4(un: Unit, i: u32) -> vec4f          // its weights 4i…4i+3 (i < UV)
  *
- * that decodes the u-th "unit" of a row whose bytes start at `row_base`: UV×4 consecutive weights. Quantized formats
+ * A unit is UV×4 consecutive weights: 32 for quantized formats (a whole Q4_0-style block, or one 32-weight
+ * sub-block of a 256-weight K-quant block), 4 for plain floats. Scales are decoded once per unit in unit_at;
+ * decode4 is a load, shifts and one multiply-add. No arrays: arrays returned from functions land in per-lane memory
+ * on some backends (SwiftShader), and kernels write the i loop out so `i` is a constant. Quantized formats
  * use units of 32 weights (a whole Q4_0-style block, or one 32-weight sub-block of a 256-weight K-quant block);
  * plain float formats use units of 4. Matrix-vector, matrix-matrix and embedding kernels are generated around it,
  * so a new format is one entry here and no new kernel.
@@ -23,17 +27,21 @@ export interface WeightFormat {
   /** Weights per ggml block and bytes per block. */
   blockElems: number;
   blockBytes: number;
-  /** WGSL: decode_unit(). */
+  /** WGSL: UV, unit_at() and decode4(). */
   wgsl: string;
 }
 
-/** Byte access over `W: array<u32>` (declared by the kernel), shared by all formats. */
+/**
+ * Byte access over `W: array<u32>` (declared by the kernel), shared by all formats. `ld` reads a u32 at any
+ * 2-aligned byte offset without a branch (the second word's shift is split in two so that s = 0 shifts it out
+ * entirely); weight buffers carry 4 spare bytes so the second word always exists.
+ */
 export const BYTE_ACCESS_WGSL = /* wgsl */ `
+struct Unit { a: u32, h: u32, e: u32, s: vec4f }
 fn ld(o: u32) -> u32 {
   let i = o >> 2u;
   let s = (o & 3u) * 8u;
-  if (s == 0u) { return W[i]; }
-  return (W[i] >> s) | (W[i + 1u] << (32u - s));
+  return (W[i] >> s) | ((W[i + 1u] << 1u) << (31u - s));
 }
 fn ld8(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 3u) * 8u)) & 0xffu; }
 fn ld16(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 2u) * 8u)) & 0xffffu; }
@@ -50,9 +58,9 @@ const f32Format: WeightFormat = {
   id: 0, name: 'F32', unitElems: 4, blockElems: 1, blockBytes: 4,
   wgsl: /* wgsl */ `
 const UV = 1u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
-  let i = (rb >> 2u) + u * 4u;
-  return array<vec4f, UV>(bitcast<vec4f>(vec4u(W[i], W[i + 1u], W[i + 2u], W[i + 3u])));
+fn unit_at(rb: u32, u: u32) -> Unit { return Unit((rb >> 2u) + u * 4u, 0u, 0u, vec4f()); }
+fn decode4(un: Unit, i: u32) -> vec4f {
+  return bitcast<vec4f>(vec4u(W[un.a], W[un.a + 1u], W[un.a + 2u], W[un.a + 3u]));
 }`,
 };
 
@@ -60,21 +68,19 @@ const f16Format: WeightFormat = {
   id: 1, name: 'F16', unitElems: 4, blockElems: 1, blockBytes: 2,
   wgsl: /* wgsl */ `
 const UV = 1u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
-  let o = rb + u * 8u;
-  return array<vec4f, UV>(vec4f(unpack2x16float(ld(o)), unpack2x16float(ld(o + 4u))));
-}`,
+fn unit_at(rb: u32, u: u32) -> Unit { return Unit(rb + u * 8u, 0u, 0u, vec4f()); }
+fn decode4(un: Unit, i: u32) -> vec4f { return vec4f(unpack2x16float(ld(un.a)), unpack2x16float(ld(un.a + 4u))); }`,
 };
 
 const bf16Format: WeightFormat = {
   id: 30, name: 'BF16', unitElems: 4, blockElems: 1, blockBytes: 2,
   wgsl: /* wgsl */ `
 const UV = 1u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
-  let o = rb + u * 8u;
-  let a = ld(o);
-  let b = ld(o + 4u);
-  return array<vec4f, UV>(bitcast<vec4f>(vec4u(a << 16u, a & 0xffff0000u, b << 16u, b & 0xffff0000u)));
+fn unit_at(rb: u32, u: u32) -> Unit { return Unit(rb + u * 8u, 0u, 0u, vec4f()); }
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let a = ld(un.a);
+  let b = ld(un.a + 4u);
+  return bitcast<vec4f>(vec4u(a << 16u, a & 0xffff0000u, b << 16u, b & 0xffff0000u));
 }`,
 };
 
@@ -83,16 +89,10 @@ const q4_0: WeightFormat = {
   id: 2, name: 'Q4_0', unitElems: 32, blockElems: 32, blockBytes: 18,
   wgsl: /* wgsl */ `
 const UV = 8u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
-  let b = rb + u * 18u;
-  let d = f16at(b);
-  var r: array<vec4f, UV>;
-  for (var i = 0u; i < 4u; i++) {
-    let q = ld(b + 2u + 4u * i);
-    r[i] = (u8x4(q & 0x0f0f0f0fu) - 8.0) * d;
-    r[i + 4u] = (u8x4((q >> 4u) & 0x0f0f0f0fu) - 8.0) * d;
-  }
-  return r;
+fn unit_at(rb: u32, u: u32) -> Unit { let b = rb + u * 18u; return Unit(b + 2u, 0u, 0u, vec4f(f16at(b))); }
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let q = (ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u))) & 0x0f0f0f0fu;
+  return (u8x4(q) - 8.0) * un.s.x;
 }`,
 };
 
@@ -101,16 +101,10 @@ const q4_1: WeightFormat = {
   id: 3, name: 'Q4_1', unitElems: 32, blockElems: 32, blockBytes: 20,
   wgsl: /* wgsl */ `
 const UV = 8u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
-  let b = rb + u * 20u;
-  let dm = unpack2x16float(ld(b));
-  var r: array<vec4f, UV>;
-  for (var i = 0u; i < 4u; i++) {
-    let q = ld(b + 4u + 4u * i);
-    r[i] = u8x4(q & 0x0f0f0f0fu) * dm.x + dm.y;
-    r[i + 4u] = u8x4((q >> 4u) & 0x0f0f0f0fu) * dm.x + dm.y;
-  }
-  return r;
+fn unit_at(rb: u32, u: u32) -> Unit { let b = rb + u * 20u; return Unit(b + 4u, 0u, 0u, vec4f(unpack2x16float(ld(b)), 0.0, 0.0)); }
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let q = (ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u))) & 0x0f0f0f0fu;
+  return u8x4(q) * un.s.x + un.s.y;
 }`,
 };
 
@@ -119,17 +113,11 @@ const q5_0: WeightFormat = {
   id: 6, name: 'Q5_0', unitElems: 32, blockElems: 32, blockBytes: 22,
   wgsl: /* wgsl */ `
 const UV = 8u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
-  let b = rb + u * 22u;
-  let d = f16at(b);
-  let qh = ld(b + 2u);
-  var r: array<vec4f, UV>;
-  for (var i = 0u; i < 4u; i++) {
-    let q = ld(b + 6u + 4u * i);
-    r[i] = (u8x4(q & 0x0f0f0f0fu) + 16.0 * bits4(qh >> (4u * i)) - 16.0) * d;
-    r[i + 4u] = (u8x4((q >> 4u) & 0x0f0f0f0fu) + 16.0 * bits4(qh >> (16u + 4u * i)) - 16.0) * d;
-  }
-  return r;
+// Weights 4i…4i+3 take their 5th bits from bits 4i…4i+3 of qh, for the low (i < 4) and high (i ≥ 4) nibbles alike.
+fn unit_at(rb: u32, u: u32) -> Unit { let b = rb + u * 22u; return Unit(b + 6u, ld(b + 2u), 0u, vec4f(f16at(b))); }
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let q = (ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u))) & 0x0f0f0f0fu;
+  return (u8x4(q) + 16.0 * bits4(un.h >> (4u * i)) - 16.0) * un.s.x;
 }`,
 };
 
@@ -138,17 +126,10 @@ const q5_1: WeightFormat = {
   id: 7, name: 'Q5_1', unitElems: 32, blockElems: 32, blockBytes: 24,
   wgsl: /* wgsl */ `
 const UV = 8u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
-  let b = rb + u * 24u;
-  let dm = unpack2x16float(ld(b));
-  let qh = ld(b + 4u);
-  var r: array<vec4f, UV>;
-  for (var i = 0u; i < 4u; i++) {
-    let q = ld(b + 8u + 4u * i);
-    r[i] = (u8x4(q & 0x0f0f0f0fu) + 16.0 * bits4(qh >> (4u * i))) * dm.x + dm.y;
-    r[i + 4u] = (u8x4((q >> 4u) & 0x0f0f0f0fu) + 16.0 * bits4(qh >> (16u + 4u * i))) * dm.x + dm.y;
-  }
-  return r;
+fn unit_at(rb: u32, u: u32) -> Unit { let b = rb + u * 24u; return Unit(b + 8u, ld(b + 4u), 0u, vec4f(unpack2x16float(ld(b)), 0.0, 0.0)); }
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let q = (ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u))) & 0x0f0f0f0fu;
+  return (u8x4(q) + 16.0 * bits4(un.h >> (4u * i))) * un.s.x + un.s.y;
 }`,
 };
 
@@ -157,13 +138,8 @@ const q8_0: WeightFormat = {
   id: 8, name: 'Q8_0', unitElems: 32, blockElems: 32, blockBytes: 34,
   wgsl: /* wgsl */ `
 const UV = 8u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
-  let b = rb + u * 34u;
-  let d = f16at(b);
-  var r: array<vec4f, UV>;
-  for (var i = 0u; i < 8u; i++) { r[i] = i8x4(ld(b + 2u + 4u * i)) * d; }
-  return r;
-}`,
+fn unit_at(rb: u32, u: u32) -> Unit { let b = rb + u * 34u; return Unit(b + 2u, 0u, 0u, vec4f(f16at(b))); }
+fn decode4(un: Unit, i: u32) -> vec4f { return i8x4(ld(un.a + 4u * i)) * un.s.x; }`,
 };
 
 // IQ4_NL: { f16 d; u8 qs[16] } — like Q4_0 but each nibble indexes the non-linear table kvalues_iq4nl.
@@ -173,19 +149,10 @@ const iq4_nl: WeightFormat = {
 const UV = 8u;
 var<private> KVALUES: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0,
   1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
-fn iq4x4(q: u32) -> vec4f {
-  return vec4f(KVALUES[q & 15u], KVALUES[(q >> 8u) & 15u], KVALUES[(q >> 16u) & 15u], KVALUES[(q >> 24u) & 15u]);
-}
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
-  let b = rb + u * 18u;
-  let d = f16at(b);
-  var r: array<vec4f, UV>;
-  for (var i = 0u; i < 4u; i++) {
-    let q = ld(b + 2u + 4u * i);
-    r[i] = iq4x4(q) * d;
-    r[i + 4u] = iq4x4(q >> 4u) * d;
-  }
-  return r;
+fn unit_at(rb: u32, u: u32) -> Unit { let b = rb + u * 18u; return Unit(b + 2u, 0u, 0u, vec4f(f16at(b))); }
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let q = ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u));
+  return vec4f(KVALUES[q & 15u], KVALUES[(q >> 8u) & 15u], KVALUES[(q >> 16u) & 15u], KVALUES[(q >> 24u) & 15u]) * un.s.x;
 }`,
 };
 
@@ -195,23 +162,21 @@ const q2_k: WeightFormat = {
   id: 10, name: 'Q2_K', unitElems: 32, blockElems: 256, blockBytes: 84,
   wgsl: /* wgsl */ `
 const UV = 8u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
+// Unit: a = its 32 quant bytes, e = bit shift 2j, s = (scale, min) of weights 0–15 then of 16–31.
+fn unit_at(rb: u32, u: u32) -> Unit {
   let b = rb + (u >> 3u) * 84u;
-  let s = u & 7u;
-  let n = s >> 2u;
-  let j = s & 3u;
+  let n = (u & 7u) >> 2u;
+  let j = u & 3u;
   let dm = unpack2x16float(ld(b + 80u));
-  var r: array<vec4f, UV>;
-  for (var h = 0u; h < 2u; h++) {
-    let sc = ld8(b + n * 8u + 2u * j + h);
-    let dl = dm.x * f32(sc & 15u);
-    let ml = dm.y * f32(sc >> 4u);
-    for (var i = 0u; i < 4u; i++) {
-      let q = ld(b + 16u + n * 32u + 16u * h + 4u * i);
-      r[h * 4u + i] = u8x4((q >> (2u * j)) & 0x03030303u) * dl - ml;
-    }
-  }
-  return r;
+  let sc0 = ld8(b + n * 8u + 2u * j);
+  let sc1 = ld8(b + n * 8u + 2u * j + 1u);
+  return Unit(b + 16u + n * 32u, 0u, 2u * j,
+    vec4f(dm.x * f32(sc0 & 15u), dm.y * f32(sc0 >> 4u), dm.x * f32(sc1 & 15u), dm.y * f32(sc1 >> 4u)));
+}
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let q = (ld(un.a + 4u * i) >> un.e) & 0x03030303u;
+  let sm = select(un.s.xy, un.s.zw, i >= 4u);
+  return u8x4(q) * sm.x - sm.y;
 }`,
 };
 
@@ -227,32 +192,39 @@ fn q3k_scale(b: u32, k: u32) -> f32 {
   let hi = (ld8(b + 104u + (k & 3u)) >> (2u * (k >> 2u))) & 3u;
   return f32(i32(lo | (hi << 4u)) - 32);
 }
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
+// Unit: a = its 32 low-bit bytes, h = hmask (block start), e = low-bit shift 2j | hmask bit (4n + j) << 8,
+// s.xy = scales of weights 0–15 and 16–31.
+fn unit_at(rb: u32, u: u32) -> Unit {
   let b = rb + (u >> 3u) * 110u;
-  let s = u & 7u;
-  let n = s >> 2u;
-  let j = s & 3u;
+  let n = (u & 7u) >> 2u;
+  let j = u & 3u;
   let d = f16at(b + 108u);
-  var r: array<vec4f, UV>;
-  for (var h = 0u; h < 2u; h++) {
-    let dl = d * q3k_scale(b, n * 8u + 2u * j + h);
-    for (var i = 0u; i < 4u; i++) {
-      let w = h * 4u + i;
-      let q = (ld(b + 32u + n * 32u + 4u * w) >> (2u * j)) & 0x03030303u;
-      let m = (ld(b + 4u * w) >> (4u * n + j)) & 0x01010101u;
-      r[w] = (u8x4(q) + 4.0 * u8x4(m) - 4.0) * dl;
-    }
-  }
-  return r;
+  let k = n * 8u + 2u * j;
+  return Unit(b + 32u + n * 32u, b, (2u * j) | ((4u * n + j) << 8u), vec4f(d * q3k_scale(b, k), d * q3k_scale(b, k + 1u), 0.0, 0.0));
+}
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let q = (ld(un.a + 4u * i) >> (un.e & 255u)) & 0x03030303u;
+  let m = (ld(un.h + 4u * i) >> (un.e >> 8u)) & 0x01010101u;
+  return (u8x4(q) + 4.0 * u8x4(m) - 4.0) * select(un.s.x, un.s.y, i >= 4u);
 }`,
 };
 
-/** get_scale_min_k4 (Q4_K, Q5_K): 8 pairs of 6-bit (scale, min) packed in 12 bytes at `o`. */
+/**
+ * get_scale_min_k4 (Q4_K, Q5_K): 8 pairs of 6-bit (scale, min) packed in the 12 bytes at `o`. Written without a
+ * branch on j (both cases computed, one selected): units of different j run side by side in one SIMD group.
+ */
 const SCALE_MIN_K4_WGSL = /* wgsl */ `
+fn byte_of(w: u32, k: u32) -> u32 { return (w >> (8u * (k & 3u))) & 0xffu; }
 fn scale_min_k4(o: u32, j: u32) -> vec2f {
-  if (j < 4u) { return vec2f(f32(ld8(o + j) & 63u), f32(ld8(o + j + 4u) & 63u)); }
-  let a = ld8(o + j + 4u);
-  return vec2f(f32((a & 15u) | ((ld8(o + j - 4u) >> 6u) << 4u)), f32((a >> 4u) | ((ld8(o + j) >> 6u) << 4u)));
+  let w0 = ld(o);
+  let w1 = ld(o + 4u);
+  let w2 = ld(o + 8u);
+  let qj = byte_of(select(w1, w0, j < 4u), j);        // q[j]
+  let qj4 = byte_of(select(w2, w1, j < 4u), j);       // q[j + 4]
+  let qjm4 = byte_of(w0, j);                          // q[j − 4] (j ≥ 4)
+  let lo = vec2f(f32(qj & 63u), f32(qj4 & 63u));
+  let hi = vec2f(f32((qj4 & 15u) | ((qjm4 >> 6u) << 4u)), f32((qj4 >> 4u) | ((qj >> 6u) << 4u)));
+  return select(hi, lo, j < 4u);
 }`;
 
 // Q4_K: { f16 d, dmin; u8 scales[12]; u8 qs[128] } per 256. Sub-block s: nibble (s%2) of qs[(s/2)·32 + l];
@@ -262,20 +234,17 @@ const q4_k: WeightFormat = {
   wgsl: /* wgsl */ `
 const UV = 8u;
 ${SCALE_MIN_K4_WGSL}
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
+// Unit: a = its 32 quant bytes, e = nibble shift, s = (d·scale, dmin·min).
+fn unit_at(rb: u32, u: u32) -> Unit {
   let b = rb + (u >> 3u) * 144u;
   let s = u & 7u;
   let dm = unpack2x16float(ld(b));
   let sm = scale_min_k4(b + 4u, s);
-  let dl = dm.x * sm.x;
-  let ml = dm.y * sm.y;
-  let shift = 4u * (s & 1u);
-  var r: array<vec4f, UV>;
-  for (var i = 0u; i < 8u; i++) {
-    let q = (ld(b + 16u + (s >> 1u) * 32u + 4u * i) >> shift) & 0x0f0f0f0fu;
-    r[i] = u8x4(q) * dl - ml;
-  }
-  return r;
+  return Unit(b + 16u + (s >> 1u) * 32u, 0u, 4u * (s & 1u), vec4f(dm.x * sm.x, dm.y * sm.y, 0.0, 0.0));
+}
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let q = (ld(un.a + 4u * i) >> un.e) & 0x0f0f0f0fu;
+  return u8x4(q) * un.s.x - un.s.y;
 }`,
 };
 
@@ -285,21 +254,18 @@ const q5_k: WeightFormat = {
   wgsl: /* wgsl */ `
 const UV = 8u;
 ${SCALE_MIN_K4_WGSL}
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
+// Unit: a = its 32 quant bytes, h = qh, e = nibble shift | qh bit << 8, s = (d·scale, dmin·min).
+fn unit_at(rb: u32, u: u32) -> Unit {
   let b = rb + (u >> 3u) * 176u;
   let s = u & 7u;
   let dm = unpack2x16float(ld(b));
   let sm = scale_min_k4(b + 4u, s);
-  let dl = dm.x * sm.x;
-  let ml = dm.y * sm.y;
-  let shift = 4u * (s & 1u);
-  var r: array<vec4f, UV>;
-  for (var i = 0u; i < 8u; i++) {
-    let q = (ld(b + 48u + (s >> 1u) * 32u + 4u * i) >> shift) & 0x0f0f0f0fu;
-    let h = (ld(b + 16u + 4u * i) >> s) & 0x01010101u;
-    r[i] = (u8x4(q) + 16.0 * u8x4(h)) * dl - ml;
-  }
-  return r;
+  return Unit(b + 48u + (s >> 1u) * 32u, b + 16u, (4u * (s & 1u)) | (s << 8u), vec4f(dm.x * sm.x, dm.y * sm.y, 0.0, 0.0));
+}
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let q = (ld(un.a + 4u * i) >> (un.e & 255u)) & 0x0f0f0f0fu;
+  let h = (ld(un.h + 4u * i) >> (un.e >> 8u)) & 0x01010101u;
+  return (u8x4(q) + 16.0 * u8x4(h)) * un.s.x - un.s.y;
 }`,
 };
 
@@ -310,23 +276,20 @@ const q6_k: WeightFormat = {
   id: 14, name: 'Q6_K', unitElems: 32, blockElems: 256, blockBytes: 210,
   wgsl: /* wgsl */ `
 const UV = 8u;
-fn decode_unit(rb: u32, u: u32) -> array<vec4f, UV> {
+// Unit: a = its 32 ql bytes, h = its 32 qh bytes, e = ql shift | qh shift << 8, s.xy = scales of weights 0–15, 16–31.
+fn unit_at(rb: u32, u: u32) -> Unit {
   let b = rb + (u >> 3u) * 210u;
-  let s = u & 7u;
-  let n = s >> 2u;
-  let k = s & 3u;
+  let n = (u & 7u) >> 2u;
+  let k = u & 3u;
   let d = f16at(b + 208u);
-  var r: array<vec4f, UV>;
-  for (var h = 0u; h < 2u; h++) {
-    let sc = f32(bitcast<i32>(ld8(b + 192u + n * 8u + 2u * k + h) << 24u) >> 24u) * d;
-    for (var i = 0u; i < 4u; i++) {
-      let w = h * 4u + i;
-      let ql = (ld(b + n * 64u + (k & 1u) * 32u + 4u * w) >> (4u * (k >> 1u))) & 0x0f0f0f0fu;
-      let qh = (ld(b + 128u + n * 32u + 4u * w) >> (2u * k)) & 0x03030303u;
-      r[w] = (u8x4(ql) + 16.0 * u8x4(qh) - 32.0) * sc;
-    }
-  }
-  return r;
+  let sc = b + 192u + n * 8u + 2u * k;
+  return Unit(b + n * 64u + (k & 1u) * 32u, b + 128u + n * 32u, (4u * (k >> 1u)) | ((2u * k) << 8u),
+    vec4f(d * f32(bitcast<i32>(ld8(sc) << 24u) >> 24u), d * f32(bitcast<i32>(ld8(sc + 1u) << 24u) >> 24u), 0.0, 0.0));
+}
+fn decode4(un: Unit, i: u32) -> vec4f {
+  let ql = (ld(un.a + 4u * i) >> (un.e & 255u)) & 0x0f0f0f0fu;
+  let qh = (ld(un.h + 4u * i) >> (un.e >> 8u)) & 0x03030303u;
+  return (u8x4(ql) + 16.0 * u8x4(qh) - 32.0) * select(un.s.x, un.s.y, i >= 4u);
 }`,
 };
 
