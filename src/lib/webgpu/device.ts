@@ -98,6 +98,19 @@ export class GpuContext {
     });
   }
 
+  /**
+   * After a GPU call failed: waits briefly for the device's lost promise (it settles after the failing call
+   * rejects), so the caller can tell device loss from other failures.
+   */
+  async settle(ms = 200): Promise<void> {
+    if (this.lostReason !== undefined) return;
+    await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, ms))]);
+    if (this.lostReason === undefined) {
+      // The lost promise's own handler runs in a later microtask than this race's: let it.
+      await Promise.resolve();
+    }
+  }
+
   get lost(): boolean {
     return this.lostReason !== undefined;
   }

@@ -15,6 +15,7 @@ import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { architectureFor } from './architectures/architecture.ts';
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
+import { weightFormat } from './kernels/weight-formats.ts';
 import { KernelSet, MAX_CHUNK, TransformerModel } from './model.ts';
 
 export interface LoadProgress {
@@ -80,6 +81,8 @@ export class WebGpuEngine {
         this.kernels = undefined;
       }
       const arch = architectureFor(descriptor);
+      // Fail before uploading anything when a matrix has a type no kernel decodes.
+      for (const t of descriptor.tensors) if (t.dims.length >= 2) weightFormat(t.type, t.name);
       const device = this.ctx.device;
       this.kernels ??= new KernelSet(this.ctx);
       const totalBytes = descriptor.tensors.reduce((a, t) => a + (t.size ?? 0), 0);
@@ -111,6 +114,7 @@ export class WebGpuEngine {
           : new RbeeError('internal', `The GPU rejected the model setup: ${validation!.message}`);
       }
       if (failure !== undefined) {
+        await this.ctx.settle();
         this.ctx.assertAlive();
         throw toRbeeError(failure);
       }
@@ -184,6 +188,7 @@ export class WebGpuEngine {
       this.ctx.assertAlive();
       return r;
     } catch (e) {
+      await this.ctx.settle();
       this.ctx.assertAlive();
       throw toRbeeError(e);
     }
