@@ -25,7 +25,7 @@ export function webLlmError(e: unknown, modelId: string): RbeeError {
     return new RbeeError('bad-value', `The conversation is longer than ${modelId}'s context window.`, { hint: 'Start a new chat or shorten it.', ...cause });
   }
   if (name === 'IntegrityError') return new RbeeError('checksum', `A file of ${modelId} does not match its recorded hash: ${message}`, cause);
-  if (e instanceof TypeError && /fetch|network|load failed/i.test(message)) {
+  if (e instanceof TypeError && /fetch|network|load failed|request failed/i.test(message)) {
     return new RbeeError('network', `web-llm could not download ${modelId}: ${message}`, {
       hint: 'The first load needs the internet (the weights and the compiled model library); later loads come from the browser cache.',
       ...cause,
