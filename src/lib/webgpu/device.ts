@@ -18,7 +18,9 @@ export interface GpuCaps {
   vendor: string;
   architecture: string;
   shaderF16: boolean;
+  /** The subgroups feature and WGSL's subgroup_id builtin (subgroup matrix-vector kernels need both). */
   subgroups: boolean;
+  subgroupId: boolean;
   /** Smallest subgroup size the adapter reports (0 when unknown). */
   subgroupMinSize: number;
   limits: GpuLimits;
@@ -93,6 +95,7 @@ export class GpuContext {
       architecture: info.architecture ?? '',
       shaderF16,
       subgroups,
+      subgroupId: subgroups && (gpu.wgslLanguageFeatures?.has('subgroup_id') ?? false),
       subgroupMinSize: info.subgroupMinSize ?? 0,
       limits,
     });

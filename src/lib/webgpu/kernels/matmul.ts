@@ -3,8 +3,9 @@
  *
  *   Y[t][row_offset + r] (+)= Σ_k W[r][k] · X[t][k]     for the rows r of one weight part and the step's T tokens
  *
- * - matvec (decode, T = 1): a workgroup per row; its invocations take the row's units in turn and reduce their
- *   partial sums in shared memory with a single barrier; short rows share a workgroup.
+ * - matvec (decode, T = 1): with subgroups, a subgroup per row joined by subgroupAdd; otherwise TPR invocations
+ *   per row take its units in turn and join their partial sums in shared memory with a single barrier (short rows
+ *   share a workgroup).
  * - matmul (prefill, T > 1): a workgroup per 64 rows × 4 tokens; each invocation owns one row, decodes each unit
  *   once and uses it for 4 tokens.
  * - embedding (get_rows): decodes whole rows picked by token id.
@@ -96,6 +97,50 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }`;
 }
 
+/**
+ * Matrix-vector product with subgroups (where the device has them and WGSL's subgroup_id): each subgroup takes a
+ * row, its lanes take the row's units in turn and subgroupAdd joins them — no shared memory, no barrier. A
+ * workgroup covers RPW rows (as many as it has subgroups at the adapter's smallest subgroup size); with larger
+ * subgroups each subgroup takes several of them in turn.
+ */
+function matvecSubgroupWgsl(format: WeightFormat, rowsPerWorkgroup: number): string {
+  return /* wgsl */ `
+enable subgroups;
+@group(0) @binding(0) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> X: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(3) var<uniform> P: Params;
+@group(0) @binding(4) var<uniform> S: Step;
+${PARAMS_WGSL}
+${BYTE_ACCESS_WGSL}
+${format.wgsl}
+const RPW = ${rowsPerWorkgroup}u;
+@compute @workgroup_size(${MATVEC_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_id) sid: u32,
+  @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sg_size: u32) {
+  let first = (wid.x + wid.y * nwg.x) * RPW;
+  var xo = P.x_offset;
+  if ((P.flags & 4u) != 0u) { xo += (S.T - 1u) * P.x_stride; }
+  for (var r = sid; r < RPW; r += nsg) {
+    let row = first + r;
+    if (row >= P.rows) { break; }
+    let rb = row * P.row_bytes;
+    var acc = 0.0;
+    for (var u = lane; u < P.units; u += sg_size) {
+      let xb = xo + u * UV;
+      let un = unit_at(rb, u);
+      ${unrolled(format, (i) => `acc += dot(decode4(un, ${i}u), X[xb + ${i}u]);`)}
+    }
+    let total = subgroupAdd(acc);
+    if (lane == 0u) {
+      var yo = P.y_offset + P.row_offset + row;
+      if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
+      if ((P.flags & 1u) != 0u) { Y[yo] += total; } else { Y[yo] = total; }
+    }
+  }
+}`;
+}
+
 /** Invocations per row for a matrix-vector product: about MATVEC_UNITS_PER_INVOCATION units each, 1…WG. */
 export function matvecThreadsPerRow(units: number): number {
   let tpr = 1;
@@ -176,10 +221,16 @@ export class MatmulKernels {
   readonly embeddingLayout: GPUBindGroupLayout;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
 
+  /** Rows per workgroup of the subgroup matrix-vector kernel; 0 when the shared-memory kernel is used. */
+  readonly subgroupRows: number;
+
+  /** `useSubgroups: false` forces the shared-memory matrix-vector kernel (tests run both). */
   constructor(
     private readonly device: GPUDevice,
     readonly caps: GpuCaps,
+    useSubgroups = true,
   ) {
+    this.subgroupRows = useSubgroups && caps.subgroups && caps.subgroupId ? MATVEC_WG / Math.max(4, caps.subgroupMinSize || 4) : 0;
     this.layout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
     this.embeddingLayout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
   }
@@ -188,8 +239,15 @@ export class MatmulKernels {
     const key = `${kind}:${format.name}:${tpr}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const code = kind === 'matvec' ? matvecWgsl(format) : kind === 'matmul' ? matmulWgsl(format) : embeddingWgsl(format);
-      const constants = kind === 'matvec' ? { TPR: tpr } : undefined;
+      const code =
+        kind === 'matvec'
+          ? this.subgroupRows
+            ? matvecSubgroupWgsl(format, this.subgroupRows)
+            : matvecWgsl(format)
+          : kind === 'matmul'
+            ? matmulWgsl(format)
+            : embeddingWgsl(format);
+      const constants = kind === 'matvec' && !this.subgroupRows ? { TPR: tpr } : undefined;
       p = createPipeline(this.device, kind === 'embedding' ? this.embeddingLayout : this.layout, code, key, constants);
       this.pipelines.set(key, p);
     }
@@ -203,7 +261,12 @@ export class MatmulKernels {
 
   /** Y (+)= W·X for `tokens` tokens (1 → matrix-vector; LAST_TOKEN params also use matrix-vector). */
   encode(pass: GPUComputePassEncoder, format: WeightFormat, group: GPUBindGroup, rows: number, units: number, tokens: number): void {
-    if (tokens === 1) {
+    if (tokens === 1 && this.subgroupRows) {
+      pass.setPipeline(this.pipeline('matvec', format));
+      pass.setBindGroup(0, group);
+      const [x, y] = grid(Math.ceil(rows / this.subgroupRows));
+      pass.dispatchWorkgroups(x, y);
+    } else if (tokens === 1) {
       const tpr = matvecThreadsPerRow(units);
       pass.setPipeline(this.pipeline('matvec', format, tpr));
       pass.setBindGroup(0, group);
