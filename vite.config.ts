@@ -28,7 +28,7 @@ export default defineConfig({
         ],
       },
       workbox: {
-        globPatterns: ['**/*.{js,css,html,ico,png,svg,webmanifest,wasm}'],
+        globPatterns: ['**/*.{js,mjs,css,html,ico,png,svg,webmanifest,wasm}'],
         navigateFallback: '/index.html',
         maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
       },

@@ -305,9 +305,15 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
   // ── The browser engine: supported at all, WebGPU present, fits. ──
   const browserSupported = isRunnable(browser.verdict.confidence);
   const browserBlockers: string[] = [];
-  if (!caps.available) browserBlockers.push(`WebGPU is not available here: ${caps.reason ?? 'no adapter'}`);
   // MLC q4f16 builds and ONNX fp16 / q4f16 variants are compiled for 16-bit floats: no f32 fallback on such a GPU.
   const prebuiltNeedsF16 = descriptor.prebuilt?.requiredFeatures.includes('shader-f16') === true;
+  // transformers.js falls back to ONNX Runtime's WASM (CPU) build when there is no WebGPU, for 32-bit / 8-bit variants.
+  const wasmFallback = descriptor.prebuilt?.engine === 'transformers.js' && !prebuiltNeedsF16;
+  if (!caps.available && wasmFallback) {
+    warnings.push(`WebGPU is not available here (${caps.reason ?? 'no adapter'}): transformers.js runs this model on the CPU (WASM) instead, much more slowly.`);
+  } else if (!caps.available) {
+    browserBlockers.push(`WebGPU is not available here: ${caps.reason ?? 'no adapter'}`);
+  }
   if (prebuiltNeedsF16 && caps.available && !caps.features.shaderF16) {
     browserBlockers.push(`This ${descriptor.prebuilt!.quantization} build needs the GPU feature shader-f16, which this GPU does not have`);
     if (descriptor.prebuilt!.withoutRequiredFeatures) recommendations.push(descriptor.prebuilt!.withoutRequiredFeatures);

@@ -134,6 +134,8 @@ describe('inspect() and check() on a local hub', () => {
     expect(withoutF16.reasons.join(' ')).toMatch(/q4f16_1 build needs the GPU feature shader-f16/);
     expect(withoutF16.recommendations[0]).toBe('Open the q4f32_1 build instead (mlc-ai/Llama-3.2-1B-Instruct-q4f32_1-MLC): it needs no shader-f16.');
     expect(withoutF16.warnings.join(' ')).not.toMatch(/f32 kernels/);
+    // web-llm has no CPU fallback.
+    expect(check(d, { ...gpu(true), available: false, reason: 'no navigator.gpu' }).runs).toBe(false);
   });
 
   it('the q4f32_1 build runs without shader-f16', async () => {
@@ -162,6 +164,13 @@ describe('inspect() and check() on a local hub', () => {
       'onnx-community/Qwen2.5-0.5B-Instruct/onnx/model.onnx_data',
     ]);
     expect(check(fp32, gpu(false)).runs).toBe(true);
+
+    // No WebGPU at all: transformers.js still runs a 32-bit variant on WASM (and says it is slow); not a q4f16 one.
+    const noGpu: DeviceCaps = { ...gpu(false), available: false, reason: 'no navigator.gpu' };
+    const onCpu = check(fp32, noGpu);
+    expect(onCpu).toMatchObject({ runs: true, engine: 'transformers.js' });
+    expect(onCpu.warnings.join(' ')).toMatch(/runs this model on the CPU \(WASM\)/);
+    expect(check(d, noGpu).runs).toBe(false);
   });
 
   it('a named ONNX file opens that variant', async () => {
