@@ -1,5 +1,5 @@
 /** What each confidence means, in the words the legend on /compat and the badges' tooltips use. */
-import type { Confidence } from '../compat/verdict.ts';
+import type { Confidence, Verdict } from '../compat/verdict.ts';
 
 export const CONFIDENCE_MEANING: Readonly<Record<Confidence, string>> = {
   verified: 'A parity test in this repository runs this combination and matches llama.cpp token for token in CI.',
@@ -10,3 +10,9 @@ export const CONFIDENCE_MEANING: Readonly<Record<Confidence, string>> = {
 
 export const HONESTY_RULE =
   'Nothing is called verified unless a test in this repository names it and passes in CI; a test enforces this rule.';
+
+/** A verdict in two or three words, no stronger than its confidence: only a verified combination "runs". */
+export function runsLabel(v: Pick<Verdict, 'runs' | 'confidence' | 'memory'>): string {
+  if (!v.runs) return v.memory.fits ? 'does not run' : 'does not run (too large)';
+  return v.confidence === 'verified' ? 'runs' : 'should run';
+}

@@ -2,6 +2,7 @@
 import { afterEach, expect, test } from 'vitest';
 import type { ModelCandidate } from '../../../src/lib/loaders/model-candidates.ts';
 import { matrixCell } from '../../../src/lib/compat/matrix.ts';
+import { runsLabel } from '../../../src/lib/ui/confidence-meaning.ts';
 import { confidenceFromName, modelRequestFromUrl } from '../../../src/lib/ui/open-model.ts';
 import { openedFiles, rememberOpenedFiles } from '../../../src/lib/ui/opened-files.ts';
 import { formatBytes, formatParameterCount } from '../../../src/lib/ui/quantities.ts';
@@ -80,4 +81,12 @@ test('sizes and parameter counts read the way people write them', () => {
   expect(formatParameterCount(292_800)).toBe('293K');
   expect(formatParameterCount(1_100_048_384)).toBe('1.1B');
   expect(formatParameterCount(6_738_415_616)).toBe('6.74B');
+});
+
+test('a verdict is worded no stronger than its confidence', () => {
+  const memory = (fits: boolean) => ({ fits }) as Parameters<typeof runsLabel>[0]['memory'];
+  expect(runsLabel({ runs: true, confidence: 'verified', memory: memory(true) })).toBe('runs');
+  expect(runsLabel({ runs: true, confidence: 'expected', memory: memory(true) })).toBe('should run');
+  expect(runsLabel({ runs: false, confidence: 'planned', memory: memory(true) })).toBe('does not run');
+  expect(runsLabel({ runs: false, confidence: 'expected', memory: memory(false) })).toBe('does not run (too large)');
 });
