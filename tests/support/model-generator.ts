@@ -66,7 +66,7 @@ export interface GeneratedModelOptions {
 }
 
 /** llama.cpp's `general.file_type` for a file whose matrices are all of this type. */
-const FILE_TYPE: Record<GeneratedWeightType, number> = {
+export const FILE_TYPE: Record<GeneratedWeightType, number> = {
   F32: 0,
   F16: 1,
   Q4_0: 2,
@@ -114,13 +114,13 @@ const BLOCK_SCALES: Partial<Record<GeneratedWeightType, BlockScales>> = {
 };
 
 /** A tensor's bytes with random weights of about `rms` RMS... or, for quantized types, as close as the format allows. */
-interface RandomTensor {
+export interface RandomTensor {
   data: Uint8Array;
   /** The RMS the weights actually have (for the norms that compensate). */
   rms: number;
 }
 
-function randomTensor(type: GeneratedWeightType, elements: number, random: SeededRandom): RandomTensor {
+export function randomTensor(type: GeneratedWeightType, elements: number, random: SeededRandom): RandomTensor {
   const info = ggmlTypeByName(type)!;
   const bytes = new Uint8Array((elements / info.blockSize) * info.typeSize);
   if (type === 'F32' || type === 'F16' || type === 'BF16') {
@@ -156,12 +156,12 @@ function fillRandom(bytes: Uint8Array, random: SeededRandom): void {
   for (let i = whole * 4; i < bytes.byteLength; i++) bytes[i] = random.nextUint32() & 0xff;
 }
 
-function f32Tensor(values: Float32Array): Uint8Array {
+export function f32Tensor(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
 /** A norm weight: `scale` with ±20% per element, so a kernel that ignores the weight or mis-indexes it shows. */
-function normWeight(n: number, scale: number, random: SeededRandom): Uint8Array {
+export function normWeight(n: number, scale: number, random: SeededRandom): Uint8Array {
   const w = new Float32Array(n);
   for (let i = 0; i < n; i++) w[i] = scale * (0.8 + 0.4 * random.next());
   return f32Tensor(w);

@@ -13,7 +13,7 @@
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor } from '../loaders/descriptor.ts';
-import { architectureFor } from './architectures/architecture.ts';
+import { architectureFor, runnableDescriptor } from './architectures/architecture.ts';
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
 import { weightFormat } from './kernels/weight-formats.ts';
 import { KernelSet, MAX_CHUNK, TransformerModel } from './model.ts';
@@ -72,14 +72,15 @@ export class WebGpuEngine {
     return this.model?.contextLength ?? 0;
   }
 
-  /** Uploads a GGUF model's weights and allocates its KV cache; replaces any model loaded before. */
-  async load(descriptor: ModelDescriptor, sources: ByteSource[], opts: LoadOptions = {}): Promise<void> {
+  /** Uploads a GGUF or SafeTensors model's weights and allocates its KV cache; replaces any model loaded before. */
+  async load(described: ModelDescriptor, sources: ByteSource[], opts: LoadOptions = {}): Promise<void> {
     return this.serial(async () => {
       this.unloadNow();
       if (this.ctx.lost) {
         this.ctx = await GpuContext.open(this.requiredLimits);
         this.kernels = undefined;
       }
+      const descriptor = runnableDescriptor(described);
       const arch = architectureFor(descriptor);
       // Fail before uploading anything when a matrix has a type no kernel decodes.
       for (const t of descriptor.tensors) if (t.dims.length >= 2) weightFormat(t.type, t.name);

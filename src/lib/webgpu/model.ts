@@ -21,12 +21,14 @@ import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor, TensorInfo } from '../loaders/descriptor.ts';
 import type { Architecture } from './architectures/architecture.ts';
 import type { GpuContext } from './device.ts';
-import { ACTIVATION, ActivationKernels } from './kernels/activation.ts';
+import { ACTIVATION, ActivationKernels, packSoftCapParams, SoftCapKernel } from './kernels/activation.ts';
+import { HEAD_NORM_AT_POS, HeadNormKernel, packHeadNormParams } from './kernels/head-norm.ts';
 import { AttentionKernel, MAX_HEAD_DIM, packAttentionParams } from './kernels/attention.ts';
 import type { Binding } from './kernels/kernel.ts';
 import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from './kernels/matmul.ts';
-import { packRmsNormParams, RMSNORM_LAST_TOKEN, RmsNormKernel } from './kernels/rmsnorm.ts';
+import { packRmsNormParams, RMSNORM_ACCUMULATE, RMSNORM_LAST_TOKEN, RmsNormKernel } from './kernels/rmsnorm.ts';
 import { packRopeParams, ROPE_FLAGS, RopeKernel, ropeTable } from './kernels/rope.ts';
+import { rowBytes, weightFormat } from './kernels/weight-formats.ts';
 import { type UploadCounter, type WeightMatrix, WeightUploader } from './weights.ts';
 
 /** Most tokens one submission processes (prefill chunks). */
@@ -41,12 +43,16 @@ export class KernelSet {
   readonly rope: RopeKernel;
   readonly attention: AttentionKernel;
   readonly activation: ActivationKernels;
+  readonly headNorm: HeadNormKernel;
+  readonly softCap: SoftCapKernel;
   constructor(ctx: GpuContext) {
     this.matmul = new MatmulKernels(ctx.device, ctx.caps);
     this.rmsnorm = new RmsNormKernel(ctx.device);
     this.rope = new RopeKernel(ctx.device);
     this.attention = new AttentionKernel(ctx.device);
     this.activation = new ActivationKernels(ctx.device);
+    this.headNorm = new HeadNormKernel(ctx.device);
+    this.softCap = new SoftCapKernel(ctx.device);
   }
 }
 
@@ -153,36 +159,79 @@ export class TransformerModel {
       return m;
     };
     const vector = async (name: string) => (await uploader.vector(tensor(name))).buffer;
+    // RMSNorm weights, with the architecture's offset (Gemma from SafeTensors: 1 + w).
+    const normVector = async (name: string) => {
+      const { buffer, values } = await uploader.vector(tensor(name));
+      if (arch.normWeightOffset) device.queue.writeBuffer(buffer, 0, values.map((v) => v + arch.normWeightOffset!));
+      return buffer;
+    };
+    // Rows [first, first + rows) of a fused matrix (Phi-3's attn_qkv, ffn_up = gate | up) as a matrix of its own:
+    // whole rows are contiguous in every weight type, so the slice is a byte range of the tensor.
+    const rowsOf = async (name: string, first: number, rows: number): Promise<WeightMatrix> => {
+      const t = tensor(name);
+      const rb = rowBytes(weightFormat(t.type, t.name), t.dims[0]!);
+      const key = `${name}[${first}:${first + rows}]`;
+      let m = matrices.get(key);
+      if (!m) {
+        m = await uploader.matrix({ ...t, name: key, dims: [t.dims[0]!, rows], offset: t.offset + first * rb, size: rows * rb });
+        matrices.set(key, m);
+      }
+      return m;
+    };
+    const qDim = h.nHead * h.headDim;
+    const kvDim = h.nHeadKv * h.headDim;
 
     // Weights, in file order of use.
     const embd = await matrix(arch.tokenEmbedding);
     const layers = [];
     for (let i = 0; i < h.nLayer; i++) {
       const n = arch.layer(i);
-      if (n.qkv || !n.q || !n.k || !n.v) throw new RbeeError('unsupported-architecture', 'Fused QKV projections are not supported yet.');
-      layers.push({
-        attnNorm: await vector(n.attnNorm),
-        q: await matrix(n.q),
-        k: await matrix(n.k),
-        v: await matrix(n.v),
-        qBias: n.qBias ? await vector(n.qBias) : undefined,
-        kBias: n.kBias ? await vector(n.kBias) : undefined,
-        vBias: n.vBias ? await vector(n.vBias) : undefined,
-        o: await matrix(n.o),
-        ffnNorm: await vector(n.ffnNorm),
-        gate: await matrix(n.gate),
-        up: await matrix(n.up),
-        down: await matrix(n.down),
-      });
+      const attnNorm = await normVector(n.attnNorm);
+      let q: WeightMatrix, k: WeightMatrix, v: WeightMatrix;
+      if (n.qkv) {
+        q = await rowsOf(n.qkv, 0, qDim);
+        k = await rowsOf(n.qkv, qDim, kvDim);
+        v = await rowsOf(n.qkv, qDim + kvDim, kvDim);
+      } else if (n.q && n.k && n.v) {
+        q = await matrix(n.q);
+        k = await matrix(n.k);
+        v = await matrix(n.v);
+      } else {
+        throw new RbeeError('bad-value', `Layer ${i} has neither separate q/k/v projections nor a fused one.`);
+      }
+      const optional = async (name?: string) => (name ? await vector(name) : undefined);
+      const optionalNorm = async (name?: string) => (name ? await normVector(name) : undefined);
+      const qBias = await optional(n.qBias);
+      const kBias = await optional(n.kBias);
+      const vBias = await optional(n.vBias);
+      const qNorm = await optionalNorm(n.qNorm);
+      const kNorm = await optionalNorm(n.kNorm);
+      const o = await matrix(n.o);
+      const postAttnNorm = await optionalNorm(n.postAttnNorm);
+      const ffnNorm = await normVector(n.ffnNorm);
+      let gate: WeightMatrix, up: WeightMatrix;
+      if (n.gateUp) {
+        gate = await rowsOf(n.gateUp, 0, h.nFf);
+        up = await rowsOf(n.gateUp, h.nFf, h.nFf);
+      } else if (n.gate && n.up) {
+        gate = await matrix(n.gate);
+        up = await matrix(n.up);
+      } else {
+        throw new RbeeError('bad-value', `Layer ${i} has no gate/up projections.`);
+      }
+      const down = await matrix(n.down);
+      const postFfnNorm = await optionalNorm(n.postFfnNorm);
+      layers.push({ attnNorm, q, k, v, qBias, kBias, vBias, qNorm, kNorm, o, postAttnNorm, ffnNorm, gate, up, down, postFfnNorm });
     }
-    const outputNorm = await vector(arch.outputNorm);
+    const outputNorm = await normVector(arch.outputNorm);
     const output = await matrix(arch.output);
-    const freqFactors = h.rope.freqFactorsTensor ? (await uploader.vector(tensor(h.rope.freqFactorsTensor))).values : undefined;
+    // LongRoPE: the long factors once the context is longer than the original one (llama.cpp: n_ctx > n_ctx_orig).
+    const factorsName =
+      h.rope.freqFactorsLongTensor && this.contextLength > h.rope.originalContextLength ? h.rope.freqFactorsLongTensor : h.rope.freqFactorsTensor;
+    const freqFactors = factorsName ? (await uploader.vector(tensor(factorsName))).values : undefined;
     for (const m of matrices.values()) if (m !== embd || arch.output === arch.tokenEmbedding) this.weightBytesPerToken += m.rowBytes * m.n;
 
     // Activations (f32), sized for the largest chunk.
-    const qDim = h.nHead * h.headDim;
-    const kvDim = h.nHeadKv * h.headDim;
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
     const x = this.create(MAX_CHUNK * h.nEmbd * 4, storage, 'x');
     const xb = this.create(MAX_CHUNK * h.nEmbd * 4, storage, 'xb');
@@ -191,16 +240,27 @@ export class TransformerModel {
     const g = this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn gate');
     const u = this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn up');
     const xLast = this.create(h.nEmbd * 4, storage, 'x last');
-    const table = ropeTable(h.rope, this.contextLength, freqFactors);
-    const ropeBuf = this.create(table.byteLength, storage, 'rope cos/sin');
-    device.queue.writeBuffer(ropeBuf, 0, table);
+    // One cos/sin table per distinct rope (Gemma 3's local and global layers differ).
+    const ropeBuffers = new Map<string, GPUBuffer>();
+    const ropeBufferFor = (i: number): GPUBuffer => {
+      const config = arch.layerRope?.(i) ?? h.rope;
+      const key = JSON.stringify(config);
+      let buf = ropeBuffers.get(key);
+      if (!buf) {
+        const table = ropeTable(config, this.contextLength, freqFactors);
+        buf = this.create(table.byteLength, storage, 'rope cos/sin');
+        device.queue.writeBuffer(buf, 0, table);
+        ropeBuffers.set(key, buf);
+      }
+      return buf;
+    };
     const kv = layers.map((_, i) => ({
       k: this.create(this.contextLength * kvDim * 4, storage, `k cache ${i}`),
       v: this.create(this.contextLength * kvDim * 4, storage, `v cache ${i}`),
     }));
 
     const parts = [...matrices.values()].reduce((a, m) => a + m.parts.length, 0) + embd.parts.length;
-    const params = new ParamArena(device, parts + h.nLayer * 16 + 16);
+    const params = new ParamArena(device, parts + h.nLayer * 24 + 16);
     this.buffers.push(params.buffer);
     const step: Binding = { buffer: this.stepBuffer };
 
@@ -233,17 +293,26 @@ export class TransformerModel {
         for (const p of groups) kernels.matmul.encode(pass, w.format, p.group, p.rows, units, o.single ? 1 : tokens);
       };
     };
-    const norm = (xBuf: GPUBuffer, weight: GPUBuffer, yBuf: GPUBuffer, last = false): Encode => {
+    const norm = (xBuf: GPUBuffer, weight: GPUBuffer, yBuf: GPUBuffer, last = false, accumulate = false): Encode => {
       const group = kernels.rmsnorm.bind([
         { buffer: xBuf },
         { buffer: weight },
         { buffer: yBuf },
-        params.add(packRmsNormParams(h.nEmbd, h.normEps, last ? RMSNORM_LAST_TOKEN : 0)),
+        params.add(packRmsNormParams(h.nEmbd, h.normEps, (last ? RMSNORM_LAST_TOKEN : 0) | (accumulate ? RMSNORM_ACCUMULATE : 0))),
         step,
       ]);
       return (pass, tokens) => kernels.rmsnorm.encode(pass, group, last ? 1 : tokens);
     };
-    const rope = (buf: GPUBuffer, nHeads: number, stride: number, atPos: boolean): Encode => {
+    const headNorm = (buf: GPUBuffer, weight: GPUBuffer, nHeads: number, stride: number, atPos: boolean): Encode => {
+      const group = kernels.headNorm.bind([
+        { buffer: buf },
+        { buffer: weight },
+        params.add(packHeadNormParams(h.headDim, stride, h.normEps, atPos ? HEAD_NORM_AT_POS : 0)),
+        step,
+      ]);
+      return (pass, tokens) => kernels.headNorm.encode(pass, group, nHeads, tokens);
+    };
+    const rope = (ropeBuf: GPUBuffer, buf: GPUBuffer, nHeads: number, stride: number, atPos: boolean): Encode => {
       const flags = (h.rope.layout === 'neox' ? ROPE_FLAGS.NEOX : 0) | (atPos ? ROPE_FLAGS.AT_POS : 0);
       const group = kernels.rope.bind([
         { buffer: ropeBuf },
@@ -270,7 +339,6 @@ export class TransformerModel {
     });
 
     const act = arch.activation === 'gelu' ? ACTIVATION.GELU : ACTIVATION.SILU;
-    const attention = packAttentionParams(h);
     layers.forEach((L, i) => {
       const { k: kCache, v: vCache } = kv[i]!;
       const ops: Encode[] = [
@@ -282,21 +350,33 @@ export class TransformerModel {
       if (L.qBias) ops.push(bias(q, L.qBias, qDim, qDim, false));
       if (L.kBias) ops.push(bias(kCache, L.kBias, kvDim, kvDim, true));
       if (L.vBias) ops.push(bias(vCache, L.vBias, kvDim, kvDim, true));
-      ops.push(rope(q, h.nHead, qDim, false), rope(kCache, h.nHeadKv, kvDim, true));
+      if (L.qNorm) ops.push(headNorm(q, L.qNorm, h.nHead, qDim, false));
+      if (L.kNorm) ops.push(headNorm(kCache, L.kNorm, h.nHeadKv, kvDim, true));
+      const ropeBuf = ropeBufferFor(i);
+      ops.push(rope(ropeBuf, q, h.nHead, qDim, false), rope(ropeBuf, kCache, h.nHeadKv, kvDim, true));
+      const attention = packAttentionParams(h, {
+        ...(arch.attentionScale ? { scale: arch.attentionScale } : {}),
+        softCap: arch.attentionSoftCap ?? 0,
+        window: arch.slidingWindow?.(i) ?? 0,
+      });
       const attGroup = kernels.attention.bind([{ buffer: q }, { buffer: kCache }, { buffer: vCache }, { buffer: att }, params.add(attention), step]);
       ops.push((pass, tokens) => kernels.attention.encode(pass, attGroup, h.nHead, tokens));
-      ops.push(
-        product(L.o, att, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }),
-        norm(x, L.ffnNorm, xb),
-        product(L.gate, xb, g, { yStride: h.nFf }),
-        product(L.up, xb, u, { yStride: h.nFf }),
-      );
+      // A post-norm (Gemma 2/3) normalises the block's output before it joins the residual: the product goes to
+      // xb (free by then) and the norm adds into x.
+      if (L.postAttnNorm) ops.push(product(L.o, att, xb, { yStride: h.nEmbd }), norm(xb, L.postAttnNorm, x, false, true));
+      else ops.push(product(L.o, att, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }));
+      ops.push(norm(x, L.ffnNorm, xb), product(L.gate, xb, g, { yStride: h.nFf }), product(L.up, xb, u, { yStride: h.nFf }));
       const gateGroup = kernels.activation.bind([{ buffer: g }, { buffer: u }, params.add(new Uint32Array([h.nFf / 4, act, 0, 0])), step]);
       ops.push((pass, tokens) => kernels.activation.encodeGate(pass, gateGroup, h.nFf, tokens));
-      ops.push(product(L.down, g, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }));
+      if (L.postFfnNorm) ops.push(product(L.down, g, xb, { yStride: h.nEmbd }), norm(xb, L.postFfnNorm, x, false, true));
+      else ops.push(product(L.down, g, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }));
       this.layerOps.push(...ops);
     });
     this.headOps.push(norm(x, outputNorm, xLast, true), product(output, xLast, this.logitsBuffer, { yStride: h.nVocab, single: true }));
+    if (arch.finalSoftCap) {
+      const capGroup = kernels.softCap.bind([{ buffer: this.logitsBuffer }, params.add(packSoftCapParams(h.nVocab, arch.finalSoftCap))]);
+      this.headOps.push((pass) => kernels.softCap.encode(pass, capGroup, h.nVocab));
+    }
   }
 
   /**

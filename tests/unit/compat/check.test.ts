@@ -200,14 +200,14 @@ describe('check: what does not run (yet)', () => {
     expect(v.recommendations.join(' ')).toMatch(/llama, qwen2, qwen3, phi3, gemma, gemma2, gemma3/);
   });
 
-  test('a known architecture without its WebGPU file is planned in the browser and expected on the companion', () => {
-    const v = check(tinyLlama('Q4_K', { architecture: 'qwen2' }), desktop);
-    expect(v.backends[0]).toEqual({ backend: 'webgpu', confidence: 'planned', reasons: ['architecture file not written yet'] });
+  test('a family beside Llama whose parity test covers the type is verified in the browser', () => {
+    // Every tensor in a covered type (Q4_K matrices and embedding, F32 norms): the weakest cell is verified.
+    const v = check(descriptorOf({ ...TINYLLAMA_SHAPE, fileType: 'Q4_K_M', tensorSpecs: tinyLlamaTensors('Q4_K', 'Q4_K'), architecture: 'qwen2' }), desktop);
+    expect(v.backends[0]!.backend).toBe('webgpu');
+    expect(v.backends[0]!.confidence).toBe('verified');
     expect(v.backends.slice(1).every((b) => b.confidence === 'expected')).toBe(true);
-    expect(v.engine).toBe('companion');
-    expect(v.runs).toBe(false);
-    // No sibling advice: a different quantisation would not help an architecture the engine lacks.
-    expect(v.recommendations.some((r) => r.startsWith('This file uses'))).toBe(false);
+    expect(v.engine).toBe('webgpu');
+    expect(v.runs).toBe(true);
   });
 
   test('an unknown tensor type makes the model unsupported, with the type named', () => {

@@ -8,7 +8,7 @@ import { RbeeError } from '../../errors.ts';
 import type { GgufValue, ModelDescriptor } from '../../loaders/descriptor.ts';
 import type { Architecture, RopeConfig } from './architecture.ts';
 
-function num(meta: Record<string, GgufValue>, key: string): number | undefined {
+export function num(meta: Record<string, GgufValue>, key: string): number | undefined {
   const v = meta[key];
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
@@ -18,16 +18,23 @@ function num(meta: Record<string, GgufValue>, key: string): number | undefined {
 function required(meta: Record<string, GgufValue>, key: string): number {
   const v = num(meta, key);
   if (v === undefined || !Number.isFinite(v) || v <= 0) {
-    throw new RbeeError('bad-value', `The model's metadata lacks ${key}, which the Llama forward pass needs.`, {
+    throw new RbeeError('bad-value', `The model's metadata lacks ${key}, which the forward pass needs.`, {
       hint: 'The file may be truncated or written by an old converter; re-download or re-convert it.',
     });
   }
   return v;
 }
 
-export function llamaArchitecture(descriptor: ModelDescriptor): Architecture {
+/**
+ * Mistral: its 7B-class GGUF files are 'llama' with `llama.attention.sliding_window`, which llama.cpp does not read
+ * for this architecture (full causal attention), so neither do we: the tokens stay equal to llama.cpp's.
+ *
+ * `prefix` is the metadata key prefix: the other families (qwen2.ts, gemma.ts, …) start from the same hyperparameters
+ * under their own `<arch>.` keys and change what differs.
+ */
+export function llamaArchitecture(descriptor: ModelDescriptor, prefix = 'llama'): Architecture {
   const meta = descriptor.gguf?.metadata ?? {};
-  const p = (key: string) => `llama.${key}`;
+  const p = (key: string) => `${prefix}.${key}`;
   const nEmbd = required(meta, p('embedding_length'));
   const nHead = required(meta, p('attention.head_count'));
   const nHeadKv = num(meta, p('attention.head_count_kv')) ?? nHead;
@@ -61,7 +68,7 @@ export function llamaArchitecture(descriptor: ModelDescriptor): Architecture {
     ...(byName.has('rope_freqs.weight') ? { freqFactorsTensor: 'rope_freqs.weight' } : {}),
   };
   return {
-    name: 'llama',
+    name: prefix,
     hyper: {
       nEmbd,
       nLayer: required(meta, p('block_count')),

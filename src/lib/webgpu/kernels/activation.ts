@@ -2,7 +2,8 @@
  * Element-wise ops of the feed-forward block and biases:
  * - gated activation, in place on the gate: g = act(g) · up, act SiLU (x / (1 + e^−x)) or GELU with the tanh
  *   approximation (ggml_gelu);
- * - bias add: y[t] += b (broadcast over the step's tokens), for architectures whose projections have biases.
+ * - bias add: y[t] += b (broadcast over the step's tokens), for architectures whose projections have biases;
+ * - soft-cap: y = cap·tanh(y / cap) in place (Gemma 2's final logits).
  */
 import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
 
@@ -48,6 +49,46 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (P.at_pos != 0u) { row += S.pos0; }
   Y[P.offset + row * P.stride + i] += B[i];
 }`;
+
+const SOFTCAP_WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(1) var<uniform> P: Params;
+struct Params { n: u32, cap: f32, _a: u32, _b: u32 }
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= P.n) { return; }
+  let e = exp(2.0 * clamp(Y[i] / P.cap, -15.0, 15.0));
+  Y[i] = P.cap * (e - 1.0) / (e + 1.0);
+}`;
+
+export function packSoftCapParams(n: number, cap: number): ArrayBuffer {
+  const b = new ArrayBuffer(16);
+  new Uint32Array(b)[0] = n;
+  new Float32Array(b)[1] = cap;
+  return b;
+}
+
+/** y = cap·tanh(y / cap) over n floats, in place. */
+export class SoftCapKernel {
+  readonly layout: GPUBindGroupLayout;
+  private readonly pipeline: GPUComputePipeline;
+  constructor(private readonly device: GPUDevice) {
+    this.layout = createLayout(device, ['write', 'uniform']);
+    this.pipeline = createPipeline(device, this.layout, SOFTCAP_WGSL, 'soft-cap');
+  }
+  /** Bindings: y (in/out), params {n, cap}. */
+  bind(bindings: Binding[]): GPUBindGroup {
+    return bindGroup(this.device, this.layout, bindings);
+  }
+  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, n: number): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, group);
+    const groups = Math.ceil(n / 64);
+    const x = Math.min(groups, 65535);
+    pass.dispatchWorkgroups(x, Math.ceil(groups / x));
+  }
+}
 
 export class ActivationKernels {
   readonly layout: GPUBindGroupLayout;

@@ -3,6 +3,8 @@
  * at position p attends to cache rows 0..p of its KV head (head h reads KV head h / (nHead / nHeadKv)); scores are
  * q·k / sqrt(headDim), softmaxed, and weight the V rows. Keys go in chunks of CHUNK with an online softmax (running
  * max and sum, earlier partial outputs rescaled), so any context length fits in fixed shared memory.
+ * Per layer: a sliding window (keys at distance >= window masked, llama.cpp's LLAMA_SWA_TYPE_STANDARD) and Gemma 2's
+ * soft-capping of scores (cap·tanh(score/cap)).
  */
 import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
 
@@ -18,7 +20,7 @@ const WGSL = /* wgsl */ `
 @group(0) @binding(3) var<storage, read_write> O: array<f32>;
 @group(0) @binding(4) var<uniform> P: Params;
 @group(0) @binding(5) var<uniform> S: Step;
-struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, _a: u32, _b: u32, _c: u32 }
+struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
 ${STEP_WGSL}
 ${sumReductionWgsl('wg_sum', WG)}
 ${sumReductionWgsl('wg_max', WG, 'max')}
@@ -36,10 +38,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   workgroupBarrier();
   let kvo = (h / P.group) * P.head_dim;
   let n_keys = S.pos0 + t + 1u;
+  var first = 0u;
+  if (P.window > 0u && n_keys > P.window) { first = n_keys - P.window; }
   var m = -3.0e38;
   var l = 0.0;
   var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-  for (var c0 = 0u; c0 < n_keys; c0 += ${CHUNK}u) {
+  for (var c0 = first; c0 < n_keys; c0 += ${CHUNK}u) {
     let n = min(${CHUNK}u, n_keys - c0);
     var local_max = -3.0e38;
     for (var j = li; j < n; j += ${WG}u) {
@@ -47,6 +51,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
       var s = 0.0;
       for (var i = 0u; i < hd4; i++) { s += dot(q[i], K[kb + i]); }
       s *= P.scale;
+      if (P.soft_cap > 0.0) {
+        // tanh written out and clamped (WGSL's tanh may be NaN for large arguments on some drivers).
+        let e = exp(2.0 * clamp(s / P.soft_cap, -15.0, 15.0));
+        s = P.soft_cap * (e - 1.0) / (e + 1.0);
+      }
       sc[j] = s;
       local_max = max(local_max, s);
     }
@@ -77,14 +86,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   }
 }`;
 
-export function packAttentionParams(p: { nHead: number; nHeadKv: number; headDim: number }): ArrayBuffer {
+export function packAttentionParams(
+  p: { nHead: number; nHeadKv: number; headDim: number },
+  o: { scale?: number; softCap?: number; window?: number } = {},
+): ArrayBuffer {
   const b = new ArrayBuffer(32);
   const u = new Uint32Array(b);
+  const f = new Float32Array(b);
   u[0] = p.nHead;
   u[1] = p.nHead / p.nHeadKv;
   u[2] = p.headDim;
   u[3] = p.nHeadKv * p.headDim;
-  new Float32Array(b)[4] = 1 / Math.sqrt(p.headDim);
+  f[4] = o.scale ?? 1 / Math.sqrt(p.headDim);
+  f[5] = o.softCap ?? 0;
+  u[6] = o.window ?? 0;
   return b;
 }
 

@@ -1,11 +1,13 @@
 /**
  * RMSNorm: y[t] = x[t] / sqrt(mean(x[t]²) + eps) · weight, a workgroup per token (ggml_rms_norm then ggml_mul).
  * LAST_TOKEN normalises only the step's last token into row 0 (the final norm before logits after a prefill).
+ * ACCUMULATE adds the result to Y (Gemma 2/3's post-attention and post-FFN norms feed the residual stream).
  */
 import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
 
 const WG = 64;
 export const RMSNORM_LAST_TOKEN = 1;
+export const RMSNORM_ACCUMULATE = 2;
 
 const WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> X: array<vec4f>;
@@ -27,7 +29,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let total = wg_sum(ss, li);
   let inv = 1.0 / sqrt(total / f32(P.n4 * 4u) + P.eps);
   let yo = out_t * P.n4;
-  for (var i = li; i < P.n4; i += ${WG}u) { Y[yo + i] = X[xo + i] * inv * G[i]; }
+  if ((P.flags & 2u) != 0u) {
+    for (var i = li; i < P.n4; i += ${WG}u) { Y[yo + i] += X[xo + i] * inv * G[i]; }
+  } else {
+    for (var i = li; i < P.n4; i += ${WG}u) { Y[yo + i] = X[xo + i] * inv * G[i]; }
+  }
 }`;
 
 export function packRmsNormParams(n: number, eps: number, flags: number): ArrayBuffer {

@@ -1,0 +1,60 @@
+/**
+ * Per-head RMSNorm in place (Qwen3 and Gemma 3 normalise each q and k head before rope): for each of the step's
+ * tokens and each head, v = v / sqrt(mean(v²) + eps) · weight over the head's headDim values, a workgroup per
+ * (head, token). AT_POS addresses the rows at pos0 + t (K written straight into the cache) instead of t.
+ * In place because a buffer cannot be bound for reading and writing at once, and K lives only in the cache.
+ */
+import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
+
+const WG = 64;
+export const HEAD_NORM_AT_POS = 1;
+
+const WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> V: array<f32>;
+@group(0) @binding(1) var<storage, read> G: array<f32>;
+@group(0) @binding(2) var<uniform> P: Params;
+@group(0) @binding(3) var<uniform> S: Step;
+struct Params { head_dim: u32, stride: u32, eps: f32, flags: u32 }
+${STEP_WGSL}
+${sumReductionWgsl('wg_sum', WG)}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
+  let h = wid.x;
+  let t = wid.y;
+  var row = t;
+  if ((P.flags & 1u) != 0u) { row = S.pos0 + t; }
+  let base = row * P.stride + h * P.head_dim;
+  var ss = 0.0;
+  for (var i = li; i < P.head_dim; i += ${WG}u) { let v = V[base + i]; ss += v * v; }
+  let total = wg_sum(ss, li);
+  let inv = 1.0 / sqrt(total / f32(P.head_dim) + P.eps);
+  for (var i = li; i < P.head_dim; i += ${WG}u) { V[base + i] = V[base + i] * inv * G[i]; }
+}`;
+
+export function packHeadNormParams(headDim: number, stride: number, eps: number, flags: number): ArrayBuffer {
+  const b = new ArrayBuffer(16);
+  const u = new Uint32Array(b);
+  u[0] = headDim;
+  u[1] = stride;
+  new Float32Array(b)[2] = eps;
+  u[3] = flags;
+  return b;
+}
+
+export class HeadNormKernel {
+  readonly layout: GPUBindGroupLayout;
+  readonly pipeline: GPUComputePipeline;
+  constructor(private readonly device: GPUDevice) {
+    this.layout = createLayout(device, ['write', 'read', 'uniform', 'uniform']);
+    this.pipeline = createPipeline(device, this.layout, WGSL, 'head-norm');
+  }
+  /** Bindings: the [row][head][headDim] buffer (in/out), weight (headDim f32), params, step. */
+  bind(bindings: Binding[]): GPUBindGroup {
+    return bindGroup(this.device, this.layout, bindings);
+  }
+  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, nHeads: number, tokens: number): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(nHeads, tokens);
+  }
+}
