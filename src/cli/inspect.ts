@@ -138,7 +138,7 @@ function humanOf(input: string, result: InspectResult, verdict: Verdict): string
   const row = (label: string, text: string | undefined): void => {
     if (text) lines.push(`  ${label.padEnd(12)}${text}`);
   };
-  const format = d.format === 'gguf' ? `GGUF v${d.gguf?.version ?? '?'}` : 'SafeTensors';
+  const format = d.format === 'gguf' ? `GGUF v${d.gguf?.version ?? '?'}` : d.format === 'mlc' ? 'MLC (web-llm)' : d.format === 'onnx' ? 'ONNX (transformers.js)' : 'SafeTensors';
   row('format', `${format} · ${d.kind} · ${d.architecture}${d.fileType ? ` · ${d.fileType}` : ''}`);
   row('size', `${count(d.parameterCount)} parameters · ${formatBytes(d.totalWeightBytes)} of weights in ${d.files.length} file${d.files.length === 1 ? '' : 's'} · ${d.tensors.length} tensors`);
   row('weights', d.weightTypes.map((w) => `${w.type} ×${w.tensors} (${formatBytes(w.bytes)})`).join(', '));
