@@ -62,15 +62,16 @@ export async function openModel(input: ModelInput, signal?: AbortSignal): Promis
     throw new RbeeError('adapter', `${descriptor.name} is a LoRA adapter, not a model: it cannot run on its own.`, {
       hint: 'Open the base model it was trained for.',
     });
-  if (descriptor.format !== 'gguf' || !descriptor.gguf)
-    throw new RbeeError('unknown-format', `${descriptor.name} is ${descriptor.format}; the WebGPU engine runs GGUF files.`, {
-      hint: 'Open a GGUF version of this model.',
+  if (!(descriptor.format === 'gguf' && descriptor.gguf) && descriptor.format !== 'safetensors')
+    throw new RbeeError('unknown-format', `${descriptor.name} is ${descriptor.format}; the WebGPU engine runs GGUF and SafeTensors models.`, {
+      hint: 'Open a GGUF or SafeTensors version of this model.',
     });
   const sources = descriptor.files.map((f) => {
     const s = opened.find((o) => o.location === f.location);
     if (!s) throw new RbeeError('internal', `The file ${f.location} was described but not opened.`);
     return s;
   });
-  return { descriptor, sources, text: await textForModel(descriptor.gguf.metadata) };
+  // SafeTensors carry no GGUF vocabulary: text handling then works from token ids (tokenizer.json is not wired here yet).
+  return { descriptor, sources, text: await textForModel(descriptor.gguf?.metadata ?? {}) };
 }
 
