@@ -118,11 +118,13 @@ test('a Hugging Face repository lists its model files with verdicts and opens ea
 });
 
 test('the page says what it is doing while a slow server answers', async ({ page }) => {
-  const slow = await startRangeServer({ '/stories260K.gguf': STORIES }, { latencyMs: 1500 });
+  const slow = await startRangeServer({ '/stories260K.gguf': STORIES }, { latencyMs: 700 });
   try {
     await page.goto(`/model?src=${encodeURIComponent(`${slow.url}/stories260K.gguf`)}`);
     await expect(page.getByTestId('loading')).toContainText('stories260K.gguf', { timeout: 2500 });
     await expect(page.getByTestId('loading')).toContainText("Reading the model's header");
+    // Each of the header's requests waits 0.7 s here.
+    await expect(page.getByTestId('architecture')).toHaveText('llama', { timeout: 30_000 });
     await expectStoriesPage(page);
     await expect(page.getByTestId('loading')).toHaveCount(0);
   } finally {
