@@ -11,8 +11,8 @@
  * timings: {prefillTokensPerSecond, decodeTokensPerSecond, loadSeconds, …}, adapter: {vendor, architecture,
  * features}}. Without: the text as it is generated, then the timings on stderr.
  */
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { RbeeError } from '../lib/errors.ts';
 import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, Prompt } from '../lib/inference/protocol.ts';
 import { validateSamplingSettings, type SamplingSettings } from '../lib/inference/sampling.ts';
@@ -21,7 +21,8 @@ import { openBrowserSession } from './browser-harness/run-in-browser.ts';
 
 const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT) [options]
 
-  --model M            a .gguf file (split parts beside it), an http(s) URL, or a Hugging Face reference
+  --model M            a .gguf file (split parts beside it), a model folder (config.json + SafeTensors), an
+                       http(s) URL, or a Hugging Face reference
   --tokens 1,2,3       the exact prompt token ids (no BOS added)
   --prompt TEXT        a text prompt, tokenized with the model's tokenizer
   --max-tokens N       tokens to generate (default 64)
@@ -157,14 +158,32 @@ type ModelArg = { kind: 'local'; folder: string; file: string } | ModelInput;
 function resolveModelArg(model: string, hub: string): ModelArg {
   if (existsSync(model)) {
     const full = resolve(model);
-    if (statSync(full).isDirectory())
-      throw new RbeeError('bad-value', `${model} is a folder.`, { hint: 'Give the .gguf file (its split parts are found beside it).' });
+    if (statSync(full).isDirectory()) return { kind: 'local', folder: full, file: weightsInFolder(full, model) };
     return { kind: 'local', folder: dirname(full), file: basename(full) };
   }
   if (/^https?:\/\//i.test(model) && !parseHfRef(model, hub)) return { kind: 'url', url: model };
   if (parseHfRef(model, hub)) return { kind: 'hf', ref: model, hubBase: hub, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) };
   throw new RbeeError('not-found', `'${model}' is not a file here, an http(s) URL or a Hugging Face reference.`, {
     hint: 'Give a path to a .gguf file, its URL, or owner/repo/file.gguf.',
+  });
+}
+
+/**
+ * The weights file of a model folder: model.safetensors, the first shard an index names (config.json and the other
+ * shards are found beside it), or the folder's one .gguf file.
+ */
+function weightsInFolder(folder: string, shown: string): string {
+  if (existsSync(join(folder, 'model.safetensors'))) return 'model.safetensors';
+  const index = join(folder, 'model.safetensors.index.json');
+  if (existsSync(index)) {
+    const map = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    const first = Object.values(map).sort()[0];
+    if (first && existsSync(join(folder, first))) return first;
+  }
+  const ggufs = readdirSync(folder).filter((f) => /\.gguf$/i.test(f));
+  if (ggufs.length === 1) return ggufs[0]!;
+  throw new RbeeError('bad-value', `${shown} is a folder without one model in it.`, {
+    hint: 'A model folder holds config.json with model.safetensors (or model.safetensors.index.json and its shards), or a single .gguf file; otherwise give the file.',
   });
 }
 
