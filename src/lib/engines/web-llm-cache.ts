@@ -15,10 +15,40 @@ export interface WebLlmCacheEntry {
   cached: boolean;
 }
 
+/** Where the page remembers the MLC builds it loaded, so the library can ask web-llm about them later. */
+const REMEMBERED_KEY = 'rbee.web-llm.records';
+
+function storage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined; // storage disabled (private mode settings)
+  }
+}
+
+/** The MLC builds this app has loaded (newest first). */
+export function rememberedWebLlmRecords(): MlcModelRecord[] {
+  try {
+    const parsed = JSON.parse(storage()?.getItem(REMEMBERED_KEY) ?? '[]') as unknown;
+    return Array.isArray(parsed) ? parsed.filter((r): r is MlcModelRecord => typeof r?.model_id === 'string' && typeof r?.model === 'string' && typeof r?.model_lib === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function rememberWebLlmRecord(record: MlcModelRecord): void {
+  const others = rememberedWebLlmRecords().filter((r) => r.model_id !== record.model_id);
+  storage()?.setItem(REMEMBERED_KEY, JSON.stringify([record, ...others]));
+}
+
+export function forgetWebLlmRecord(modelId: string): void {
+  storage()?.setItem(REMEMBERED_KEY, JSON.stringify(rememberedWebLlmRecords().filter((r) => r.model_id !== modelId)));
+}
+
 const appConfigOf = (records: readonly MlcModelRecord[]) => ({ model_list: records.map((r) => ({ ...r })) as import('@mlc-ai/web-llm').ModelRecord[] });
 
-/** For each record, whether web-llm holds its weights (every shard of its tensor cache). */
-export async function listWebLlmCache(records: readonly MlcModelRecord[], lib: () => Promise<WebLlm> = importWebLlm): Promise<WebLlmCacheEntry[]> {
+/** For each record (default: the remembered ones), whether web-llm holds its weights (every shard of its tensor cache). */
+export async function listWebLlmCache(records: readonly MlcModelRecord[] = rememberedWebLlmRecords(), lib: () => Promise<WebLlm> = importWebLlm): Promise<WebLlmCacheEntry[]> {
   try {
     const { hasModelInCache } = await lib();
     const appConfig = appConfigOf(records);
@@ -33,6 +63,7 @@ export async function deleteWebLlmModel(record: MlcModelRecord, lib: () => Promi
   try {
     const { deleteModelAllInfoInCache } = await lib();
     await deleteModelAllInfoInCache(record.model_id, appConfigOf([record]));
+    forgetWebLlmRecord(record.model_id);
   } catch (e) {
     throw toRbeeError(e);
   }

@@ -6,6 +6,7 @@
 import { RbeeError } from '../errors.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo, EngineStopReason } from './engine.ts';
 import { finishTiming } from './engine.ts';
+import { rememberWebLlmRecord } from './web-llm-cache.ts';
 import { webLlmError } from './web-llm-errors.ts';
 import { mapWebLlmProgress } from './web-llm-progress.ts';
 import type { MlcModelRecord } from './web-llm-records.ts';
@@ -64,6 +65,8 @@ export class WebLlmEngine implements ChatEngine {
     // web-llm's reload() returns quietly when unload() aborts it.
     if (options.signal?.aborted) throw new RbeeError('aborted', 'Cancelled.');
     this.engine = engine;
+    // The library page lists what web-llm stored; it can only ask about builds it knows.
+    rememberWebLlmRecord(this.record);
     return {
       engine: 'web-llm',
       name: id,

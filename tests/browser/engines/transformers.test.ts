@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { EngineProgress } from '../../../src/lib/engines/engine.ts';
 import { TransformersEngine, type TransformersImport } from '../../../src/lib/engines/transformers-engine.ts';
 import { ORT_RUNTIME_FILES } from '../../../src/lib/engines/transformers-options.ts';
+import { deleteTransformersModel, listTransformersCache } from '../../../src/lib/engines/transformers-cache.ts';
 import { isRbeeError } from '../../../src/lib/errors.ts';
 import { tinyOnnxRepo } from '../../support/tiny-onnx-model.ts';
 
@@ -12,7 +13,7 @@ const repo = tinyOnnxRepo();
 const runtimeRequests: string[] = [];
 
 // The hub answers from memory; everything else (the app's ort/ files) goes to the dev server, counted.
-const library: TransformersImport = async () => {
+const libraryWith = (browserCache: boolean): TransformersImport => async () => {
   const lib = await import('@huggingface/transformers');
   const realFetch = globalThis.fetch.bind(globalThis);
   lib.env.fetch = async (input: string | URL, init?: RequestInit) => {
@@ -25,10 +26,11 @@ const library: TransformersImport = async () => {
     runtimeRequests.push(url);
     return realFetch(input, init);
   };
-  lib.env.useBrowserCache = false;
+  lib.env.useBrowserCache = browserCache;
   lib.env.useWasmCache = false;
   return lib;
 };
+const library = libraryWith(false);
 
 const location = (repoName = 'tests/tiny-bigram') => ({
   hubBase: HUB,
@@ -78,5 +80,18 @@ describe('transformers.js in Chromium', () => {
     const e = await engine.load().catch((x) => x);
     expect(isRbeeError(e)).toBe(true);
     expect(e.code).toBe('not-found');
+  });
+
+  it("lists what transformers.js stored in the browser's cache, per repository, and removes it", async () => {
+    const engine = new TransformersEngine(location(), { forceDevice: 'wasm', appBase: `${globalThis.location.origin}/`, import: libraryWith(true) });
+    await engine.load();
+    await engine.unload();
+    const listed = (await listTransformersCache()).find((e) => e.repo === 'tests/tiny-bigram');
+    expect(listed).toBeDefined();
+    expect(listed!.revision).toBe('main');
+    expect(listed!.files).toEqual(expect.arrayContaining(['config.json', 'onnx/model.onnx', 'tokenizer.json']));
+    expect(listed!.bytes).toBeGreaterThanOrEqual(repo['onnx/model.onnx']!.byteLength);
+    expect(await deleteTransformersModel('tests/tiny-bigram')).toBe(listed!.files.length);
+    expect((await listTransformersCache()).some((e) => e.repo === 'tests/tiny-bigram')).toBe(false);
   });
 });

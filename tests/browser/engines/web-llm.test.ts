@@ -2,7 +2,7 @@
 // (tests/browser/engines/hub/…, small JSON files), its config fetched through web-llm's own cache, then a model
 // library that is not WebAssembly — reported as an RbeeError. Its cache listing through the real Cache API.
 import { describe, expect, it } from 'vitest';
-import { deleteWebLlmModel, listWebLlmCache } from '../../../src/lib/engines/web-llm-cache.ts';
+import { deleteWebLlmModel, listWebLlmCache, rememberWebLlmRecord, rememberedWebLlmRecords } from '../../../src/lib/engines/web-llm-cache.ts';
 import { WebLlmEngine } from '../../../src/lib/engines/web-llm-engine.ts';
 import type { MlcModelRecord } from '../../../src/lib/engines/web-llm-records.ts';
 import { isRbeeError } from '../../../src/lib/errors.ts';
@@ -36,7 +36,12 @@ describe('web-llm in Chromium', () => {
 
   it('lists the cache: weights not stored yet; deleting leaves nothing behind', async () => {
     expect(await listWebLlmCache([record])).toEqual([{ modelId: 'tiny-q4f32_1-MLC', model: base, cached: false }]);
+    // The library asks about the builds the app loaded (remembered on a successful load).
+    rememberWebLlmRecord(record);
+    expect(rememberedWebLlmRecords().map((r) => r.model_id)).toEqual(['tiny-q4f32_1-MLC']);
+    expect((await listWebLlmCache()).map((e) => e.modelId)).toEqual(['tiny-q4f32_1-MLC']);
     await deleteWebLlmModel(record);
+    expect(rememberedWebLlmRecords()).toEqual([]);
     const config = await caches.open('webllm/config');
     expect(await config.match(`${base}mlc-chat-config.json`)).toBeUndefined();
   });
