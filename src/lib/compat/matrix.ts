@@ -44,6 +44,16 @@ const GEMMA_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Gemma GGUF (embe
 const GEMMA2_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Gemma 2 GGUF (post-norms, soft-caps, sliding window) in F32, Q8_0 and Q4_K: greedy tokens equal to llama.cpp' };
 const GEMMA3_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Gemma 3 GGUF (q/k norms, local/global rope, sliding window) in F32, Q8_0 and Q4_K: greedy tokens equal to llama.cpp' };
 const PHI3_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Phi-3 GGUF (fused qkv and gate|up, LongRoPE factors) in F32, Q8_0 and Q4_K: greedy tokens equal to llama.cpp' };
+// The SafeTensors parity test: twins of GGUF models (HF names and layout, config.json) vs llama.cpp on the GGUF.
+const ST_PARITY = 'tests/unit/parity/safetensors-parity.test.ts';
+const stCell = (architecture: Architecture, weightType: string, name: string): VerifiedCell => ({
+  architecture,
+  format: 'safetensors',
+  weightType,
+  backend: 'webgpu',
+  test: { file: ST_PARITY, name },
+});
+
 const familyCells = (architecture: Architecture, test: VerifyingTest): VerifiedCell[] =>
   (['F32', 'Q8_0', 'Q4_K'] as const).map((weightType) => ({ architecture, format: 'gguf', weightType, backend: 'webgpu', test }));
 
@@ -54,6 +64,14 @@ export const VERIFIED: readonly VerifiedCell[] = [
   ...familyCells('gemma2', GEMMA2_TEST),
   ...familyCells('gemma3', GEMMA3_TEST),
   ...familyCells('phi3', PHI3_TEST),
+  stCell('llama', 'F32', "stories260K's SafeTensors twin (HF names, rotate-half q/k, config.json): all 64 greedy tokens equal llama.cpp on the GGUF"),
+  stCell('llama', 'F16', 'Llama SafeTensors F16 in 2 shards: greedy tokens equal llama.cpp on its GGUF'),
+  stCell('llama', 'BF16', 'Llama SafeTensors BF16: greedy tokens equal llama.cpp on its GGUF'),
+  stCell('qwen2', 'BF16', 'Qwen2 SafeTensors BF16 (biases, tied lm_head): greedy tokens equal llama.cpp on its GGUF'),
+  stCell('qwen3', 'F16', 'Qwen3 SafeTensors F16 (q/k norms): greedy tokens equal llama.cpp on its GGUF'),
+  stCell('gemma', 'F32', 'Gemma SafeTensors F32 (1 + w norms): greedy tokens equal llama.cpp on its GGUF'),
+  stCell('gemma2', 'BF16', 'Gemma 2 SafeTensors BF16 in 2 shards: greedy tokens equal llama.cpp on its GGUF'),
+  stCell('gemma3', 'F16', 'Gemma 3 SafeTensors F16: greedy tokens equal llama.cpp on its GGUF'),
 ];
 
 // ── 2. WebGPU code paths: does the engine have the forward pass and the loader for this (architecture, format)? ──
@@ -63,19 +81,23 @@ export interface CodePath {
 }
 const EXISTS: CodePath = { confidence: 'expected', reason: 'the WebGPU engine has this architecture and format' };
 const NOT_WRITTEN: CodePath = { confidence: 'planned', reason: 'architecture file not written yet' };
-const ST_NOT_WRITTEN: CodePath = {
-  confidence: 'planned',
-  reason: 'SafeTensors loading into the WebGPU engine not written yet',
+const ST_EXISTS: CodePath = {
+  confidence: 'expected',
+  reason: 'the WebGPU engine runs this architecture from SafeTensors (HF names and layout, config.json)',
+};
+const PHI3_ST: CodePath = {
+  confidence: 'expected',
+  reason: 'the WebGPU engine maps Phi-3 SafeTensors (fused qkv_proj, gate_up_proj); LongRoPE (128k) checkpoints are refused (their rope factors live in config.json); no test runs a Phi-3 SafeTensors model',
 };
 
 export const WEBGPU_CODE_PATHS: Readonly<Record<Architecture, { gguf: CodePath; safetensors: CodePath }>> = {
-  llama: { gguf: EXISTS, safetensors: ST_NOT_WRITTEN },
-  qwen2: { gguf: EXISTS, safetensors: ST_NOT_WRITTEN },
-  qwen3: { gguf: EXISTS, safetensors: ST_NOT_WRITTEN },
-  phi3: { gguf: EXISTS, safetensors: ST_NOT_WRITTEN },
-  gemma: { gguf: EXISTS, safetensors: ST_NOT_WRITTEN },
-  gemma2: { gguf: EXISTS, safetensors: ST_NOT_WRITTEN },
-  gemma3: { gguf: EXISTS, safetensors: ST_NOT_WRITTEN },
+  llama: { gguf: EXISTS, safetensors: ST_EXISTS },
+  qwen2: { gguf: EXISTS, safetensors: ST_EXISTS },
+  qwen3: { gguf: EXISTS, safetensors: ST_EXISTS },
+  phi3: { gguf: EXISTS, safetensors: PHI3_ST },
+  gemma: { gguf: EXISTS, safetensors: ST_EXISTS },
+  gemma2: { gguf: EXISTS, safetensors: ST_EXISTS },
+  gemma3: { gguf: EXISTS, safetensors: ST_EXISTS },
 };
 
 // ── 3. WebGPU kernels per weight type (dequantize / matmul straight from the GGUF block layout). ────────────────────

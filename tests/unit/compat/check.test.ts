@@ -220,13 +220,12 @@ describe('check: what does not run (yet)', () => {
     expect(v.warnings.some((w) => w.includes('2 tensors use a type rbee-web does not know (unknown(77))'))).toBe(true);
   });
 
-  test('SafeTensors llama is planned in the browser, with a GGUF conversion recommended', () => {
+  test('SafeTensors llama in BF16 runs in the browser, verified by the SafeTensors parity test', () => {
     const d = descriptorOf({ ...TINYLLAMA_SHAPE, format: 'safetensors', tensorSpecs: tinyLlamaTensors('BF16', 'BF16') });
     const v = check(d, desktop);
-    expect(v.backends[0]!.confidence).toBe('planned');
-    expect(v.backends[0]!.reasons.join(' ')).toMatch(/SafeTensors loading/);
-    expect(v.runs).toBe(false);
-    expect(v.recommendations.some((r) => /GGUF conversion/.test(r))).toBe(true);
+    expect(v.backends[0]!.confidence).toBe('verified');
+    expect(v.runs).toBe(true);
+    expect(v.recommendations.some((r) => /GGUF conversion/.test(r))).toBe(false);
   });
 
   test('an MLC model uses web-llm, expected (not verified)', () => {
