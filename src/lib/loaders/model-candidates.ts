@@ -157,7 +157,9 @@ export function defaultCandidate(candidates: readonly ModelCandidate[]): number 
   }
   const gguf = models.find(({ c }) => c.format === 'gguf');
   if (gguf) return gguf.i;
-  // A ready build for web-llm or transformers.js runs today; the WebGPU engine's SafeTensors path comes later.
+  // rbee-web's own engine (SafeTensors) before the builds for web-llm / transformers.js a repository may also hold.
+  const own = models.find(({ c }) => c.format === 'safetensors');
+  if (own) return own.i;
   const prebuilt = models.find(({ c }) => c.format === 'mlc') ?? models.find(({ c }) => c.format === 'onnx');
   if (prebuilt) return prebuilt.i;
   if (models[0]) return models[0].i;

@@ -72,10 +72,11 @@ describe('grouping a repository listing', () => {
     expect(groupModelFiles(listing(onnxRepo()).filter((f) => f.path !== 'config.json'))).toEqual([]);
   });
 
-  it('a repository with SafeTensors and an ONNX export opens the ONNX export first; GGUF still wins over both', () => {
+  it("a repository with SafeTensors and an ONNX export opens the SafeTensors (rbee-web's own engine) first; GGUF wins over both", () => {
     const both = [...listing(onnxRepo({ _q4: 5 })), { path: 'model.safetensors', size: 100 }];
     const c = groupModelFiles(both);
-    expect(c[defaultCandidate(c)]!.format).toBe('onnx');
+    expect(c[defaultCandidate(c)]!.format).toBe('safetensors');
+    expect(c.some((x) => x.format === 'onnx')).toBe(true);
     const withGguf = [...both, { path: 'm-Q4_K_M.gguf', size: 50 }];
     const g = groupModelFiles(withGguf);
     expect(g[defaultCandidate(g)]!.format).toBe('gguf');
