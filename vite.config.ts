@@ -29,6 +29,15 @@ export default defineConfig({
       },
       workbox: {
         globPatterns: ['**/*.{js,mjs,css,html,ico,png,svg,webmanifest,wasm}'],
+        // ONNX Runtime (27 MB) is only for ONNX models: cached the first time one loads, not precached for everyone.
+        globIgnores: ['ort/**'],
+        runtimeCaching: [
+          {
+            urlPattern: ({ url }) => url.pathname.startsWith('/ort/'),
+            handler: 'CacheFirst',
+            options: { cacheName: 'rbee-onnx-runtime', expiration: { maxEntries: 8 } },
+          },
+        ],
         navigateFallback: '/index.html',
         maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
       },
