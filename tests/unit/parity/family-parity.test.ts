@@ -6,6 +6,7 @@
  * (tests/support/family-generator.ts) in F32, Q8_0 and Q4_K, 2 prompts × 12 tokens, compared as in the Llama parity
  * test: with llama.cpp on the exact F32 twin (near-tie 0.03, |Δp| ≤ 0.02) and, for the quantized files, with
  * llama.cpp on the file itself within the per-type tolerance (llama.cpp rounds activations to 8 bits there).
+ * Phi-3 also runs past its original context (384 > 256), where both switch to the LongRoPE long factors.
  *
  * One browser session runs every model.
  */
@@ -41,6 +42,9 @@ interface Case {
 }
 
 const cases: Case[] = [];
+/** llama.cpp on the Phi-3 F32 model with a context longer than its original one (LongRoPE long factors). */
+const longContext: OracleRun[] = [];
+const LONG_CONTEXT = 384;
 const results = new Map<string, HarnessJobResult>();
 let dir: string;
 const key = (family: string, type: string) => `${family} ${type}`;
@@ -84,8 +88,13 @@ beforeAll(async () => {
         });
       }
     }
-    const out = await session.run(cases.map((c) => c.job));
+    // Phi-3 past its original context (384 > 256 tokens): llama.cpp and we switch to rope_factors_long.
+    const phi3 = await writeFamilyModel(dir, { family: 'phi3', weightType: 'F32', seed: SEEDS.phi3 });
+    for (const p of PROMPTS) longContext.push(await oracleGreedy(phi3, p, GENERATED_TOKENS, { topN: 2, contextSize: LONG_CONTEXT }));
+    const longJob: HarnessJob = { ...cases.find((c) => c.family === 'phi3' && c.type === 'F32')!.job, contextLength: LONG_CONTEXT };
+    const out = await session.run([...cases.map((c) => c.job), longJob]);
     cases.forEach((c, i) => results.set(key(c.family, c.type), out[i]!));
+    results.set(key('phi3', 'F32 long'), out[cases.length]!);
   } finally {
     await session.close();
   }
@@ -147,6 +156,17 @@ describe('families beside Llama, random weights, equal to llama.cpp', () => {
           expect(x.maxProbabilityDifference, `${type} vs file`).toBeLessThanOrEqual(tol.probability);
         }
         expect(direct.some((x) => x.compared > 0), `${type} vs file: something compared`).toBe(true);
+      }
+      if (family === 'phi3') {
+        // The long factors change the model (else this would check nothing new), and we follow llama.cpp there too.
+        expect(longContext.map((r) => r.tokens)).not.toEqual(cases.find((c) => c.family === 'phi3' && c.type === 'F32')!.twin.map((r) => r.tokens));
+        const long = generations('phi3', 'F32 long').map((g, i) => compareWithOracle(g, longContext[i]!, NEAR_TIE_MARGIN));
+        for (const x of long) {
+          const m = x.steps[x.firstMismatch];
+          expect(x.firstMismatch, m ? `long context, step ${m.step}: ours ${m.ourToken}, llama.cpp ${m.oracleToken}` : '').toBe(-1);
+          expect(x.maxProbabilityDifference, 'long context').toBeLessThanOrEqual(TWIN_PROBABILITY_TOLERANCE);
+        }
+        expect(long.reduce((s, x) => s + x.compared, 0), 'long context: compared steps').toBeGreaterThanOrEqual(MIN_TWIN_STEPS);
       }
     });
   }
