@@ -57,7 +57,22 @@ const stCell = (architecture: Architecture, weightType: string, name: string): V
 const familyCells = (architecture: Architecture, test: VerifyingTest): VerifiedCell[] =>
   (['F32', 'Q8_0', 'Q4_K'] as const).map((weightType) => ({ architecture, format: 'gguf', weightType, backend: 'webgpu', test }));
 
+// The engine parity test (issue 3): a random-weight Llama in each weight type, greedy tokens equal to llama.cpp on the
+// model's exact F32 twin up to the first near-tie, and within per-type tolerances on the quantized file itself.
+const LLAMA_PARITY = 'tests/unit/parity/llama-cpp-parity.test.ts';
+const LLAMA_TWIN_TITLE = '%s: equal to llama.cpp on its exact F32 twin (near-tie 0.03, |Δp| ≤ 0.02)';
+const LLAMA_GGUF_TYPES = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL'];
+const llamaGgufCells = (): VerifiedCell[] =>
+  LLAMA_GGUF_TYPES.map((weightType) => ({
+    architecture: 'llama',
+    format: 'gguf',
+    weightType,
+    backend: 'webgpu',
+    test: { file: LLAMA_PARITY, name: LLAMA_TWIN_TITLE, case: weightType },
+  }));
+
 export const VERIFIED: readonly VerifiedCell[] = [
+  ...llamaGgufCells(),
   ...familyCells('qwen2', QWEN2_TEST),
   ...familyCells('qwen3', QWEN3_TEST),
   ...familyCells('gemma', GEMMA_TEST),

@@ -45,7 +45,10 @@ export type Engine = 'webgpu' | 'web-llm' | 'transformers.js' | 'companion' | 'n
 /** The test that verifies a cell: a file in this repository and the title passed to `test(...)` / `it(...)`. */
 export interface VerifyingTest {
   file: string;
+  /** The test's title as written in the file (for a parameterised `test.each`, its template, e.g. '%s: …'). */
   name: string;
+  /** For a parameterised test: the case that covers this cell (it must appear quoted in the test file). */
+  case?: string;
 }
 
 export interface MatrixCell {

@@ -20,13 +20,13 @@ const tinyLlama = (type = 'Q4_K', extra: Parameters<typeof descriptorOf>[0] = {}
   descriptorOf({ ...TINYLLAMA_SHAPE, fileType: 'Q4_K_M', tensorSpecs: tinyLlamaTensors(type), ...extra });
 
 describe('check: a supported model', () => {
-  test('a llama Q4_K GGUF runs on WebGPU, expected, and lists every backend', () => {
+  test('a llama Q4_K GGUF runs on WebGPU, verified (the engine parity test), and lists every backend', () => {
     const v = check(tinyLlama(), desktop);
     expect(v.runs).toBe(true);
-    expect(v.confidence).toBe('expected');
+    expect(v.confidence).toBe('verified');
     expect(v.engine).toBe('webgpu');
     expect(v.backends.map((b) => b.backend)).toEqual(['webgpu', 'companion-cpu', 'companion-cuda', 'companion-metal']);
-    expect(v.backends.every((b) => b.confidence === 'expected')).toBe(true);
+    expect(v.backends.map((b) => b.confidence)).toEqual(['verified', 'expected', 'expected', 'expected']);
     // The cells the verdict used: one per weight type in the file (Q6_K embedding, F32 norms, Q4_K matrices).
     expect(v.cells.map((c) => c.weightType).sort()).toEqual(['F32', 'Q4_K', 'Q6_K']);
     expect(v.device.assumed).toBe(false);
@@ -123,7 +123,7 @@ describe('check: device limits and features', () => {
     const plain: DeviceCaps = { ...desktop, features: { shaderF16: false, subgroups: false } };
     const v = check(tinyLlama(), plain);
     expect(v.runs).toBe(true);
-    expect(v.confidence).toBe('expected');
+    expect(v.confidence).toBe('verified');
     expect(v.warnings.some((w) => /shader-f16/.test(w) && /f32/.test(w))).toBe(true);
     expect(v.warnings.some((w) => /subgroups/.test(w))).toBe(true);
   });
@@ -184,7 +184,7 @@ describe('check: what does not run (yet)', () => {
     // In this browser it does not run; llama.cpp on the companion would.
     expect(v.engine).toBe('companion');
     const rec = v.recommendations.find((r) => r.startsWith('This file uses'));
-    expect(rec).toBe('This file uses IQ2_XS, which is planned; Q4_K_M in the same repository (m-Q4_K_M.gguf, 640 MiB) is expected to run.');
+    expect(rec).toBe('This file uses IQ2_XS, which is planned; Q4_K_M in the same repository (m-Q4_K_M.gguf, 640 MiB) is verified to run.');
     // Without a listing: generic advice.
     const generic = check(d, desktop).recommendations.find((r) => r.startsWith('This file uses'));
     expect(generic).toMatch(/IQ2_XS, which is planned; a Q4_K_M, Q8_0 or F16 GGUF of the same model is expected to run/);

@@ -27,11 +27,11 @@ async function gguf(rel: string): Promise<ModelDescriptor> {
 const phone: DeviceCaps = { available: true, features: { shaderF16: false, subgroups: false }, limits: { ...WEBGPU_MINIMUM_LIMITS } };
 
 describe.runIf(HAS_FIXTURES)('check() on the real fixtures', () => {
-  test('stories260K.gguf (llama, F32) runs on WebGPU, expected, with its KV cache computed from the header', async () => {
+  test('stories260K.gguf (llama, F32) runs on WebGPU, verified, with its KV cache computed from the header', async () => {
     const d = await gguf('models/stories260K.gguf');
     const v = check(d, { ...DEFAULT_DESKTOP_CAPS, assumed: false });
     expect(v.runs).toBe(true);
-    expect(v.confidence).toBe('expected');
+    expect(v.confidence).toBe('verified');
     expect(v.engine).toBe('webgpu');
     expect(v.cells.map((c) => [c.architecture, c.format, c.weightType, c.backend])).toEqual([['llama', 'gguf', 'F32', 'webgpu']]);
     // 5 layers, 4 KV heads of 8, context min(2048, 4096): 2 × 5 × 2048 × 4 × 8 × 4 B
@@ -45,10 +45,10 @@ describe.runIf(HAS_FIXTURES)('check() on the real fixtures', () => {
     expect(p.warnings.some((w) => /no shader-f16/.test(w))).toBe(true);
   });
 
-  test('llama-2-tiny-random.gguf (F16 weights, F32 norms) runs, expected, over both types', async () => {
+  test('llama-2-tiny-random.gguf (F16 weights, F32 norms) runs, verified, over both types', async () => {
     const v = check(await gguf('models/llama-2-tiny-random.gguf'));
     expect(v.runs).toBe(true);
-    expect(v.confidence).toBe('expected');
+    expect(v.confidence).toBe('verified');
     expect(v.cells.map((c) => c.weightType).sort()).toEqual(['F16', 'F32']);
   });
 

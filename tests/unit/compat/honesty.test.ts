@@ -34,6 +34,11 @@ function dishonesty(cells: MatrixCell[], root = REPO_ROOT): string[] {
     // The title as a string literal, so a comment mentioning it does not count.
     const quoted = ["'", '"', '`'].some((q) => source.includes(`${q}${c.test!.name}${q}`));
     if (c.test.name.trim() === '' || !quoted) problems.push(`${where}: ${c.test.file} has no test titled "${c.test.name}"`);
+    // A parameterised test covers a cell only through a case it lists in its own file.
+    if (c.test.case !== undefined) {
+      const listed = ["'", '"', '`'].some((q) => source.includes(`${q}${c.test!.case}${q}`));
+      if (!c.test.name.includes('%s') || !listed) problems.push(`${where}: ${c.test.file} lists no case '${c.test.case}' for "${c.test.name}"`);
+    }
   }
   return problems;
 }
@@ -73,5 +78,10 @@ describe('the compatibility matrix is honest', () => {
     expect(dishonesty([{ ...base, test: { file: 'tests/unit/compat/honesty.test.ts', name: 'verified appears only where VERIFIED lists it' } }])).toEqual([]);
     expect(dishonesty([{ ...base, test: { file: 'tests/support/fixtures.ts', name: 'x' } }])[0]).toMatch(/not where the test runners look/);
     expect(dishonesty([{ ...base, confidence: 'expected', test: { file: 'tests/unit/compat/honesty.test.ts', name: 'x' } }])[0]).toMatch(/names a test but is expected/);
+    // A parameterised test: its template must be there and the case listed in the same file.
+    const parity = 'tests/unit/parity/llama-cpp-parity.test.ts';
+    const template = '%s: equal to llama.cpp on its exact F32 twin (near-tie 0.03, |Δp| ≤ 0.02)';
+    expect(dishonesty([{ ...base, test: { file: parity, name: template, case: 'Q4_K' } }])).toEqual([]);
+    expect(dishonesty([{ ...base, test: { file: parity, name: template, case: 'IQ2_XS' } }])[0]).toMatch(/lists no case/);
   });
 });
