@@ -1,7 +1,9 @@
 /**
  * CPU reference decoders for GGUF weight blocks, written from ggml's dequantize_row_* loops (ggml-quants.c) in
  * their original shape — deliberately not in the unit-by-unit shape the WGSL kernels use — so a test comparing the
- * two checks the kernels' index arithmetic against the format, not against itself.
+ * two checks the kernels' index arithmetic against the format, not against itself. The model generators also use
+ * them to write a quantized model's exact F32 "twin" (llama.cpp runs F32 weights with f32 activations, so our engine
+ * on the quantized file can be compared with llama.cpp on the twin without its 8-bit activation rounding in the way).
  */
 const QK_K = 256;
 

@@ -20,7 +20,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SeededRandom } from '../../src/lib/inference/sampling.ts';
 import { ggmlTypeByName } from '../../src/lib/loaders/ggml-types.ts';
-import { dequantize } from './dequantize.ts';
+import { dequantize } from './dequant-reference.ts';
 import { writeGguf, type GgufTyped, type GgufWriterTensor } from './gguf-writer.ts';
 import { f32Tensor, FILE_TYPE, normWeight, randomTensor, syntheticSpmVocabulary, type GeneratedWeightType } from './model-generator.ts';
 
@@ -161,7 +161,7 @@ export function generateFamilyGguf(options: FamilyModelOptions): Uint8Array {
     for (const t of tensors) {
       if (t.type === 0) continue;
       const elements = t.dims.reduce((a, b) => a * b, 1);
-      t.data = f32Tensor(dequantize(t.type, t.data!, elements));
+      t.data = f32Tensor(dequantize(t.type, t.data!, elements, 1));
       t.type = 0;
     }
   }

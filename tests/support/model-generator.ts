@@ -15,7 +15,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ggmlTypeByName } from '../../src/lib/loaders/ggml-types.ts';
 import { SeededRandom } from '../../src/lib/inference/sampling.ts';
-import { dequantize } from './dequantize.ts';
+import { dequantize } from './dequant-reference.ts';
 import { writeGguf, type GgufTyped, type GgufWriterTensor } from './gguf-writer.ts';
 
 /** The weight types the engine must run (issue 3), in the order the parity test reports them. */
@@ -307,7 +307,7 @@ export function generateLlamaGguf(options: GeneratedModelOptions): Uint8Array {
     for (const t of tensors) {
       if (t.type === 0) continue;
       const elements = t.dims.reduce((a, b) => a * b, 1);
-      t.data = f32Tensor(dequantize(t.type, t.data!, elements));
+      t.data = f32Tensor(dequantize(t.type, t.data!, elements, 1));
       t.type = 0;
     }
   }
