@@ -9,10 +9,10 @@ import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { parseHfRef } from '../loaders/hf.ts';
 import { fileSetForHfRef, inspectSet } from '../loaders/inspect.ts';
-import { blobFileSet, urlFileSet, type ModelFileSet } from '../loaders/model-file-set.ts';
+import { blobFileSet, dirOf, urlFileSet, type ModelFileSet } from '../loaders/model-file-set.ts';
 import type { ModelText } from './model-text.ts';
 import type { ModelInput } from './protocol.ts';
-import { textForModel } from './tokenizer-choice.ts';
+import { textForModel, textForSafetensors } from './tokenizer-choice.ts';
 
 export interface OpenedModel {
   descriptor: ModelDescriptor;
@@ -37,9 +37,12 @@ async function fileSetFor(input: ModelInput, signal?: AbortSignal): Promise<Mode
   }
 }
 
-/** Remembers every source the set hands out, so the files the descriptor names can be matched to open sources. */
-function recording(set: ModelFileSet): { set: ModelFileSet; opened: ByteSource[] } {
-  const opened: ByteSource[] = [];
+/**
+ * Remembers every source the set hands out (with the path it was opened by), so the files the descriptor names can
+ * be matched to open sources and the weights' folder found for their tokenizer files.
+ */
+function recording(set: ModelFileSet): { set: ModelFileSet; opened: { path: string; source: ByteSource }[] } {
+  const opened: { path: string; source: ByteSource }[] = [];
   return {
     opened,
     set: {
@@ -47,7 +50,7 @@ function recording(set: ModelFileSet): { set: ModelFileSet; opened: ByteSource[]
       label: set.label,
       async open(path, signal) {
         const s = await set.open(path, signal);
-        if (s) opened.push(s);
+        if (s) opened.push({ path, source: s });
         return s;
       },
     },
@@ -66,12 +69,17 @@ export async function openModel(input: ModelInput, signal?: AbortSignal): Promis
     throw new RbeeError('unknown-format', `${descriptor.name} is ${descriptor.format}; the WebGPU engine runs GGUF and SafeTensors models.`, {
       hint: 'Open a GGUF or SafeTensors version of this model.',
     });
-  const sources = descriptor.files.map((f) => {
-    const s = opened.find((o) => o.location === f.location);
-    if (!s) throw new RbeeError('internal', `The file ${f.location} was described but not opened.`);
-    return s;
+  const files = descriptor.files.map((f) => {
+    const o = opened.find((x) => x.source.location === f.location);
+    if (!o) throw new RbeeError('internal', `The file ${f.location} was described but not opened.`);
+    return o;
   });
-  // SafeTensors carry no GGUF vocabulary: text handling then works from token ids (tokenizer.json is not wired here yet).
-  return { descriptor, sources, text: await textForModel(descriptor.gguf?.metadata ?? {}) };
+  const sources = files.map((o) => o.source);
+  // SafeTensors carry no GGUF vocabulary: their tokenizer is tokenizer.json beside the weights, in the same set.
+  const text =
+    descriptor.format === 'safetensors'
+      ? await textForSafetensors(descriptor, set, dirOf(files[0]!.path), signal)
+      : await textForModel(descriptor.gguf?.metadata ?? {});
+  return { descriptor, sources, text };
 }
 

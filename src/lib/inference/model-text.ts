@@ -20,14 +20,16 @@ export class ModelText {
     private readonly pieces: VocabularyPieces | undefined,
     private readonly renderChat: ChatRenderer | undefined,
     private readonly metadata: Record<string, GgufValue>,
+    private readonly unavailable: RbeeError | undefined,
   ) {}
 
   /**
    * From GGUF metadata; `tokenizer` is the model's tokenizer when one could be built, `renderChat` its chat
-   * template renderer when it has one.
+   * template renderer when it has one. `unavailable` is the error text prompts get when there is no tokenizer (why
+   * there is none and what to do); the default says to give token ids.
    */
-  static create(metadata: Record<string, GgufValue>, tokenizer?: Tokenizer, renderChat?: ChatRenderer): ModelText {
-    return new ModelText(tokenizer, VocabularyPieces.fromMetadata(metadata), renderChat, metadata);
+  static create(metadata: Record<string, GgufValue>, tokenizer?: Tokenizer, renderChat?: ChatRenderer, unavailable?: RbeeError): ModelText {
+    return new ModelText(tokenizer, VocabularyPieces.fromMetadata(metadata), renderChat, metadata, unavailable);
   }
 
   get canEncode(): boolean {
@@ -52,7 +54,7 @@ export class ModelText {
   }
 
   encode(text: string, addSpecial = true): number[] {
-    if (!this.tokenizer) throw noTokenizer();
+    if (!this.tokenizer) throw this.unavailable ?? noTokenizer();
     return this.tokenizer.encode(text, { addSpecial, parseSpecial: false });
   }
 
@@ -65,7 +67,7 @@ export class ModelText {
         });
       return [...prompt.tokens];
     }
-    if (!this.tokenizer) throw noTokenizer();
+    if (!this.tokenizer) throw this.unavailable ?? noTokenizer();
     if ('text' in prompt) return this.tokenizer.encode(prompt.text, { addSpecial: true, parseSpecial: false });
     if (!this.renderChat) {
       // No template: the conversation as plain text, turn by turn.
