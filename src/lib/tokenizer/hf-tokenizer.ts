@@ -89,7 +89,17 @@ export function tokenizerFromHf(tokenizerJson: unknown, tokenizerConfig: HfToken
     let prefixOffset = 0;
     let readOffset = 0;
     let first = true;
-    const render = (from: number, to: number) => decode(ids.slice(from, to), { special: options.special });
+    // A window decoded on its own loses what decoders strip at the start of a text (SentencePiece's leading space,
+    // so a continuation's first word would run into the prompt): render each window after one fixed ordinary token
+    // and cut that token's text off again.
+    const anchor = encode('a', { addSpecial: false }).slice(-1);
+    const anchorText = anchor.length === 1 ? decode(anchor) : '';
+    const render = (from: number, to: number) => {
+      const window = ids.slice(from, to);
+      if (anchorText === '' || window.length === 0) return decode(window, { special: options.special });
+      const text = decode([...anchor, ...window], { special: options.special });
+      return text.startsWith(anchorText) ? text.slice(anchorText.length) : decode(window, { special: options.special });
+    };
     const strip = (s: string) => {
       if (first && s.length > 0) {
         first = false;

@@ -80,6 +80,9 @@ describe.runIf(HAS_FIXTURES)('SafeTensors text from tokenizer.json', () => {
     const stream = text.stream();
     const streamed = GREEDY.map((id) => stream.push(id)).join('') + stream.flush();
     expect(streamed).toBe(gguf.decode(GREEDY));
+    // A continuation that starts with a word keeps its space, as the GGUF tokenizer's stream does.
+    const continuation = text.stream();
+    expect(GREEDY.slice(1).map((id) => continuation.push(id)).join('') + continuation.flush()).toBe(' there was a little girl');
   });
 
   test('without tokenizer.json the model runs on ids and a text prompt is a tokenizer error naming the missing file', async () => {
