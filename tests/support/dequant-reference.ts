@@ -327,15 +327,3 @@ export function f32ToF16(v: number): number {
   if (e >= 31) return sign | 0x7c00;
   return sign | (e << 10) | mant;
 }
-
-/** A seeded generator (mulberry32) so a failing case can be rerun. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

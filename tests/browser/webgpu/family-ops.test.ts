@@ -7,7 +7,8 @@ import { packSoftCapParams, SoftCapKernel } from '../../../src/lib/webgpu/kernel
 import { AttentionKernel, packAttentionParams } from '../../../src/lib/webgpu/kernels/attention.ts';
 import { HEAD_NORM_AT_POS, HeadNormKernel, packHeadNormParams } from '../../../src/lib/webgpu/kernels/head-norm.ts';
 import { packRmsNormParams, RMSNORM_ACCUMULATE, RmsNormKernel } from '../../../src/lib/webgpu/kernels/rmsnorm.ts';
-import { seeded } from '../../support/dequant-reference.ts';
+import { expectClose, gpuOpHarness } from '../../support/gpu-op-harness.ts';
+import { seeded } from '../../support/seeded-random.ts';
 
 let ctx: GpuContext;
 beforeAll(async () => {
@@ -15,36 +16,9 @@ beforeAll(async () => {
 });
 afterAll(() => ctx?.destroy());
 
+const { storage, uniform, run } = gpuOpHarness(() => ctx);
 const rand = seeded(7);
 const randoms = (n: number, scale = 1) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
-
-function storage(data: Float32Array | Uint32Array): GPUBuffer {
-  const b = ctx.device.createBuffer({ size: Math.ceil(data.byteLength / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-  ctx.device.queue.writeBuffer(b, 0, data);
-  return b;
-}
-function uniform(data: ArrayBuffer | Uint32Array): GPUBuffer {
-  const bytes = data instanceof ArrayBuffer ? data : data.buffer;
-  const b = ctx.device.createBuffer({ size: Math.max(32, Math.ceil(bytes.byteLength / 16) * 16), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  ctx.device.queue.writeBuffer(b, 0, bytes as ArrayBuffer);
-  return b;
-}
-async function run(encode: (pass: GPUComputePassEncoder) => void, out: GPUBuffer, floats: number): Promise<Float32Array> {
-  const r = ctx.device.createBuffer({ size: floats * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = ctx.device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  encode(pass);
-  pass.end();
-  enc.copyBufferToBuffer(out, 0, r, 0, floats * 4);
-  ctx.device.queue.submit([enc.finish()]);
-  await r.mapAsync(GPUMapMode.READ);
-  return new Float32Array(r.getMappedRange().slice(0));
-}
-function expectClose(got: Float32Array, want: ArrayLike<number>, tol: number) {
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (tol * (1 + Math.abs(want[i]!))));
-  expect(worst, 'worst error in units of the tolerance').toBeLessThanOrEqual(1);
-}
 
 test('head norm: each head of each token normalised in place; AT_POS works on the cache rows pos0…', async () => {
   const nHeads = 3;

@@ -9,7 +9,8 @@ import { weightFormat } from '../../../src/lib/webgpu/kernels/weight-formats.ts'
 import { type WeightMatrix, WeightUploader } from '../../../src/lib/webgpu/weights.ts';
 import { MemoryByteSource } from '../../../src/lib/loaders/memory-source.ts';
 import { ggmlTypeName } from '../../../src/lib/loaders/ggml-types.ts';
-import { dequantize, randomWeights, seeded } from '../../support/dequant-reference.ts';
+import { dequantize, randomWeights } from '../../support/dequant-reference.ts';
+import { seeded } from '../../support/seeded-random.ts';
 
 const TYPES = [0, 1, 30, 2, 3, 6, 7, 8, 20, 10, 11, 12, 13, 14];
 const K = 512;

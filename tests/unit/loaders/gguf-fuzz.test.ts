@@ -5,18 +5,8 @@ import { writeGguf, type GgufTyped } from '../../support/gguf-writer.ts';
 import { readGguf } from '../../../src/lib/loaders/gguf.ts';
 import { MemoryByteSource } from '../../../src/lib/loaders/memory-source.ts';
 import { isRbeeError } from '../../../src/lib/errors.ts';
+import { seeded } from '../../support/seeded-random.ts';
 
-/** mulberry32: tiny seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const metadata: [string, GgufTyped][] = [
   ['general.architecture', { type: 'string', value: 'llama' }],
@@ -73,7 +63,7 @@ function mutate(rand: () => number, base: Uint8Array, headerEnd: number): Uint8A
 
 describe('GGUF fuzz', () => {
   it('12,000 mutated and truncated headers end in a descriptor or an RbeeError', async () => {
-    const rand = prng(0x5eed);
+    const rand = seeded(0x5eed);
     const headerEnds = BASES.map((b) => b.byteLength - 40 * 34 - 2 * 144 - 128);
     const outcomes = new Map<string, number>();
     let slowest = 0;

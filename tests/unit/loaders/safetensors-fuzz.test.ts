@@ -6,18 +6,8 @@ import { isRbeeError, RbeeError } from '../../../src/lib/errors.ts';
 import type { ByteSource } from '../../../src/lib/loaders/byte-source.ts';
 import { readSafetensors } from '../../../src/lib/loaders/safetensors.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
+import { seeded } from '../../support/seeded-random.ts';
 
-/** mulberry32: a tiny seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A fuzz case: the length prefix and header bytes, then `dataBytes` of data section that only exists as a size
@@ -144,7 +134,7 @@ describe('SafeTensors fuzz', () => {
       // A real header with lora tensor names and `__metadata__: null`.
       bases.push(sampleOf(new Uint8Array(readFileSync(fixture('safetensors/adapters.safetensors')))));
     }
-    const r = prng(0x5afe7e25);
+    const r = seeded(0x5afe7e25);
     const codes = new Map<string, number>();
     let described = 0;
     // CPU time, not wall time: the bound is about the parser's work, and CI machines are shared.

@@ -1,5 +1,7 @@
 // Seeded random texts that stress tokenizers: mixed scripts, emoji (with joiners and modifiers), whitespace runs of
 // every kind, digits, contractions, special-token look-alikes and real special-token texts, control characters.
+import { seeded } from '../../support/seeded-random.ts';
+
 const PARTS: string[][] = [
   // words and scripts
   ['Hello', 'world', 'the', 'quick', 'brown', 'fox', 'Über', 'naïve', 'café', 'Ελληνικά', 'русский', 'язык', 'עברית', 'العربية', 'हिन्दी', 'ไทย', '日本語', '中文', '한국어', 'ṱḛṧṱ', 'ǅemal', 'Ꭰꭰ', 'ﬁne', 'ＡＢＣ'],
@@ -19,20 +21,8 @@ const PARTS: string[][] = [
   ['\u0000', '\u0001', '\u001f', '\u007f', '\u0080', '\u009f', '\u00ad', '\u200d'],
 ];
 
-/** Mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function randomTexts(count: number, seed: number): string[] {
-  const r = rng(seed);
+  const r = seeded(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
