@@ -6,7 +6,8 @@ ensurePackages();
 ensureChromium();
 const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
 let failed = false;
-for (const cmd of ['npx svelte-kit sync', 'npx vitest run', 'npx playwright test']) {
+// svelte-kit sync writes the generated types; svelte-check type-checks everything (TypeScript strict, Svelte).
+for (const cmd of ['npx svelte-kit sync', 'npx svelte-check --tsconfig ./tsconfig.json --threshold error', 'npx vitest run', 'npx playwright test']) {
   console.log(`\n[rbee-web] ${cmd}`);
   try {
     run(cmd);

@@ -412,8 +412,8 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
     );
   } else if (!browserSupported) {
     const weakTypes = browser.cells.filter((c) => !isRunnable(c.confidence) && c.weightType !== '*');
-    const archPlanned = format === 'gguf' && !isRunnable(WEBGPU_CODE_PATHS[arch].gguf.confidence);
-    if (format === 'gguf' && weakTypes.length > 0 && !archPlanned) {
+    const archPlanned = format === 'gguf' && arch !== undefined && !isRunnable(WEBGPU_CODE_PATHS[arch].gguf.confidence);
+    if (format === 'gguf' && arch !== undefined && weakTypes.length > 0 && !archPlanned) {
       recommendations.push(siblingRecommendation(descriptor, weakTypes, arch, ctx, hyper, budget, opts.siblings));
     } else if (format === 'safetensors') {
       recommendations.push('A GGUF conversion of this model (Q4_K_M or Q8_0) is expected to run in the browser sooner: the GGUF path exists first.');

@@ -21,7 +21,7 @@ const libraryWith = (browserCache: boolean): TransformersImport => async () => {
     const prefix = `${HUB}/tests/tiny-bigram/resolve/main/`;
     if (url.startsWith(HUB)) {
       const bytes = url.startsWith(prefix) ? repo[url.slice(prefix.length)] : undefined;
-      return bytes ? new Response(bytes, { status: 200, headers: { 'content-length': String(bytes.byteLength) } }) : new Response('Entry not found', { status: 404 });
+      return bytes ? new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-length': String(bytes.byteLength) } }) : new Response('Entry not found', { status: 404 });
     }
     runtimeRequests.push(url);
     return realFetch(input, init);
