@@ -19,12 +19,14 @@ import { validateSamplingSettings, type SamplingSettings } from '../lib/inferenc
 import { DEFAULT_HUB, parseHfRef } from '../lib/loaders/hf.ts';
 import { openBrowserSession } from './browser-harness/run-in-browser.ts';
 
-const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT) [options]
+const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT [--chat]) [options]
 
   --model M            a .gguf file (split parts beside it), a model folder (config.json + SafeTensors), an
                        http(s) URL, or a Hugging Face reference
   --tokens 1,2,3       the exact prompt token ids (no BOS added)
   --prompt TEXT        a text prompt, tokenized with the model's tokenizer
+  --chat               send --prompt as a user message through the model's chat template (a stated fallback when
+                       the model has none); --system TEXT adds a system message
   --max-tokens N       tokens to generate (default 64)
   --temperature T      0 = greedy (default 0.8)
   --seed S             seed of the sampler (default: random, printed)
@@ -71,6 +73,8 @@ export function parseGenerateArgs(argv: string[]): Args {
   let model: string | undefined;
   let tokens: number[] | undefined;
   let text: string | undefined;
+  let chat = false;
+  let system: string | undefined;
   const sampling: SamplingSettings = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1 };
   const a: Omit<Args, 'model' | 'prompt' | 'sampling'> = {
     maxTokens: 64,
@@ -95,6 +99,13 @@ export function parseGenerateArgs(argv: string[]): Args {
       case '--prompt':
         text = value();
         if (text === undefined) throw new RbeeError('bad-value', '--prompt needs a text.');
+        break;
+      case '--chat':
+        chat = true;
+        break;
+      case '--system':
+        system = value();
+        if (system === undefined) throw new RbeeError('bad-value', '--system needs a text.');
         break;
       case '--max-tokens':
         a.maxTokens = parseNumber(flag, value(), true);
@@ -144,9 +155,16 @@ export function parseGenerateArgs(argv: string[]): Args {
   }
   if (!model) throw new RbeeError('bad-value', '--model is required.', { hint: 'rbee-web generate --model stories260K.gguf --tokens 1,403 --max-tokens 32' });
   if ((tokens === undefined) === (text === undefined)) throw new RbeeError('bad-value', 'Give exactly one of --tokens and --prompt.');
+  if ((chat || system !== undefined) && text === undefined)
+    throw new RbeeError('bad-value', '--chat and --system apply to --prompt, not to --tokens.');
   if (a.maxTokens < 1) throw new RbeeError('bad-value', '--max-tokens must be at least 1.');
   validateSamplingSettings(sampling);
-  return { ...a, model, prompt: tokens ? { tokens } : { text: text! }, sampling };
+  const prompt: Prompt = tokens
+    ? { tokens }
+    : chat || system !== undefined
+      ? { messages: [...(system !== undefined ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: text! }] }
+      : { text: text! };
+  return { ...a, model, prompt, sampling };
 }
 
 /**

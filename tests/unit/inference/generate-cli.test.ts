@@ -13,6 +13,18 @@ describe('rbee-web generate arguments', () => {
     expect(a.json).toBe(true);
   });
 
+  test('--chat sends the prompt as a user message through the chat template; --system adds a system message', () => {
+    expect(parseGenerateArgs(['--model', 'm', '--prompt', 'Hi']).prompt).toEqual({ text: 'Hi' });
+    expect(parseGenerateArgs(['--model', 'm', '--prompt', 'Hi', '--chat']).prompt).toEqual({ messages: [{ role: 'user', content: 'Hi' }] });
+    expect(parseGenerateArgs(['--model', 'm', '--prompt', 'Hi', '--chat', '--system', 'Be brief.']).prompt).toEqual({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi' },
+      ],
+    });
+    expect(() => parseGenerateArgs(['--model', 'm', '--tokens', '1', '--chat'])).toThrow(/--chat and --system apply to --prompt/);
+  });
+
   test('llama.cpp sampling defaults; --flag=value form; every sampler option', () => {
     const d = parseGenerateArgs(['--model=m.gguf', '--prompt=Once upon']);
     expect(d.prompt).toEqual({ text: 'Once upon' });
