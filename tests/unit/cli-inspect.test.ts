@@ -94,7 +94,8 @@ describe.runIf(HAS_FIXTURES)('rbee-web inspect', () => {
     const { code, stdout } = await cli([fixture('models/stories260K.gguf'), fixture('safetensors')]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/GGUF v3 · model · llama/);
-    expect(stdout).toMatch(/verdict +runs · expected · engine webgpu/);
+    expect(stdout).toMatch(/verdict +runs · verified · engine webgpu/);
+    expect(stdout).toMatch(/covered by "F32: equal to llama.cpp on its exact F32 twin/);
     expect(stdout).toMatch(/2 models here/); // the safetensors folder: overall + the adapter
   });
 

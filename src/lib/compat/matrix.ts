@@ -287,7 +287,10 @@ export function matrixCell(architecture: string, format: MatrixFormat, weightTyp
   const verified = VERIFIED.find(
     (v) => v.architecture === arch && v.format === format && v.weightType === type && v.backend === backend,
   );
-  if (verified) return at('verified', `covered by "${verified.test.name}" (${verified.test.file})`, verified.test);
+  if (verified) {
+    const title = verified.test.case === undefined ? verified.test.name : verified.test.name.replace('%s', verified.test.case);
+    return at('verified', `covered by "${title}" (${verified.test.file})`, verified.test);
+  }
 
   if (format === 'mlc' || format === 'onnx') {
     if (backend !== 'webgpu') {
