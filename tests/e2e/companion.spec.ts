@@ -102,8 +102,10 @@ test('Stop ends the generation on the worker', async ({ page }) => {
   await expect(page.getByTestId('native-output')).toContainText('Lily');
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('native-stats')).toContainText('stopped');
-  const info = await (await fetch(`${companionUrl}/v1/info`)).json();
-  expect(info.busy).toBe(false);
+  // The page stops reading at once; the companion notices the closed stream a moment later and ends the job.
+  await expect
+    .poll(async () => (await (await fetch(`${companionUrl}/v1/info`)).json()).busy, { timeout: 10_000 })
+    .toBe(false);
   const tokens = Number(/(\d+) tokens/.exec((await page.getByTestId('native-stats').textContent()) ?? '')![1]);
   expect(tokens).toBeLessThan(1500);
 });
