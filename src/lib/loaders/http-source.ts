@@ -60,6 +60,9 @@ export class HttpByteSource implements ByteSource {
     try {
       response = await this.fetchFn(this.url, {
         headers: { ...this.options.headers, Range: `bytes=${offset}-${last}` },
+        // Header reads must not land in the browser's HTTP cache: Chromium then answers a later plain GET of the same
+        // small file (a config.json that transformers.js fetches whole) with the cached 206, which libraries reject.
+        cache: 'no-store',
         signal,
       });
     } catch (e) {
