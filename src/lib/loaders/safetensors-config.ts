@@ -6,22 +6,23 @@
  * Mistral: same tensors and forward pass), 'gemma3_text' becomes 'gemma3'; others stay as written, lower-cased.
  * Hugging Face checkpoints keep the rotate-half ("neox") RoPE layout for every family, unlike GGUF llama files.
  */
-import type { RopeSettings } from './descriptor.ts';
+import type { ModelDescriptor, RopeSettings } from './descriptor.ts';
 
-export interface ConfigFields {
-  architecture: string;
-  contextLength?: number;
-  embeddingLength?: number;
-  blockCount?: number;
-  headCount?: number;
-  headCountKv?: number;
-  headDim?: number;
-  feedForwardLength?: number;
-  rope?: RopeSettings;
-  vocabSize?: number;
-  tieWordEmbeddings?: boolean;
-  warnings: string[];
-}
+/** The descriptor fields config.json supplies, plus what only the loader needs (tied embeddings). */
+export type ConfigFields = Pick<
+  ModelDescriptor,
+  | 'architecture'
+  | 'contextLength'
+  | 'embeddingLength'
+  | 'blockCount'
+  | 'headCount'
+  | 'headCountKv'
+  | 'headDim'
+  | 'feedForwardLength'
+  | 'rope'
+  | 'vocabSize'
+  | 'warnings'
+> & { tieWordEmbeddings?: boolean };
 
 /** HF model_type → our id, where they differ. */
 const MODEL_TYPE_ALIASES: Record<string, string> = {
