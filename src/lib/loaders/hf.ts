@@ -203,7 +203,8 @@ async function hubFetch(url: string, ref: HfRef, opts: HubOptions): Promise<Resp
   }
 }
 
-async function readJson(response: Response, url: string): Promise<unknown> {
+/** The body as JSON, bounded by HF_LIMITS.listingPageBytes; RbeeError (limit-exceeded, http, network) otherwise. */
+export async function readJson(response: Response, url: string): Promise<unknown> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > HF_LIMITS.listingPageBytes) {
     await response.body?.cancel().catch(() => undefined);
