@@ -5,7 +5,7 @@
  */
 import type { GgufVocab } from './gguf-vocab.ts';
 import { toByteLevel } from './byte-level.ts';
-import { MergeQueue } from './symbol-queue.ts';
+import { MergeQueue, mergeSymbols, symbolChain } from './symbol-queue.ts';
 import { PreTokenizer } from './pre-tokenizers.ts';
 
 /** Cache bound: enough for the distinct words of a long document, small next to the vocabulary itself. */
@@ -16,11 +16,7 @@ export class BpeModel {
   private readonly cache = new Map<string, number[]>();
   // Scratch space reused across words (most words are short; allocating per word dominated cold runs).
   private readonly queue = new MergeQueue();
-  private readonly top = new Int32Array(3);
-  private start = new Int32Array(64);
-  private len = new Int32Array(64);
-  private prev = new Int32Array(64);
-  private next = new Int32Array(64);
+  private chain = symbolChain(64);
 
   constructor(private readonly vocab: GgufVocab) {
     this.preTokenizer = new PreTokenizer(vocab.pre);
@@ -47,37 +43,17 @@ export class BpeModel {
     }
     // Byte-level spellings are one UTF-16 unit per byte, so symbols start as single characters.
     const n = word.length;
-    if (n > this.start.length) {
-      const cap = Math.max(n, this.start.length * 2);
-      this.start = new Int32Array(cap);
-      this.len = new Int32Array(cap);
-      this.prev = new Int32Array(cap);
-      this.next = new Int32Array(cap);
-    }
-    const { start, len, prev, next, queue, top } = this;
+    if (n > this.chain.start.length) this.chain = symbolChain(Math.max(n, this.chain.start.length * 2));
+    const { chain } = this;
+    const { start, len, next } = chain;
     for (let i = 0; i < n; i++) {
       start[i] = i;
       len[i] = 1;
-      prev[i] = i - 1;
-      next[i] = i + 1 < n ? i + 1 : -1;
     }
-    queue.clear();
-    const consider = (left: number, right: number) => {
-      if (left < 0 || right < 0) return;
-      const rank = mergeRanks.get(word.slice(start[left], start[left] + len[left]) + ' ' + word.slice(start[right], start[right] + len[right]));
-      if (rank !== undefined) queue.push(left, right, rank, len[left] + len[right]);
-    };
-    for (let i = 1; i < n; i++) consider(i - 1, i);
-    while (queue.pop(top)) {
-      const left = top[0], right = top[1];
-      if (len[left] === 0 || len[right] === 0 || len[left] + len[right] !== top[2]) continue; // stale
-      len[left] += len[right];
-      len[right] = 0;
-      next[left] = next[right];
-      if (next[right] >= 0) prev[next[right]] = left;
-      consider(prev[left], left);
-      consider(left, next[left]);
-    }
+    // The pair merges when the vocabulary lists its merge; the lower the merge's rank, the sooner.
+    mergeSymbols(chain, n, this.queue, (left, right) =>
+      mergeRanks.get(word.slice(start[left], start[left] + len[left]) + ' ' + word.slice(start[right], start[right] + len[right])),
+    );
     const out: number[] = [];
     for (let i = 0; i !== -1 && i < n; i = next[i]) {
       if (len[i] === 0) continue;

@@ -5,7 +5,7 @@
  * token falls back to its UTF-8 bytes as <0xNN> tokens.
  */
 import type { GgufVocab } from './gguf-vocab.ts';
-import { MergeQueue } from './symbol-queue.ts';
+import { MergeQueue, mergeSymbols, symbolChain } from './symbol-queue.ts';
 
 const encoder = new TextEncoder();
 const HEX = '0123456789ABCDEF';
@@ -37,36 +37,17 @@ export class SpmModel {
       i += text.codePointAt(i)! > 0xffff ? 2 : 1;
     }
     const n = starts.length;
-    const start = Int32Array.from(starts);
-    const len = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const next = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      len[i] = (i + 1 < n ? start[i + 1] : text.length) - start[i];
-      prev[i] = i - 1;
-      next[i] = i + 1 < n ? i + 1 : -1;
-    }
-    const queue = new MergeQueue();
-    const consider = (left: number, right: number) => {
-      if (left < 0 || right < 0) return;
+    const chain = symbolChain(n);
+    const { start, len, next } = chain;
+    start.set(starts);
+    for (let i = 0; i < n; i++) len[i] = (i + 1 < n ? start[i + 1] : text.length) - start[i];
+    // The pair merges when it spells a token; the higher the token's score, the sooner.
+    mergeSymbols(chain, n, new MergeQueue(), (left, right) => {
       const size = len[left] + len[right];
-      if (size > maxTokenLength) return;
+      if (size > maxTokenLength) return undefined;
       const id = ids.get(text.slice(start[left], start[left] + size));
-      if (id === undefined) return;
-      queue.push(left, right, -scores[id], size);
-    };
-    for (let i = 1; i < n; i++) consider(i - 1, i);
-    const top = new Int32Array(3);
-    while (queue.pop(top)) {
-      const left = top[0], right = top[1];
-      if (len[left] === 0 || len[right] === 0 || len[left] + len[right] !== top[2]) continue; // stale
-      len[left] += len[right];
-      len[right] = 0;
-      next[left] = next[right];
-      if (next[right] >= 0) prev[next[right]] = left;
-      consider(prev[left], left);
-      consider(left, next[left]);
-    }
+      return id === undefined ? undefined : -scores[id];
+    });
     for (let i = 0; i !== -1; i = next[i]) {
       const piece = text.slice(start[i], start[i] + len[i]);
       const id = ids.get(piece);

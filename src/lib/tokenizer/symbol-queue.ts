@@ -1,7 +1,9 @@
 /**
- * The work queue both merge loops (SentencePiece and BPE) pop from: a binary heap of candidate merges of two
- * neighbouring symbols, ordered by a priority and then by position (leftmost first), as llama.cpp orders them.
- * Candidates live in parallel typed arrays (no object per candidate): a 100 KB prompt queues ~10^5 of them.
+ * The merge loop SentencePiece and BPE share (`mergeSymbols`) and its work queue: a binary heap of candidate merges
+ * of two neighbouring symbols, ordered by a priority and then by position (leftmost first), as llama.cpp orders them.
+ * The two models differ only in the priority of a pair (SPM: the negated score of the token the pair spells; BPE:
+ * the rank of the pair's merge), which the caller supplies. Candidates live in parallel typed arrays (no object per
+ * candidate): a 100 KB prompt queues ~10^5 of them.
  */
 export class MergeQueue {
   private left = new Int32Array(1024);
@@ -69,5 +71,60 @@ export class MergeQueue {
       }
     }
     return true;
+  }
+}
+
+/**
+ * Symbols as a linked list over parallel arrays: symbol i spans `len[i]` UTF-16 units of the caller's text from
+ * `start[i]`; a merged-away symbol has length 0. `prev`/`next` are -1 at the ends.
+ */
+export interface SymbolChain {
+  readonly start: Int32Array;
+  readonly len: Int32Array;
+  readonly prev: Int32Array;
+  readonly next: Int32Array;
+}
+
+/** A chain with room for `capacity` symbols. */
+export function symbolChain(capacity: number): SymbolChain {
+  return { start: new Int32Array(capacity), len: new Int32Array(capacity), prev: new Int32Array(capacity), next: new Int32Array(capacity) };
+}
+
+/**
+ * Priority of merging symbol `left` with its right neighbour `right` (lower merges first), or undefined when the
+ * pair does not merge. Called with the symbols as they are at that moment.
+ */
+export type MergePriority = (left: number, right: number) => number | undefined;
+
+/** Popped candidates land here; the loop is synchronous and never re-entered, so one buffer serves every call. */
+const popped = new Int32Array(3);
+
+/**
+ * Links symbols 0..n-1 (whose `start`/`len` the caller filled) and merges neighbouring pairs, best priority first
+ * (leftmost on ties), until no pair merges. Afterwards the chain from symbol 0 along `next` holds the final pieces.
+ */
+export function mergeSymbols(chain: SymbolChain, n: number, queue: MergeQueue, priorityOf: MergePriority): void {
+  const { len, prev, next } = chain;
+  for (let i = 0; i < n; i++) {
+    prev[i] = i - 1;
+    next[i] = i + 1 < n ? i + 1 : -1;
+  }
+  queue.clear();
+  const consider = (left: number, right: number): void => {
+    if (left < 0 || right < 0) return;
+    const priority = priorityOf(left, right);
+    if (priority !== undefined) queue.push(left, right, priority, len[left] + len[right]);
+  };
+  for (let i = 1; i < n; i++) consider(i - 1, i);
+  while (queue.pop(popped)) {
+    const left = popped[0], right = popped[1];
+    // Stale: one side was merged away, or grew, since this candidate was queued.
+    if (len[left] === 0 || len[right] === 0 || len[left] + len[right] !== popped[2]) continue;
+    len[left] += len[right];
+    len[right] = 0;
+    next[left] = next[right];
+    if (next[right] >= 0) prev[next[right]] = left;
+    consider(prev[left], left);
+    consider(left, next[left]);
   }
 }
