@@ -14,6 +14,8 @@
  * - `failAfterBytes`: cut the connection after sending this many body bytes of a response (resume tests).
  * - `status`: answer every request for these paths with this status (401/403/500 tests).
  * - `latencyMs`: wait this long before answering (to make request counts matter in benchmarks).
+ * - `route`: answers a request itself (query-aware routes such as a stand-in hub's search API) by returning true;
+ *   false falls through to the files. Runs after CORS headers and stats, before `status` and the files.
  *
  * Files given as paths are read from disk per request with a file handle (no whole-file buffering), so large sparse
  * files can be served.
@@ -29,6 +31,7 @@ export interface RangeServerOptions {
   failAfterBytes?: number;
   status?: Record<string, number>;
   latencyMs?: number;
+  route?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
 }
 
 export interface PathStats {
@@ -95,6 +98,7 @@ export async function startRangeServer(
     s.requests++;
     if (req.headers.range) s.rangeRequests++;
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+    if (options.route && (await options.route(req, res, new URL(req.url ?? '/', 'http://x')))) return;
 
     const forced = options.status?.[path];
     if (forced !== undefined) {
