@@ -42,11 +42,14 @@ test.describe('deep link', () => {
   });
   test.afterAll(async () => server?.close());
 
-  test('/?model=<url> opens that model\'s page directly', async ({ page }) => {
+  test('/?model=<url> opens that model\'s page in "try it now" mode', async ({ page }) => {
+    // Always ask before downloading: the page stays put (tests/e2e/try-it-now.spec.ts follows the link to the chat).
+    await page.addInitScript(() => localStorage.setItem('rbee-web:try-ask-above-mib', '0'));
     const url = `${server.url}/stories260K.gguf`;
     await page.goto(`/?model=${encodeURIComponent(url)}`);
-    await expect(page).toHaveURL(`/model?src=${encodeURIComponent(url)}`);
+    await expect(page).toHaveURL(`/model?src=${encodeURIComponent(url)}&try=1`);
     await expect(page.getByTestId('architecture')).toHaveText('llama');
+    await expect(page.getByTestId('confirm-large')).toBeVisible();
     await expect(page.getByRole('link', { name: 'Run in browser' })).toHaveAttribute('href', `/chat?model=${encodeURIComponent(url)}`);
   });
 });

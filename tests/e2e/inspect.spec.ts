@@ -56,7 +56,7 @@ test('open a model by URL: the header is read over Range, never the weights', as
   expect(server.stats.get('/stories260K.gguf')!.rangeRequests).toBeGreaterThan(0);
 
   // A file with 16 MiB of weights behind a small header: the page reads the header and not the weights.
-  await page.goto(`/?model=${encodeURIComponent(`${server.url}/big.gguf`)}`);
+  await page.goto(`/model?src=${encodeURIComponent(`${server.url}/big.gguf`)}`);
   await expect(page.getByTestId('weight-types')).toContainText('16.0 MiB');
   const sent = server.stats.get('/big.gguf')!;
   expect(sent.bytesSent).toBeLessThan(BIG_WEIGHTS.byteLength / 4);
@@ -111,8 +111,9 @@ test('a Hugging Face repository lists its model files with verdicts and opens ea
   await expect(page).toHaveURL(/file=stories260K-F32\.gguf/);
   await expectStoriesPage(page);
 
-  // A "try it now" deep link naming the repository and one of its files (the tab keeps the ?hub= it was given).
-  await page.goto(`/?model=${REPO}&file=llama-2-tiny-random-F16.gguf`);
+  // A model page link naming the repository and one of its files (the tab keeps the ?hub= it was given). ("Try it
+  // now" links, /?model=…, go on to download and chat: tests/e2e/try-it-now.spec.ts.)
+  await page.goto(`/model?src=${REPO}&file=llama-2-tiny-random-F16.gguf`);
   await expect(page.getByTestId('model-name')).toHaveText('LLaMA v2');
   await expect(page.getByTestId('descriptor')).toContainText('32,000 tokens');
 });

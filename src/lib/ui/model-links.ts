@@ -8,6 +8,14 @@ export function modelPageForSource(source: string, file?: string | null): string
   return `/model?${params}`;
 }
 
+/**
+ * Where a "try it now" link (`/?model=<hf-ref-or-url>[&file=<name>]`) lands: the model page in try mode, which reads
+ * the header, shows the verdict, and then opens the chat — downloading first, asking above a size (see try-it-now.ts).
+ */
+export function tryItNowPage(source: string, file?: string | null): string {
+  return `${modelPageForSource(source, file)}&try=1`;
+}
+
 export function modelPageForLocal(id: string): string {
   return `/model?${new URLSearchParams({ local: id })}`;
 }

@@ -1,7 +1,10 @@
 /**
- * How downloads are cut into Range requests: the chunk size, saved in this browser. 32 MiB by default (see
- * downloader.ts); smaller chunks lose less to a cut connection, larger ones cost fewer round trips. The end-to-end
- * tests set a small size here to cut a small file into several chunks.
+ * Download settings saved in this browser.
+ * - How downloads are cut into Range requests: the chunk size, 32 MiB by default (see downloader.ts); smaller chunks
+ *   lose less to a cut connection, larger ones cost fewer round trips. The end-to-end tests set a small size here to
+ *   cut a small file into several chunks.
+ * - Above which size a "try it now" link asks before downloading (1 GiB by default): below it the download starts on
+ *   its own. The end-to-end tests lower it to see the question with a small model.
  */
 import { DEFAULT_CHUNK_SIZE } from '../../cache/downloader.ts';
 
@@ -22,6 +25,29 @@ export function downloadChunkSize(): number {
 export function saveDownloadChunkSize(mib: number): void {
   try {
     globalThis.localStorage?.setItem(KEY, String(mib));
+  } catch {
+    // storage disabled: the setting lasts for this page only
+  }
+}
+
+const TRY_KEY = 'rbee-web:try-ask-above-mib';
+export const DEFAULT_TRY_ASK_ABOVE_MIB = 1024;
+
+/** Bytes up to which a "try it now" link downloads without asking (0: always ask). */
+export function tryAskAboveBytes(): number {
+  try {
+    const raw = globalThis.localStorage?.getItem(TRY_KEY);
+    const saved = raw === null || raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+    if (Number.isFinite(saved) && saved >= 0) return saved * MiB;
+  } catch {
+    // storage disabled: the default
+  }
+  return DEFAULT_TRY_ASK_ABOVE_MIB * MiB;
+}
+
+export function saveTryAskAboveMib(mib: number): void {
+  try {
+    if (Number.isFinite(mib) && mib >= 0) globalThis.localStorage?.setItem(TRY_KEY, String(mib));
   } catch {
     // storage disabled: the setting lasts for this page only
   }

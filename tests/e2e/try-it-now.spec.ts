@@ -1,0 +1,141 @@
+// "Try it now" links (/?model=owner/repo[&file=…]) in the built app, in real Chromium, against a stand-in hub that
+// answers Range requests: a small model downloads by itself with visible progress and the chat generates llama.cpp's
+// continuation; above the "ask above" size (lowered here) the page asks first, with the size, and fetches no weights
+// until asked; a model already stored goes straight to the chat with no download.
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { hubFiles } from '../support/prebuilt-repos.ts';
+import { HAS_FIXTURES } from '../support/fixtures.ts';
+import { startRangeServer, type RangeServer } from '../support/range-server.ts';
+import { STORIES } from './inspect-model-files.ts';
+
+test.skip(!HAS_FIXTURES, 'needs ../shared/fixtures (the real model files)');
+
+const REPO = 'rbee-test/stories260K';
+const FILE = 'stories260K-F32.gguf';
+const FILE_PATH = `/${REPO}/resolve/main/${FILE}`;
+const MiB = 1024 ** 2;
+let hub: RangeServer;
+let size = 0;
+
+test.beforeAll(async () => {
+  const stories = new Uint8Array(readFileSync(STORIES));
+  size = stories.byteLength;
+  hub = await startRangeServer(
+    hubFiles({
+      [REPO]: {
+        [FILE]: stories,
+        // A second model file that is never the recommended one (IQ2_XXS is not on the preferred list): only listed.
+        'stories260K-IQ2_XXS.gguf': new Uint8Array(4096),
+      },
+    }),
+  );
+});
+test.afterAll(async () => hub?.close());
+test.beforeEach(() => hub.resetStats());
+test.afterEach(() => {
+  hub.options.latencyMs = 0;
+});
+
+// Reading headers, hashing and loading on SwiftShader share two CPU cores here.
+test.setTimeout(120_000);
+const SLOW = { timeout: 60_000 };
+
+/** The Range headers of every request for the model file (page and workers). */
+function recordRanges(page: Page): string[] {
+  const ranges: string[] = [];
+  page.context().on('request', (r) => {
+    if (new URL(r.url()).pathname === FILE_PATH) ranges.push(r.headers()['range'] ?? '(whole file)');
+  });
+  return ranges;
+}
+
+/** The header reads: Range requests from byte 0 of at most 1 MiB. The downloader's first request is `bytes=0-0`. */
+const isHeaderRead = (range: string): boolean => {
+  const m = /^bytes=0-(\d+)$/.exec(range);
+  return m !== null && Number(m[1]) > 0 && Number(m[1]) < MiB;
+};
+
+const tryLink = (file?: string): string => `/?model=${REPO}${file ? `&file=${file}` : ''}&hub=${encodeURIComponent(hub.url)}`;
+
+async function chatGenerates(page: Page): Promise<void> {
+  await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 90_000 });
+  await page.getByTestId('temperature').fill('0');
+  await page.getByTestId('max-tokens').fill('12');
+  await page.getByTestId('prompt').fill('Once upon a time');
+  await page.getByTestId('send').click();
+  // llama.cpp's greedy continuation of "Once upon a time" on stories260K (see tests/e2e/chat.spec.ts).
+  await expect(page.getByTestId('assistant-message').locator('.content')).toContainText(', there was a little girl', { timeout: 90_000 });
+}
+
+test('a link naming only the repository: the recommended file downloads by itself, then the chat runs it', async ({ page }) => {
+  const ranges = recordRanges(page);
+  // Slow answers keep each step on screen long enough to see (the download itself takes a moment here).
+  hub.options.latencyMs = 400;
+  await page.goto(tryLink());
+  await expect(page).toHaveURL(/\/model\?src=rbee-test%2Fstories260K&try=1$/);
+  // The verdict and the choice made for the user, with the other file listed.
+  await expect(page.getByTestId('verdict')).toBeVisible(SLOW);
+  await expect(page.getByTestId('try-choice')).toContainText(FILE);
+  await expect(page.getByTestId('try-choice')).toContainText('2 models');
+  await expect(page.getByTestId('repo-files')).toContainText('stories260K-IQ2_XXS.gguf');
+  // Visible progress while it downloads (the page goes on to the chat when it ends).
+  await expect(page.getByTestId('download-progress').or(page.getByTestId('chat-model-name'))).toBeVisible(SLOW);
+  await expect(page).toHaveURL(/\/chat\?model=/, SLOW);
+  await chatGenerates(page);
+  // The download probed the file, then fetched it whole (one 32 MiB chunk is more than the file).
+  expect(ranges).toContain('bytes=0-0');
+  expect(ranges).toContain(`bytes=0-${size - 1}`);
+  // Nothing of the other file beyond its listing.
+  expect(hub.stats.get(`/${REPO}/resolve/main/stories260K-IQ2_XXS.gguf`)).toBeUndefined();
+});
+
+test('above the "ask above" size it asks first, with the size, and fetches no weights until asked', async ({ page }) => {
+  await page.addInitScript(() => localStorage.setItem('rbee-web:try-ask-above-mib', '1'));
+  const ranges = recordRanges(page);
+  await page.goto(tryLink(FILE));
+  await expect(page.getByTestId('verdict')).toBeVisible(SLOW);
+  const ask = page.getByTestId('confirm-large');
+  await expect(ask).toBeVisible(SLOW);
+  await expect(ask).toContainText(`Download 1.1 MiB to run ${REPO}`);
+  await expect(ask).toContainText(/free\./);
+  await expect(ask.getByRole('button', { name: 'Just look' })).toBeVisible();
+  // Only the header was read: no download probe, no Range beyond the first MiB.
+  await page.waitForTimeout(1000);
+  expect(ranges.length).toBeGreaterThan(0);
+  expect(ranges.every(isHeaderRead)).toBe(true);
+  expect(hub.stats.get(FILE_PATH)!.bytesSent).toBeLessThanOrEqual(MiB);
+
+  await ask.getByRole('button', { name: 'Download and run' }).click();
+  await expect(page).toHaveURL(/\/chat\?model=/, SLOW);
+  await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 90_000 });
+  expect(ranges).toContain('bytes=0-0');
+  expect(hub.stats.get(FILE_PATH)!.bytesSent).toBeGreaterThanOrEqual(size);
+});
+
+test('"Just look" stays on the model page and downloads nothing', async ({ page }) => {
+  await page.addInitScript(() => localStorage.setItem('rbee-web:try-ask-above-mib', '0'));
+  const ranges = recordRanges(page);
+  await page.goto(tryLink(FILE));
+  await page.getByTestId('confirm-large').getByRole('button', { name: 'Just look' }).click();
+  await expect(page.getByTestId('confirm-large')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Download to this device' })).toBeVisible();
+  await page.waitForTimeout(1000);
+  await expect(page).toHaveURL(/\/model\?/);
+  expect(ranges.every(isHeaderRead)).toBe(true);
+});
+
+test('a model already stored goes straight to the chat, with no download', async ({ page }) => {
+  await page.goto(`/model?src=${REPO}&file=${FILE}&hub=${encodeURIComponent(hub.url)}`);
+  await page.getByRole('button', { name: 'Download to this device' }).click();
+  await expect(page.getByTestId('download-state')).toHaveAttribute('data-state', 'complete', SLOW);
+
+  hub.resetStats();
+  const ranges = recordRanges(page);
+  await page.goto(tryLink(FILE));
+  await expect(page).toHaveURL(/\/chat\?model=/, SLOW);
+  await chatGenerates(page);
+  // The verdict read the header again; the weights came from this device.
+  expect(ranges.every(isHeaderRead)).toBe(true);
+  expect(hub.stats.get(FILE_PATH)?.bytesSent ?? 0).toBeLessThanOrEqual(2 * MiB);
+});
