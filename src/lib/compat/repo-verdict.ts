@@ -12,7 +12,7 @@ import { defaultCandidate, groupModelFiles, type ListedFile, type ModelCandidate
 import { ggmlTypeByName } from '../loaders/ggml-types.ts';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from './check.ts';
 import { formatBytes } from './device-caps.ts';
-import { ARCHITECTURE_LABELS, matrixCell, normaliseArchitecture } from './matrix.ts';
+import { matrixCell, normaliseArchitecture } from './matrix.ts';
 import { weakest, type Confidence, type MatrixCell } from './verdict.ts';
 
 export type RepoModelFormat = 'gguf' | 'safetensors';
@@ -174,7 +174,7 @@ function judge(named: string, format: RepoModelFormat, types: string[], label: s
   const cells: MatrixCell[] = [...new Set(types)].map((t) => matrixCell(named, format, t, 'webgpu'));
   const confidence = weakest(cells.map((c) => c.confidence));
   const weakestCell = cells.find((c) => c.confidence === confidence)!;
-  const what = `${architecture ? ARCHITECTURE_LABELS[architecture] : named}, ${label}`;
+  const what = `${architecture ?? named} · ${label}`;
   const reason =
     confidence === 'verified'
       ? `${what}: a parity test runs ${cells.map((c) => c.weightType).join(' and ')} ${format === 'gguf' ? 'GGUF' : 'SafeTensors'} weights of this architecture equal to llama.cpp.`

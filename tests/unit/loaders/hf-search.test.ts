@@ -311,7 +311,7 @@ describe('expected verdicts from the file list', () => {
       weightTypes: ['Q4_K', 'Q6_K'],
       fitsBrowser: true,
     });
-    expect(v.reason).toMatch(/Llama.*Q4_K_M: a parity test runs Q4_K and Q6_K GGUF weights/);
+    expect(v.reason).toMatch(/^llama · Q4_K_M: a parity test runs Q4_K and Q6_K GGUF weights/);
   });
 
   test('an architecture rbee-web does not run is unsupported, saying which', async () => {
