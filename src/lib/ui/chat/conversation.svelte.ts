@@ -1,0 +1,73 @@
+/**
+ * One conversation in a chat view: its messages, the draft, the sampling settings the composer edits, and the reply
+ * being generated (Stop aborts it). Engines differ only in how a reply is generated, which the view hands to
+ * `reply`; streaming, figures, stopping and errors behave the same on WebGPU, the native worker, web-llm and
+ * transformers.js.
+ */
+import { toRbeeError, type RbeeError } from '../../errors.ts';
+import type { ChatMessage } from '../../tokenizer/types.ts';
+import type { ReplyFigures, TranscriptMessage } from './transcript.ts';
+
+/** Generates one reply to `history`, passing its text to `onText` as it comes; resolves with its figures. */
+export type ReplyRun = (history: ChatMessage[], onText: (text: string) => void, signal: AbortSignal) => Promise<ReplyFigures>;
+
+export class Conversation {
+  messages: TranscriptMessage[] = $state([]);
+  draft = $state('');
+  generating = $state(false);
+  /** Why the last reply failed (cleared when the next one starts). */
+  error: RbeeError | undefined = $state(undefined);
+  temperature = $state(0.8);
+  maxTokens = $state(128);
+  #stopper: AbortController | undefined;
+
+  /**
+   * Moves the draft into the conversation as the user's next message. False (nothing changed) while a reply runs, or
+   * when the draft is blank and `blankSends` is not set.
+   */
+  takeDraft(blankSends = false): boolean {
+    const text = this.draft.trim();
+    if (this.generating || (!text && !blankSends)) return false;
+    this.draft = '';
+    this.messages.push({ role: 'user', content: text });
+    return true;
+  }
+
+  /** Generates the assistant's reply to the conversation so far; resolves with the error it failed with, if any. */
+  async reply(run: ReplyRun): Promise<RbeeError | undefined> {
+    this.error = undefined;
+    const history = this.messages.map((m) => ({ role: m.role, content: m.content }));
+    this.messages.push({ role: 'assistant', content: '' });
+    // The pushed message as the state proxy, so the streamed text shows as it arrives.
+    const reply = this.messages[this.messages.length - 1]!;
+    this.generating = true;
+    const stopper = (this.#stopper = new AbortController());
+    try {
+      reply.figures = await run(history, (text) => (reply.content += text), stopper.signal);
+      return undefined;
+    } catch (e) {
+      this.error = toRbeeError(e);
+      return this.error;
+    } finally {
+      this.generating = false;
+      this.#stopper = undefined;
+    }
+  }
+
+  /** Ends the reply being generated (its engine stops within a token and reports it stopped). */
+  stop(): void {
+    this.#stopper?.abort();
+  }
+
+  /** Removes a broken-off reply so that it can be generated again. */
+  dropLastReply(): void {
+    if (this.messages[this.messages.length - 1]?.role === 'assistant') this.messages.pop();
+  }
+
+  /** A fresh conversation (a new model was loaded). */
+  clear(): void {
+    this.stop();
+    this.messages = [];
+    this.error = undefined;
+  }
+}
