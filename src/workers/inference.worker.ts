@@ -6,6 +6,9 @@
  *
  * Requests run one at a time in arrival order; `abort` is handled at once (it sets the named request's signal,
  * which a generation checks after every token and a load passes to every read and upload).
+ *
+ * Between generations the KV cache keeps what the last one wrote (its prompt and output, up to where it stopped):
+ * the next generate evaluates only what differs from it (generation.ts). Loading or unloading a model forgets it.
  */
 import { RbeeError, toRbeeError } from '../lib/errors.ts';
 import { runGeneration } from '../lib/inference/generation.ts';
@@ -112,6 +115,7 @@ async function load(request: Extract<WorkerRequest, { type: 'load' }>, signal: A
 }
 
 async function generate(request: Extract<WorkerRequest, { type: 'generate' }>, signal: AbortSignal): Promise<void> {
+  const startedAt = performance.now();
   const { opened, info } = requireModel();
   const promptTokens = opened.text.promptTokens(request.prompt);
   const result = await runGeneration(
@@ -124,8 +128,10 @@ async function generate(request: Extract<WorkerRequest, { type: 'generate' }>, s
       ...(request.logprobs !== undefined ? { logprobs: request.logprobs } : {}),
       ...(request.topLogprobs !== undefined ? { topLogprobs: request.topLogprobs } : {}),
       contextLength: info.contextLength,
+      ...(request.cachePrompt !== undefined ? { cachePrompt: request.cachePrompt } : {}),
     },
     {
+      startedAt,
       onStep: (step: GeneratedStep) => post({ type: 'token', id: request.id, step }),
       aborted: () => signal.aborted,
       text: opened.text.stream(),

@@ -1,6 +1,13 @@
 /**
  * One generation: prefill the prompt, then sample → report → decode until a stop token, the token budget, the
- * context's end or an abort. Written against the small `LogitsModel` interface (what WebGpuEngine offers) so the
+ * context's end or an abort.
+ *
+ * Prompt caching (llama.cpp server's cache_prompt): the model's KV cache still holds the previous generation's
+ * prompt and output. The longest common prefix of those tokens and the new prompt is kept and only the rest is
+ * evaluated, so turn N of a chat costs its new tokens, not the whole conversation. At least the prompt's last token
+ * is always evaluated (its logits give the first new token). When the new prompt re-tokenizes earlier output
+ * differently (a BPE/SentencePiece merge across the old end), the prefix simply stops where the ids differ. The
+ * sampler is fed the whole prompt either way, so the repetition penalty sees what it would in a fresh run. Written against the small `LogitsModel` interface (what WebGpuEngine offers) so the
  * loop's rules — what counts as a stop, when abort takes effect, how speed is measured — are tested without a GPU.
  */
 import { RbeeError } from '../errors.ts';
@@ -14,6 +21,10 @@ export interface LogitsModel {
   decode(token: number): Promise<Float32Array>;
   /** Tokens in the KV cache. */
   readonly position: number;
+  /** The tokens whose K/V are in the cache, in position order: exactly what prefill and decode appended. */
+  readonly cachedTokens: readonly number[];
+  /** Keeps the first n cached positions; the next prefill continues from position n. */
+  truncate(n: number): void;
   /** Empties the KV cache. */
   reset(): void;
 }
@@ -33,6 +44,8 @@ export interface GenerationRequest {
   topLogprobs?: number;
   /** KV cache length: generation stops ('context-full') when it is reached. */
   contextLength: number;
+  /** Keep the KV cache's common prefix with this prompt and evaluate only the rest (default true). */
+  cachePrompt?: boolean;
 }
 
 export interface GenerationHooks {
@@ -42,6 +55,19 @@ export interface GenerationHooks {
   text?: TextStream;
   /** Clock in milliseconds (tests inject one). */
   now?: () => number;
+  /** When the request arrived, on the `now` clock (default: when runGeneration starts), for time to first token. */
+  startedAt?: number;
+}
+
+/**
+ * How many of `prompt`'s first tokens can keep the K/V already in the cache: the longest common prefix of the
+ * two, but never the whole prompt (its last token must be evaluated to get the next token's logits).
+ */
+export function reusablePrefix(cached: readonly number[], prompt: readonly number[]): number {
+  const limit = Math.min(cached.length, prompt.length - 1);
+  let n = 0;
+  while (n < limit && cached[n] === prompt[n]) n++;
+  return n;
 }
 
 /** Upper bound on top-K logprobs per step (each costs a partial sort of the vocabulary). */
@@ -63,16 +89,22 @@ export function validateGenerationRequest(r: GenerationRequest): void {
 export async function runGeneration(model: LogitsModel, request: GenerationRequest, hooks: GenerationHooks = {}): Promise<GenerationResult> {
   validateGenerationRequest(request);
   const now = hooks.now ?? (() => performance.now());
+  const startedAt = hooks.startedAt ?? now();
   const sampler = new Sampler(request.sampling);
   for (const t of request.promptTokens) sampler.accept(t);
   const stops = new Set(request.stopTokens);
   const topK = request.topLogprobs ?? 0;
   const wantLogprobs = request.logprobs === true || topK > 0;
 
-  model.reset();
+  const prompt = request.promptTokens;
+  const reused = request.cachePrompt === false ? 0 : reusablePrefix(model.cachedTokens, prompt);
+  if (reused > 0) model.truncate(reused);
+  else model.reset();
+  const evaluated = prompt.length - reused;
   const t0 = now();
-  let logits = await model.prefill(request.promptTokens);
+  let logits = await model.prefill(reused > 0 ? prompt.slice(reused) : prompt);
   const prefillMs = now() - t0;
+  let firstTokenMs = 0;
 
   const tokens: number[] = [];
   const steps: GeneratedStep[] = [];
@@ -93,6 +125,7 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
     }
     tokens.push(token);
     steps.push(step);
+    if (tokens.length === 1) firstTokenMs = now() - startedAt;
     hooks.onStep?.(step);
     if (stops.has(token)) {
       stopReason = 'stop-token';
@@ -130,11 +163,14 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
     stopReason,
     seed: sampler.seed,
     timings: {
-      promptTokens: request.promptTokens.length,
+      promptTokens: prompt.length,
+      promptTokensReused: reused,
+      promptTokensEvaluated: evaluated,
       generatedTokens: tokens.length,
       prefillSeconds: prefillMs / 1000,
       decodeSeconds: decodeMs / 1000,
-      prefillTokensPerSecond: perSecond(request.promptTokens.length, prefillMs),
+      firstTokenSeconds: firstTokenMs / 1000,
+      prefillTokensPerSecond: perSecond(evaluated, prefillMs),
       decodeTokensPerSecond: perSecond(decodes, decodeMs),
     },
   };

@@ -40,6 +40,12 @@ export interface GenerateRequestOptions {
   logprobs?: boolean;
   /** Also report this many most likely tokens per step. */
   topLogprobs?: number;
+  /**
+   * Keep the KV cache of the longest common prefix with what the previous generation left in it (its prompt and
+   * output) and evaluate only the rest (llama.cpp server's cache_prompt). Default true; false evaluates the whole
+   * prompt (benchmarks of prefill speed).
+   */
+  cachePrompt?: boolean;
 }
 
 export type WorkerRequest =
@@ -96,10 +102,16 @@ export type StopReason = 'max-tokens' | 'stop-token' | 'aborted' | 'context-full
 
 export interface GenerationTimings {
   promptTokens: number;
+  /** Prompt tokens whose K/V were kept from the previous generation (absent: a backend without prompt caching). */
+  promptTokensReused?: number;
+  /** Prompt tokens run through the model this time (promptTokens − promptTokensReused). */
+  promptTokensEvaluated?: number;
   generatedTokens: number;
   prefillSeconds: number;
   decodeSeconds: number;
-  /** promptTokens / prefillSeconds. */
+  /** From when the worker starts on the request (tokenizing included) to the first generated token. */
+  firstTokenSeconds?: number;
+  /** Evaluated prompt tokens / prefillSeconds (reused tokens cost nothing and are not counted). */
   prefillTokensPerSecond: number;
   /** Decoded tokens (all but the first, which comes from the prefill) / decodeSeconds. */
   decodeTokensPerSecond: number;

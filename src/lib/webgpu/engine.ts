@@ -9,6 +9,11 @@
  *
  * Calls are serialised (one step at a time). A lost device makes every later call fail with RbeeError
  * ('device-lost'); `load` then opens a fresh device, so the engine can be used again.
+ *
+ * The engine remembers which tokens are in the KV cache (`cachedTokens`: position i holds the K/V of token i, exactly
+ * what prefill and decode wrote, in order), so a caller can keep a shared prefix between generations: `truncate(n)`
+ * keeps positions 0…n−1 and the next prefill writes from n on (attention only reads positions before the one it
+ * computes, so rows past n are never seen before they are overwritten). Unload, load and device loss forget it.
  */
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { ByteSource } from '../loaders/byte-source.ts';
@@ -38,7 +43,8 @@ export class WebGpuEngine {
   private ctx: GpuContext;
   private kernels: KernelSet | undefined;
   private model: TransformerModel | undefined;
-  private pos = 0;
+  /** The tokens whose K/V are in the cache, position by position (its length is the position). */
+  private cached: number[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -120,7 +126,7 @@ export class WebGpuEngine {
         throw toRbeeError(failure);
       }
       this.model = model;
-      this.pos = 0;
+      this.cached = [];
     });
   }
 
@@ -133,8 +139,9 @@ export class WebGpuEngine {
       for (let i = 0; i < tokens.length; i += MAX_CHUNK) {
         const chunk = tokens.slice(i, i + MAX_CHUNK);
         const last = i + MAX_CHUNK >= tokens.length;
-        logits = await this.run(() => model.step(chunk, this.pos, last));
-        this.pos += chunk.length;
+        logits = await this.run(() => model.step(chunk, this.cached.length, last));
+        // Recorded only once the chunk ran: a failed step wrote nothing below its first position.
+        this.cached.push(...chunk);
       }
       return logits!;
     });
@@ -144,20 +151,35 @@ export class WebGpuEngine {
   async decode(token: number): Promise<Float32Array> {
     return this.serial(async () => {
       const model = this.loaded();
-      const logits = await this.run(() => model.step([token], this.pos, true));
-      this.pos += 1;
+      const logits = await this.run(() => model.step([token], this.cached.length, true));
+      this.cached.push(token);
       return logits!;
     });
   }
 
   /** Tokens in the KV cache. */
   get position(): number {
-    return this.pos;
+    return this.cachedTokens.length;
+  }
+
+  /** The tokens whose K/V the cache holds, in position order (empty with no model or a lost device). */
+  get cachedTokens(): readonly number[] {
+    return this.model && !this.ctx.lost ? this.cached : [];
+  }
+
+  /**
+   * Keeps the first `n` cached positions and forgets the rest (logically: their rows are overwritten by the next
+   * prefill). Call between steps, not while one is in flight.
+   */
+  truncate(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.cached.length)
+      throw new RbeeError('internal', `Cannot keep ${n} cached positions: the cache holds ${this.cached.length}.`);
+    this.cached.length = n;
   }
 
   /** Clears the KV cache (the model stays loaded): later positions overwrite the old rows. */
   reset(): void {
-    this.pos = 0;
+    this.cached = [];
   }
 
   /** Frees the model's GPU buffers; the engine can load another model. */
@@ -174,7 +196,7 @@ export class WebGpuEngine {
   private unloadNow(): void {
     this.model?.destroy();
     this.model = undefined;
-    this.pos = 0;
+    this.cached = [];
   }
 
   private loaded(): TransformerModel {
@@ -190,6 +212,8 @@ export class WebGpuEngine {
       return r;
     } catch (e) {
       await this.ctx.settle();
+      // Whatever the cache held is gone with the device: nothing may be reused from it.
+      if (this.ctx.lost) this.cached = [];
       this.ctx.assertAlive();
       throw toRbeeError(e);
     }

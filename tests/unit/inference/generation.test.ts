@@ -5,7 +5,7 @@ import { VocabularyPieces } from '../../../src/lib/inference/vocabulary-pieces.t
 
 /** A model whose next token is always (last token + 1) mod vocab, with a clear margin; counts its calls. */
 class CountingModel implements LogitsModel {
-  position = 0;
+  cachedTokens: number[] = [];
   prefills = 0;
   decodes: number[] = [];
   constructor(private readonly vocab = 16) {}
@@ -15,18 +15,24 @@ class CountingModel implements LogitsModel {
     l[(token + 2) % this.vocab] = 3;
     return l;
   }
+  get position(): number {
+    return this.cachedTokens.length;
+  }
   async prefill(tokens: number[]): Promise<Float32Array> {
     this.prefills++;
-    this.position += tokens.length;
+    this.cachedTokens.push(...tokens);
     return this.logitsAfter(tokens[tokens.length - 1]!);
   }
   async decode(token: number): Promise<Float32Array> {
     this.decodes.push(token);
-    this.position++;
+    this.cachedTokens.push(token);
     return this.logitsAfter(token);
   }
+  truncate(n: number): void {
+    this.cachedTokens.length = n;
+  }
   reset(): void {
-    this.position = 0;
+    this.cachedTokens = [];
   }
 }
 
@@ -88,6 +94,10 @@ describe('runGeneration', () => {
       get position() {
         return m.position;
       },
+      get cachedTokens() {
+        return m.cachedTokens;
+      },
+      truncate: (n) => m.truncate(n),
       reset: () => m.reset(),
       prefill: async (t) => {
         clock += 100; // 4 tokens in 100 ms
