@@ -5,12 +5,14 @@
  * - a file whose ETag / Last-Modified / size changed since the download began starts over, with a message;
  * - a full store (QuotaExceededError) stops every chunk in flight before the error is reported, so nothing is
  *   written after the user is told, and nothing half-written is counted;
- * - when the hub gives a SHA-256, the stored file is hashed chunk by chunk at the end; chunks that changed at rest
- *   are fetched again; a file that still does not match is deleted, never used as weights.
+ * - when the hub gives a SHA-256, the file is hashed in order while it downloads (in-order-hash.ts: the bytes just
+ *   stored, or re-read from the store for chunks stored earlier, which are checked against their recorded hashes);
+ *   chunks that changed at rest are fetched again; a file that still does not match is deleted, never used as weights.
  */
 import { formatBytes } from '../compat/device-caps.ts';
 import { isRbeeError, RbeeError, toRbeeError } from '../errors.ts';
 import { chunkRange, newManifest, storedBytes, type CacheManifest } from './manifest.ts';
+import { InOrderFileHash } from './in-order-hash.ts';
 import { etaSeconds, RateMeter, type DownloadProgress, type DownloadState } from './progress.ts';
 import { Sha256, sha256Hex } from './sha256.ts';
 import { estimateStorage, quotaError, type StorageEstimate } from './storage-budget.ts';
@@ -301,6 +303,9 @@ export class Download {
   /** Fetches every missing chunk; a pause waits for resume and goes on, anything else ends it. */
   private async fetchAll(m: CacheManifest): Promise<void> {
     this.setState('downloading');
+    // Chunks that arrive ahead of a slower one are held for the hash up to one fewer than run at once (the usual
+    // reordering among parallel requests), so memory stays within about twice the chunks in flight.
+    this.hasher = m.sha256 ? new InOrderFileHash(this.store, m, Math.max(0, (this.opts.parallel ?? DEFAULT_PARALLEL) - 1)) : undefined;
     for (;;) {
       const missing = m.chunks.flatMap((c, i) => (c.done ? [] : [i]));
       if (missing.length > 0) {
@@ -318,7 +323,8 @@ export class Download {
       }
       if (m.sha256) {
         this.setState('verifying');
-        const check = await verifyStoredFile(this.store, m);
+        // After a refetch the chunks came back out of the hash's order: check the stored file as a whole.
+        const check = this.hasher && !this.refetchedBad ? await this.hasher.result() : await verifyStoredFile(this.store, m);
         if (!check.ok) {
           if (check.badChunks.length > 0 && !this.refetchedBad) {
             // Chunks that changed at rest: fetch those again, once.
@@ -341,6 +347,7 @@ export class Download {
   }
 
   private refetchedBad = false;
+  private hasher: InOrderFileHash | undefined;
 
   /** Runs `parallel` workers over `indices`; the first failure stops the rest, and is thrown only once all stopped. */
   private async fetchChunks(m: CacheManifest, indices: number[], runSignal: AbortSignal): Promise<void> {
@@ -448,6 +455,7 @@ export class Download {
       throw this.storageError(e, m);
     }
     m.chunks[index] = { done: true, sha256: hash };
+    this.hasher?.stored(index, bytes);
     this.inFlight.delete(index);
     try {
       await this.writeManifest(m);
