@@ -174,7 +174,9 @@ function judge(named: string, format: RepoModelFormat, types: string[], label: s
   const cells: MatrixCell[] = [...new Set(types)].map((t) => matrixCell(named, format, t, 'webgpu'));
   const confidence = weakest(cells.map((c) => c.confidence));
   const weakestCell = cells.find((c) => c.confidence === confidence)!;
-  const what = `${architecture ?? named} · ${label}`;
+  // 'mistral (runs as llama)': the name the repository uses, and the engine's family when they differ.
+  const shown = !architecture ? named : named.toLowerCase() === architecture ? architecture : `${named} (runs as ${architecture})`;
+  const what = `${shown} · ${label}`;
   const reason =
     confidence === 'verified'
       ? `${what}: a parity test runs ${cells.map((c) => c.weightType).join(' and ')} ${format === 'gguf' ? 'GGUF' : 'SafeTensors'} weights of this architecture equal to llama.cpp.`

@@ -368,6 +368,9 @@ describe('expected verdicts from the file list', () => {
     expect(expectedRepoVerdict({ repo: 'o/x', files, ggufArchitecture: 'qwen2' }).confidence).toBe('expected');
     expect(expectedRepoVerdict({ repo: 'o/x', files: [{ path: 'x-IQ2_M.gguf', size: 1 }], ggufArchitecture: 'llama' }).confidence).toBe('planned');
     expect(expectedRepoVerdict({ repo: 'o/x', files: [{ path: 'model.safetensors', size: 1 }], modelType: 'llama', configDtype: 'torch.float16' }).label).toBe('SafeTensors F16');
+    const mistral = expectedRepoVerdict({ repo: 'o/x', files, ggufArchitecture: 'mistral' });
+    expect(mistral).toMatchObject({ confidence: 'verified', architecture: 'llama' });
+    expect(mistral.reason).toMatch(/^mistral \(runs as llama\) · Q4_K_M/);
     expect(mainWeightType('q4_k_m')).toBe('Q4_K');
     expect(mainWeightType('IQ3_M')).toBe('IQ3_S');
     expect(mainWeightType('MXFP4_MOE')).toBe('MXFP4');
