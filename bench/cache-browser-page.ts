@@ -96,8 +96,8 @@ export async function clearCache(c: CachedCopy): Promise<void> {
 let gpu: Promise<GpuContext> | undefined;
 const gpuContext = (): Promise<GpuContext> => (gpu ??= GpuContext.open());
 
-/** Row length of the stand-in tensor: F32, 4000 bytes a row, so any whole number of MB is whole rows. */
-const BENCH_ROW = 1000;
+/** Row length of the stand-in F32 tensor: 16-byte rows, so any file of a multiple of 16 bytes is whole rows. */
+const BENCH_ROW = 4;
 
 /**
  * Uploads the whole source as one F32 weight matrix through the engine's WeightUploader (split by rows at the

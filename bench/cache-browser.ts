@@ -38,7 +38,7 @@ const sizeMB = Number(args.mb);
 const runs = Number(args.runs);
 const chunkSizes = args['chunk-mib'].split(',').map((s) => Number(s) * MiB);
 const parallel = Number(args.parallel);
-if (!Number.isInteger(sizeMB) || sizeMB <= 0) throw new Error('--mb must be a whole number of MB (the upload cuts the file into 4000-byte rows)');
+if (!Number.isInteger(sizeMB) || sizeMB <= 0) throw new Error('--mb must be a whole number of MB (the upload cuts the file into 16-byte rows)');
 
 const file = new Uint8Array(randomBytes(sizeMB * 1e6));
 const sha256 = createHash('sha256').update(file).digest('hex');
