@@ -57,7 +57,10 @@ test('chat on the native worker streams llama.cpp\'s greedy text; when it goes a
   const native = page.getByTestId('run-native');
   await expect(page.getByTestId('run-choice')).toContainText('Run on native worker: stories260K on cpu');
   await expect(page.getByTestId('run-webgpu')).toBeChecked();
+  await expect(page.getByTestId('template-note')).toContainText('no chat template');
   await native.check();
+  // The note speaks of the WebGPU prompt; the companion makes its own.
+  await expect(page.getByTestId('template-note')).toHaveCount(0);
 
   await page.getByTestId('temperature').fill('0');
   await page.getByTestId('max-tokens').fill('24');
@@ -85,6 +88,7 @@ test('chat on the native worker streams llama.cpp\'s greedy text; when it goes a
   await page.getByTestId('continue-webgpu').click();
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('run-webgpu')).toBeChecked();
+  await expect(page.getByTestId('template-note')).toContainText('no chat template');
   const second = page.getByTestId('assistant-message').nth(1);
   await expect(second.getByTestId('decode-speed')).toBeVisible({ timeout: 60_000 });
   expect((await second.locator('.content').textContent())!.length).toBeGreaterThan(0);

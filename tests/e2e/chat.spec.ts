@@ -1,6 +1,7 @@
 // The chat page in the built app, in real Chromium on WebGPU: a real model (stories260K) from a server that honours
 // Range, loaded in the inference worker with progress, a reply streamed greedily — llama.cpp's own continuation —
-// and the speed figures; the stop button; a clear error for a model that cannot run.
+// and the speed figures; the note that rbee-web's fallback chat format is in use; the stop button; a clear error for a
+// model that cannot run.
 import { expect, test } from '@playwright/test';
 import { fixture, HAS_FIXTURES } from '../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
@@ -43,6 +44,8 @@ test('chat with stories260K: progress, a streamed greedy reply equal to llama.cp
   await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}`);
   await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 60_000 });
   expect(server.stats.get('/stories260K.gguf')!.bytesSent).toBeGreaterThan(1_000_000); // the weights came over Range
+  // stories260K has no chat template and no ChatML tokens: the composer says the fallback (plain continuation) is used.
+  await expect(page.getByTestId('template-note')).toHaveText(/^This model has no chat template, so rbee-web writes the conversation as plain text for the model to continue/);
 
   await page.getByTestId('temperature').fill('0');
   await page.getByTestId('max-tokens').fill('24');
