@@ -46,12 +46,43 @@ ${STEP_WGSL}`;
 
 const MATVEC_WG = 64;
 const MATVEC_UNITS_PER_INVOCATION = 4;
+/** Rows each subgroup of the subgroup matrix-vector kernel takes at once (sharing its activation loads). */
+const MATVEC_ROWS = 4;
 const MATMUL_ROWS = 64;
 const MATMUL_TOKENS = 4;
 
 /** A statement per four-weight group of a unit, written out (shader compilers on CPUs may not unroll loops). */
 function unrolled(format: WeightFormat, statement: (i: number) => string): string {
   return Array.from({ length: format.unitElems / 4 }, (_, i) => statement(i)).join('\n      ');
+}
+
+/** x0, x1, … : the unit's activations as unit_dot's parameters. */
+function xArgs(format: WeightFormat): string {
+  return Array.from({ length: format.unitElems / 4 }, (_, i) => `x${i}`).join(', ');
+}
+
+/**
+ * unit_dot(rb, u, xs, x0 … x{UV−1}): one unit's share of a row's dot product, given the unit's activations and their
+ * sum xs (only formats with unitDotNeedsXSum read it). Formats with a faster whole-unit form (aligned word loads,
+ * scales applied once per unit) supply it; the rest get this one, built from unit_at and decode4.
+ */
+function unitDotWgsl(format: WeightFormat): string {
+  if (format.unitDotWgsl) return format.unitDotWgsl;
+  const params = Array.from({ length: format.unitElems / 4 }, (_, i) => `x${i}: vec4f`).join(', ');
+  const sum = Array.from({ length: format.unitElems / 4 }, (_, i) => `dot(decode4(un, ${i}u), x${i})`).join(' + ');
+  return /* wgsl */ `
+fn unit_dot(rb: u32, u: u32, xs: f32, ${params}) -> f32 {
+  let un = unit_at(rb, u);
+  return ${sum};
+}`;
+}
+
+/** WGSL statements binding the unit's activations x0 … (from X at vec4 index `xb`) and their sum xs. */
+function loadUnitX(format: WeightFormat): string {
+  const uv = format.unitElems / 4;
+  const loads = Array.from({ length: uv }, (_, i) => `let x${i} = X[xb + ${i}u];`).join(' ');
+  const xs = format.unitDotNeedsXSum ? `dot(${Array.from({ length: uv }, (_, i) => `x${i}`).join(' + ')}, vec4f(1.0))` : '0.0';
+  return `${loads}\n      let xs = ${xs};`;
 }
 
 function matvecWgsl(format: WeightFormat): string {
@@ -64,6 +95,7 @@ function matvecWgsl(format: WeightFormat): string {
 ${PARAMS_WGSL}
 ${BYTE_ACCESS_WGSL}
 ${format.wgsl}
+${unitDotWgsl(format)}
 const WG = ${MATVEC_WG}u;
 // Invocations per row (a power of two ≤ WG), chosen per matrix from its row length: short rows get few
 // invocations and a workgroup covers WG / TPR rows.
@@ -80,8 +112,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if ((P.flags & 4u) != 0u) { xo += (S.T - 1u) * P.x_stride; }
     for (var u = lane; u < P.units; u += TPR) {
       let xb = xo + u * UV;
-      let un = unit_at(rb, u);
-      ${unrolled(format, (i) => `acc += dot(decode4(un, ${i}u), X[xb + ${i}u]);`)}
+      ${loadUnitX(format)}
+      acc += unit_dot(rb, u, xs, ${xArgs(format)});
     }
   }
   // One barrier: each row's first invocation adds its row's partial sums.
@@ -98,12 +130,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }
 
 /**
- * Matrix-vector product with subgroups (where the device has them and WGSL's subgroup_id): each subgroup takes a
- * row, its lanes take the row's units in turn and subgroupAdd joins them — no shared memory, no barrier. A
- * workgroup covers RPW rows (as many as it has subgroups at the adapter's smallest subgroup size); with larger
- * subgroups each subgroup takes several of them in turn.
+ * Matrix-vector product with subgroups (where the device has them and WGSL's subgroup_id): each subgroup takes
+ * MATVEC_ROWS consecutive rows at once, its lanes take the rows' units in turn and subgroupAdd joins them — no shared
+ * memory, no barrier. A lane loads each unit's activations once and uses them for all the subgroup's rows (loads, not
+ * arithmetic, bound a matrix-vector product; SwiftShader turns every per-lane load into a gather). A workgroup covers
+ * RPW rows (MATVEC_ROWS per subgroup at the adapter's smallest subgroup size); with larger subgroups each subgroup
+ * takes several groups of rows in turn. Rows past the matrix's end repeat its last row and are not written.
  */
 function matvecSubgroupWgsl(format: WeightFormat, rowsPerWorkgroup: number): string {
+  const R = MATVEC_ROWS;
+  const rowsIdx = Array.from({ length: R }, (_, r) => r);
   return /* wgsl */ `
 enable subgroups;
 @group(0) @binding(0) var<storage, read> W: array<u32>;
@@ -114,28 +150,32 @@ enable subgroups;
 ${PARAMS_WGSL}
 ${BYTE_ACCESS_WGSL}
 ${format.wgsl}
+${unitDotWgsl(format)}
 const RPW = ${rowsPerWorkgroup}u;
+const R = ${R}u;
 @compute @workgroup_size(${MATVEC_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_id) sid: u32,
   @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sg_size: u32) {
   let first = (wid.x + wid.y * nwg.x) * RPW;
   var xo = P.x_offset;
   if ((P.flags & 4u) != 0u) { xo += (S.T - 1u) * P.x_stride; }
-  for (var r = sid; r < RPW; r += nsg) {
+  for (var r = sid * R; r < RPW; r += nsg * R) {
     let row = first + r;
     if (row >= P.rows) { break; }
-    let rb = row * P.row_bytes;
-    var acc = 0.0;
+    ${rowsIdx.map((i) => `let rb${i} = min(row + ${i}u, P.rows - 1u) * P.row_bytes;`).join('\n    ')}
+    ${rowsIdx.map((i) => `var acc${i} = 0.0;`).join(' ')}
     for (var u = lane; u < P.units; u += sg_size) {
       let xb = xo + u * UV;
-      let un = unit_at(rb, u);
-      ${unrolled(format, (i) => `acc += dot(decode4(un, ${i}u), X[xb + ${i}u]);`)}
+      ${loadUnitX(format)}
+      ${rowsIdx.map((r) => `acc${r} += unit_dot(rb${r}, u, xs, ${xArgs(format)});`).join('\n      ')}
     }
-    let total = subgroupAdd(acc);
+    ${rowsIdx.map((i) => `let total${i} = subgroupAdd(acc${i});`).join('\n    ')}
     if (lane == 0u) {
       var yo = P.y_offset + P.row_offset + row;
       if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
-      if ((P.flags & 1u) != 0u) { Y[yo] += total; } else { Y[yo] = total; }
+      ${rowsIdx
+        .map((i) => `if (row + ${i}u < P.rows) { if ((P.flags & 1u) != 0u) { Y[yo + ${i}u] += total${i}; } else { Y[yo + ${i}u] = total${i}; } }`)
+        .join('\n      ')}
     }
   }
 }`;
@@ -230,7 +270,7 @@ export class MatmulKernels {
     readonly caps: GpuCaps,
     useSubgroups = true,
   ) {
-    this.subgroupRows = useSubgroups && caps.subgroups && caps.subgroupId ? MATVEC_WG / Math.max(4, caps.subgroupMinSize || 4) : 0;
+    this.subgroupRows = useSubgroups && caps.subgroups && caps.subgroupId ? (MATVEC_WG / Math.max(4, caps.subgroupMinSize || 4)) * MATVEC_ROWS : 0;
     this.layout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
     this.embeddingLayout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
   }

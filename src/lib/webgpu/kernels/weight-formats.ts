@@ -6,12 +6,12 @@
  *   fn decode4(un: Unit, i: u32) -> vec4f          // its weights 4i…4i+3 (i < UV)
  *
  * A unit is UV×4 consecutive weights: 32 for quantized formats (a whole Q4_0-style block, or one 32-weight
- * sub-block of a 256-weight K-quant block), 4 for plain floats. Scales are decoded once per unit in unit_at;
- * decode4 is a load, shifts and one multiply-add. No arrays: arrays returned from functions land in per-lane memory
- * on some backends (SwiftShader), and kernels write the i loop out so `i` is a constant. Quantized formats
- * use units of 32 weights (a whole Q4_0-style block, or one 32-weight sub-block of a 256-weight K-quant block);
- * plain float formats use units of 4. Matrix-vector, matrix-matrix and embedding kernels are generated around it,
- * so a new format is one entry here and no new kernel.
+ * sub-block of a 256-weight K-quant block), 4 for plain floats. Scales are decoded once per unit in unit_at; decode4
+ * is a load, shifts and one multiply-add. No arrays: arrays returned from functions land in per-lane memory on some
+ * backends (SwiftShader), and kernels write the i loop out so `i` is a constant. Matrix-vector, matrix-matrix and
+ * embedding kernels are generated around it, so a new format is one entry here and no new kernel. A format may add
+ * a whole-unit dot product for the matrix-vector kernels (unitDotWgsl: word-aligned reads, each word read once,
+ * scales applied once per unit), where decoding spends its time.
  *
  * Block layouts are ggml's (ggml-common.h; dequantize_row_* in ggml-quants.c). Every block size is even, so a
  * block starts 2-byte aligned: `ld` reads a u32 at any 2-aligned byte offset by joining two words.
@@ -29,6 +29,13 @@ export interface WeightFormat {
   blockBytes: number;
   /** WGSL: UV, unit_at() and decode4(). */
   wgsl: string;
+  /**
+   * WGSL: an optional fn unit_dot(rb: u32, u: u32, xs: f32, x0: vec4f, …) -> f32, the unit's dot product with its
+   * activations x0 … (xs: their sum), for matrix-vector kernels; without it one is built from unit_at and decode4.
+   */
+  unitDotWgsl?: string;
+  /** unit_dot reads xs (formats with a per-unit minimum: Σ (d·q − m)·x = d·Σ q·x − m·Σ x). */
+  unitDotNeedsXSum?: boolean;
 }
 
 /**
@@ -140,6 +147,36 @@ const q8_0: WeightFormat = {
 const UV = 8u;
 fn unit_at(rb: u32, u: u32) -> Unit { let b = rb + u * 34u; return Unit(b + 2u, 0u, 0u, vec4f(f16at(b))); }
 fn decode4(un: Unit, i: u32) -> vec4f { return i8x4(ld(un.a + 4u * i)) * un.s.x; }`,
+  // Matrix-vector form: a block (34 bytes) starts 2-aligned, so its d sits in the low or high half of its first word
+  // and its quants either fill the next 8 words or straddle 9: the 9 words are read once (not twice per quant word
+  // as ld does) and the quants shifted out of them; d applies once per block.
+  unitDotWgsl: /* wgsl */ `
+fn unit_dot(rb: u32, u: u32, xs: f32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f, x4: vec4f, x5: vec4f, x6: vec4f, x7: vec4f) -> f32 {
+  let o = rb + u * 34u;
+  let i = o >> 2u;
+  let t = (o & 2u) * 8u;
+  let w0 = W[i + 0u];
+  let w1 = W[i + 1u];
+  let w2 = W[i + 2u];
+  let w3 = W[i + 3u];
+  let w4 = W[i + 4u];
+  let w5 = W[i + 5u];
+  let w6 = W[i + 6u];
+  let w7 = W[i + 7u];
+  let w8 = W[i + 8u];
+  let d = unpack2x16float(w0 >> t).x;
+  // Quant word k: bytes 4k+2 … 4k+5 of the block: (w_k >> 16 | w_k+1 << 16) when the block is word-aligned (t = 0),
+  // else w_k+1 (t = 16 shifts w_k out entirely).
+  let acc = dot(i8x4(((w0 >> 16u) >> t) | (w1 << (16u - t))), x0) +
+    dot(i8x4(((w1 >> 16u) >> t) | (w2 << (16u - t))), x1) +
+    dot(i8x4(((w2 >> 16u) >> t) | (w3 << (16u - t))), x2) +
+    dot(i8x4(((w3 >> 16u) >> t) | (w4 << (16u - t))), x3) +
+    dot(i8x4(((w4 >> 16u) >> t) | (w5 << (16u - t))), x4) +
+    dot(i8x4(((w5 >> 16u) >> t) | (w6 << (16u - t))), x5) +
+    dot(i8x4(((w6 >> 16u) >> t) | (w7 << (16u - t))), x6) +
+    dot(i8x4(((w7 >> 16u) >> t) | (w8 << (16u - t))), x7);
+  return d * acc;
+}`,
 };
 
 // IQ4_NL: { f16 d; u8 qs[16] } — like Q4_0 but each nibble indexes the non-linear table kvalues_iq4nl.
@@ -215,17 +252,15 @@ fn decode4(un: Unit, i: u32) -> vec4f {
  */
 const SCALE_MIN_K4_WGSL = /* wgsl */ `
 fn byte_of(w: u32, k: u32) -> u32 { return (w >> (8u * (k & 3u))) & 0xffu; }
-fn scale_min_k4(o: u32, j: u32) -> vec2f {
-  let w0 = ld(o);
-  let w1 = ld(o + 4u);
-  let w2 = ld(o + 8u);
+fn scale_min_k4_words(w0: u32, w1: u32, w2: u32, j: u32) -> vec2f {
   let qj = byte_of(select(w1, w0, j < 4u), j);        // q[j]
   let qj4 = byte_of(select(w2, w1, j < 4u), j);       // q[j + 4]
   let qjm4 = byte_of(w0, j);                          // q[j − 4] (j ≥ 4)
   let lo = vec2f(f32(qj & 63u), f32(qj4 & 63u));
   let hi = vec2f(f32((qj4 & 15u) | ((qjm4 >> 6u) << 4u)), f32((qj4 >> 4u) | ((qj >> 6u) << 4u)));
   return select(hi, lo, j < 4u);
-}`;
+}
+fn scale_min_k4(o: u32, j: u32) -> vec2f { return scale_min_k4_words(ld(o), ld(o + 4u), ld(o + 8u), j); }`;
 
 // Q4_K: { f16 d, dmin; u8 scales[12]; u8 qs[128] } per 256. Sub-block s: nibble (s%2) of qs[(s/2)·32 + l];
 // weight = d·sc_s·q − dmin·m_s.
@@ -245,6 +280,27 @@ fn unit_at(rb: u32, u: u32) -> Unit {
 fn decode4(un: Unit, i: u32) -> vec4f {
   let q = (ld(un.a + 4u * i) >> un.e) & 0x0f0f0f0fu;
   return u8x4(q) * un.s.x - un.s.y;
+}`,
+  // Matrix-vector form: blocks are 144 bytes and rows whole blocks, so every field is word-aligned (plain W[]
+  // reads, no joined halves); d·scale and dmin·min apply once per unit: Σ (d·sc·q − m)·x = d·sc·Σ q·x − m·Σ x.
+  unitDotNeedsXSum: true,
+  unitDotWgsl: /* wgsl */ `
+fn unit_dot(rb: u32, u: u32, xs: f32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f, x4: vec4f, x5: vec4f, x6: vec4f, x7: vec4f) -> f32 {
+  let b = (rb >> 2u) + (u >> 3u) * 36u;
+  let s = u & 7u;
+  let dm = unpack2x16float(W[b]);
+  let sm = scale_min_k4_words(W[b + 1u], W[b + 2u], W[b + 3u], s);
+  let q = b + 4u + (s >> 1u) * 8u;
+  let sh = 4u * (s & 1u);
+  let d = dot(u8x4((W[q + 0u] >> sh) & 0x0f0f0f0fu), x0) +
+    dot(u8x4((W[q + 1u] >> sh) & 0x0f0f0f0fu), x1) +
+    dot(u8x4((W[q + 2u] >> sh) & 0x0f0f0f0fu), x2) +
+    dot(u8x4((W[q + 3u] >> sh) & 0x0f0f0f0fu), x3) +
+    dot(u8x4((W[q + 4u] >> sh) & 0x0f0f0f0fu), x4) +
+    dot(u8x4((W[q + 5u] >> sh) & 0x0f0f0f0fu), x5) +
+    dot(u8x4((W[q + 6u] >> sh) & 0x0f0f0f0fu), x6) +
+    dot(u8x4((W[q + 7u] >> sh) & 0x0f0f0f0fu), x7);
+  return (dm.x * sm.x) * d - (dm.y * sm.y) * xs;
 }`,
 };
 

@@ -1,0 +1,114 @@
+/**
+ * Browser side of bench/matvec.ts: builds a decode step's matrix-vector products (every matrix of a Llama shaped
+ * like bench/decode.ts's generated models, each layer its own weight buffer so nothing stays in a CPU cache that a
+ * real model would not) and runs them on the adapter by class (q, k, v, o, gate, up, down, output), or the whole set in
+ * one pass as the engine encodes it, when bench/matvec.ts asks.
+ */
+import { GpuContext } from '../src/lib/webgpu/device.ts';
+import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from '../src/lib/webgpu/kernels/matmul.ts';
+import { rowBytes, weightFormat } from '../src/lib/webgpu/kernels/weight-formats.ts';
+import { randomWeights } from '../tests/support/dequant-reference.ts';
+import { seeded } from '../tests/support/seeded-random.ts';
+
+export interface MatvecBenchConfig {
+  type: number;
+  dim: number;
+  kvDim: number;
+  ffn: number;
+  vocab: number;
+  layers: number;
+  /** false: the shared-memory kernel even where subgroups exist. */
+  subgroups: boolean;
+}
+
+export interface MatvecBenchSetup {
+  adapter: string;
+  timestampQuery: boolean;
+  packedDot: boolean;
+  classes: string[];
+  weightBytes: number;
+}
+
+declare global {
+  interface Window {
+    matvecSetup(c: MatvecBenchConfig): Promise<MatvecBenchSetup>;
+    /** Runs one class's dispatches (or 'all') once in one pass; resolves with the wall milliseconds. */
+    matvecRun(name: string): Promise<number>;
+    matvecClose(): void;
+  }
+}
+
+let classes: Map<string, ((pass: GPUComputePassEncoder) => void)[]>;
+let ctx: GpuContext;
+
+window.matvecSetup = async (c) => {
+  ctx = await GpuContext.open();
+  const device = ctx.device;
+  const kernels = new MatmulKernels(device, ctx.caps, c.subgroups);
+  const format = weightFormat(c.type);
+  const shapes: [string, number, number, number][] = [
+    ['q', c.dim, c.dim, c.layers],
+    ['k', c.kvDim, c.dim, c.layers],
+    ['v', c.kvDim, c.dim, c.layers],
+    ['o', c.dim, c.dim, c.layers],
+    ['gate', c.ffn, c.dim, c.layers],
+    ['up', c.ffn, c.dim, c.layers],
+    ['down', c.dim, c.ffn, c.layers],
+    ['output', c.vocab, c.dim, 1],
+  ];
+  const rand = seeded(11);
+  const x = device.createBuffer({ size: Math.max(c.dim, c.ffn) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(x, 0, Float32Array.from({ length: Math.max(c.dim, c.ffn) }, () => rand() * 2 - 1));
+  const y = device.createBuffer({ size: c.vocab * 4, usage: GPUBufferUsage.STORAGE });
+  const step = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(step, 0, new Uint32Array([0, 1, 0, 0]));
+  let weightBytes = 0;
+  classes = new Map();
+  for (const [name, rows, k, count] of shapes) {
+    const rb = rowBytes(format, k);
+    // One random matrix per class, copied into a buffer per layer.
+    const bytes = randomWeights(c.type, k, rows, rand);
+    const units = k / format.unitElems;
+    const params = device.createBuffer({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(
+      params,
+      0,
+      packMatmulParams({ rows, units, rowBytes: rb, rowOffset: 0, xOffset: 0, xStride: k / 4, yOffset: 0, yStride: rows, flags: MATMUL_FLAGS.ACCUMULATE }),
+    );
+    const encode: ((pass: GPUComputePassEncoder) => void)[] = [];
+    for (let l = 0; l < count; l++) {
+      const w = device.createBuffer({ size: Math.ceil((bytes.byteLength + 4) / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(w, 0, bytes);
+      weightBytes += bytes.byteLength;
+      const group = kernels.bind([{ buffer: w }, { buffer: x }, { buffer: y }, { buffer: params }, { buffer: step }]);
+      encode.push((pass) => kernels.encode(pass, format, group, rows, units, 1));
+    }
+    classes.set(name, encode);
+    await device.queue.onSubmittedWorkDone();
+  }
+  classes.set('all', [...classes.values()].flat());
+  // Compile every pipeline before anything is timed.
+  await window.matvecRun('all');
+  const adapter = await navigator.gpu.requestAdapter();
+  return {
+    adapter: `${ctx.caps.vendor} ${ctx.caps.architecture}`,
+    timestampQuery: adapter?.features.has('timestamp-query') ?? false,
+    packedDot: navigator.gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ?? false,
+    classes: [...classes.keys()],
+    weightBytes,
+  };
+};
+
+window.matvecRun = async (name) => {
+  const device = ctx.device;
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  for (const e of classes.get(name)!) e(pass);
+  pass.end();
+  const t0 = performance.now();
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
+  return performance.now() - t0;
+};
+
+window.matvecClose = () => ctx.destroy();
