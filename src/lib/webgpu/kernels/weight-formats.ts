@@ -323,6 +323,36 @@ fn decode4(un: Unit, i: u32) -> vec4f {
   let h = (ld(un.h + 4u * i) >> (un.e >> 8u)) & 0x01010101u;
   return (u8x4(q) + 16.0 * u8x4(h)) * un.s.x - un.s.y;
 }`,
+  // Matrix-vector form: blocks are 176 bytes and rows whole blocks, so every field is word-aligned (plain W[] reads);
+  // the 5th bit joins the nibble as an integer (one conversion per weight); d·scale and dmin·min apply once per unit.
+  unitDotNeedsXSum: true,
+  unitDotWgsl: /* wgsl */ `
+fn unit_dot(rb: u32, u: u32, xs: f32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f, x4: vec4f, x5: vec4f, x6: vec4f, x7: vec4f) -> f32 {
+  let b = (rb >> 2u) + (u >> 3u) * 44u;
+  let s = u & 7u;
+  let dm = unpack2x16float(W[b]);
+  let sm = scale_min_k4_words(W[b + 1u], W[b + 2u], W[b + 3u], s);
+  let h = b + 4u;
+  let q = b + 12u + (s >> 1u) * 8u;
+  let sh = 4u * (s & 1u);
+  let q0 = ((W[q + 0u] >> sh) & 0x0f0f0f0fu) | (((W[h + 0u] >> s) & 0x01010101u) << 4u);
+  let q1 = ((W[q + 1u] >> sh) & 0x0f0f0f0fu) | (((W[h + 1u] >> s) & 0x01010101u) << 4u);
+  let q2 = ((W[q + 2u] >> sh) & 0x0f0f0f0fu) | (((W[h + 2u] >> s) & 0x01010101u) << 4u);
+  let q3 = ((W[q + 3u] >> sh) & 0x0f0f0f0fu) | (((W[h + 3u] >> s) & 0x01010101u) << 4u);
+  let q4 = ((W[q + 4u] >> sh) & 0x0f0f0f0fu) | (((W[h + 4u] >> s) & 0x01010101u) << 4u);
+  let q5 = ((W[q + 5u] >> sh) & 0x0f0f0f0fu) | (((W[h + 5u] >> s) & 0x01010101u) << 4u);
+  let q6 = ((W[q + 6u] >> sh) & 0x0f0f0f0fu) | (((W[h + 6u] >> s) & 0x01010101u) << 4u);
+  let q7 = ((W[q + 7u] >> sh) & 0x0f0f0f0fu) | (((W[h + 7u] >> s) & 0x01010101u) << 4u);
+  let d = dot(u8x4(q0), x0) +
+    dot(u8x4(q1), x1) +
+    dot(u8x4(q2), x2) +
+    dot(u8x4(q3), x3) +
+    dot(u8x4(q4), x4) +
+    dot(u8x4(q5), x5) +
+    dot(u8x4(q6), x6) +
+    dot(u8x4(q7), x7);
+  return (dm.x * sm.x) * d - (dm.y * sm.y) * xs;
+}`,
 };
 
 // Q6_K: { u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d } per 256. Sub-block s: n = s/4, k = s%4;
@@ -346,6 +376,59 @@ fn decode4(un: Unit, i: u32) -> vec4f {
   let ql = (ld(un.a + 4u * i) >> (un.e & 255u)) & 0x0f0f0f0fu;
   let qh = (ld(un.h + 4u * i) >> (un.e >> 8u)) & 0x03030303u;
   return (u8x4(ql) + 16.0 * u8x4(qh) - 32.0) * select(un.s.x, un.s.y, i >= 4u);
+}`,
+  // Matrix-vector form: a block (210 bytes) starts 2-aligned and so does every field in it; the 9 words under each
+  // 32-byte field are read once and joined (not twice per word as ld does), the 2 high bits join the nibble as an
+  // integer, and d·scale applies once per 16 weights.
+  unitDotWgsl: /* wgsl */ `
+fn join(a: u32, b: u32, t: u32) -> u32 { return (a >> t) | ((b << 1u) << (31u - t)); }
+fn unit_dot(rb: u32, u: u32, xs: f32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f, x4: vec4f, x5: vec4f, x6: vec4f, x7: vec4f) -> f32 {
+  let b = rb + (u >> 3u) * 210u;
+  let n = (u & 7u) >> 2u;
+  let k = u & 3u;
+  let t = (b & 2u) * 8u;
+  let l = (b + n * 64u + (k & 1u) * 32u) >> 2u;
+  let h = (b + 128u + n * 32u) >> 2u;
+  let lsh = 4u * (k >> 1u);
+  let hsh = 2u * k;
+  let l0 = W[l + 0u];
+  let l1 = W[l + 1u];
+  let l2 = W[l + 2u];
+  let l3 = W[l + 3u];
+  let l4 = W[l + 4u];
+  let l5 = W[l + 5u];
+  let l6 = W[l + 6u];
+  let l7 = W[l + 7u];
+  let l8 = W[l + 8u];
+  let h0 = W[h + 0u];
+  let h1 = W[h + 1u];
+  let h2 = W[h + 2u];
+  let h3 = W[h + 3u];
+  let h4 = W[h + 4u];
+  let h5 = W[h + 5u];
+  let h6 = W[h + 6u];
+  let h7 = W[h + 7u];
+  let h8 = W[h + 8u];
+  let q0 = ((join(l0, l1, t) >> lsh) & 0x0f0f0f0fu) | (((join(h0, h1, t) >> hsh) & 0x03030303u) << 4u);
+  let q1 = ((join(l1, l2, t) >> lsh) & 0x0f0f0f0fu) | (((join(h1, h2, t) >> hsh) & 0x03030303u) << 4u);
+  let q2 = ((join(l2, l3, t) >> lsh) & 0x0f0f0f0fu) | (((join(h2, h3, t) >> hsh) & 0x03030303u) << 4u);
+  let q3 = ((join(l3, l4, t) >> lsh) & 0x0f0f0f0fu) | (((join(h3, h4, t) >> hsh) & 0x03030303u) << 4u);
+  let q4 = ((join(l4, l5, t) >> lsh) & 0x0f0f0f0fu) | (((join(h4, h5, t) >> hsh) & 0x03030303u) << 4u);
+  let q5 = ((join(l5, l6, t) >> lsh) & 0x0f0f0f0fu) | (((join(h5, h6, t) >> hsh) & 0x03030303u) << 4u);
+  let q6 = ((join(l6, l7, t) >> lsh) & 0x0f0f0f0fu) | (((join(h6, h7, t) >> hsh) & 0x03030303u) << 4u);
+  let q7 = ((join(l7, l8, t) >> lsh) & 0x0f0f0f0fu) | (((join(h7, h8, t) >> hsh) & 0x03030303u) << 4u);
+  let a0 = dot(u8x4(q0) - 32.0, x0) +
+    dot(u8x4(q1) - 32.0, x1) +
+    dot(u8x4(q2) - 32.0, x2) +
+    dot(u8x4(q3) - 32.0, x3);
+  let a1 = dot(u8x4(q4) - 32.0, x4) +
+    dot(u8x4(q5) - 32.0, x5) +
+    dot(u8x4(q6) - 32.0, x6) +
+    dot(u8x4(q7) - 32.0, x7);
+  let so = b + 192u + n * 8u + 2u * k;
+  let sc = W[so >> 2u] >> ((so & 2u) * 8u);
+  let d = unpack2x16float(W[(b + 208u) >> 2u] >> t).x;
+  return d * (f32(bitcast<i32>(sc << 24u) >> 24u) * a0 + f32(bitcast<i32>(sc << 16u) >> 24u) * a1);
 }`,
 };
 
