@@ -1,10 +1,8 @@
 /**
- * Download-cache throughput against plain fetch of the same file, same run: a generated 100 MB file on the local
- * Range server; (1) plain fetch of the whole body, (2) startDownload into the cache (Range chunks, SHA-256 per chunk,
- * IndexedDB writes), (3) reading the cached file back chunk by chunk (what loading weights to the GPU reads).
- *
- * Runs in Node with fake-indexeddb (an in-memory IndexedDB): it measures our downloader's own cost (requests,
- * hashing, bookkeeping), not Chromium's disk-backed IndexedDB — that browser figure is still to be measured.
+ * The download cache's own cost in Node: plain fetch vs download-to-cache vs cache read of a generated 100 MB file,
+ * same run, on the local Range server. It runs with fake-indexeddb (an in-memory IndexedDB), so it measures our
+ * downloader (requests, hashing, bookkeeping) without any real storage. The browser figures — Chromium's disk-backed
+ * IndexedDB, and cache → GPU through the engine's WeightUploader — come from bench/cache-browser.ts.
  *
  *   npx tsx bench/cache.ts [sizeMB=100] [chunkMiB=32]
  */
