@@ -5,17 +5,24 @@
  * adapter's measured buffer-copy bandwidth) and the inference worker's peak JS heap (+ ArrayBuffers) during load.
  *
  *   npx tsx bench/decode.ts [--decode N] [--prompt N] [--only stories|q4k|q8]
+ *   npx tsx bench/decode.ts --chat [--only stories|q4k|q8]
  *
  * Models: stories260K (fixture) and random-weight Llamas in Q4_K and Q8_0 (dim 1024, 12 layers, FFN 2816, 16/4
  * heads, 32k vocabulary: ≥ 100 MB, so per-dispatch overhead does not hide the kernels), generated into the temp
  * directory once and reused. Prints a markdown table.
+ *
+ * --chat: time to first token of a chat's third turn (system prompt, two user/assistant exchanges, a third user
+ * message, through the model's chat template or its fallback) with the KV cache kept from turn 2 (prompt caching)
+ * and with the whole conversation evaluated again, in the same warmed-up worker. The conversation is the model's
+ * own greedy replies: worked out first, one turn per session, then replayed in one session.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { openBrowserSession } from '../src/cli/browser-harness/run-in-browser.ts';
-import type { GenerationResult } from '../src/lib/inference/protocol.ts';
+import type { GenerateRequestOptions, GenerationResult } from '../src/lib/inference/protocol.ts';
+import type { ChatMessage } from '../src/lib/tokenizer/types.ts';
 import { readGguf } from '../src/lib/loaders/gguf.ts';
 import { NodeFileSource } from '../src/lib/loaders/node-file-source.ts';
 import { fixture, HAS_FIXTURES } from '../tests/support/fixtures.ts';
@@ -115,7 +122,14 @@ async function main(): Promise<void> {
           model: { kind: 'url', url },
           contextLength: 256,
           // The first generation warms the pipelines up (shader compilation); the second is measured.
-          generations: [0, 1].map(() => ({ prompt: { tokens: prompt }, sampling: { temperature: 0 }, maxTokens: m.decodeTokens + 1, stopTokens: [] })),
+          // Same prompt twice: cachePrompt off, or the second run would keep all but one prompt token.
+          generations: [0, 1].map(() => ({
+            prompt: { tokens: prompt },
+            sampling: { temperature: 0 },
+            maxTokens: m.decodeTokens + 1,
+            stopTokens: [],
+            cachePrompt: false,
+          })),
         },
       ]);
       const peakHeap = await heap.stop();
@@ -147,5 +161,81 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const SYSTEM =
+  'You are a friendly storyteller for young children. Answer in short, simple sentences, with happy endings, ' +
+  'and always name the animals in the story. Never use scary words. Keep each answer to a few lines, and ask ' +
+  'the child a small question at the end so that the story can go on together.';
+const USER_TURNS = ['Tell me a story about a cat and a dog.', 'What did they find in the garden?', 'And what happened at night?'];
+
+/** Time to first token of turn 3, with and without the KV cache of turn 2. */
+async function chatTurns(): Promise<void> {
+  const list = await models();
+  const rows: string[] = [];
+  const session = await openBrowserSession();
+  try {
+    for (const m of list) {
+      const url = session.serveFolder(dirname(m.path)) + encodeURIComponent(basename(m.path));
+      const replyTokens = m.key === 'stories' ? 48 : 16;
+      const turn = (messages: ChatMessage[], cachePrompt = true): GenerateRequestOptions => ({
+        prompt: { messages },
+        sampling: { temperature: 0 },
+        maxTokens: replyTokens,
+        stopTokens: [],
+        cachePrompt,
+      });
+      const one = async (generations: GenerateRequestOptions[]): Promise<GenerationResult[]> => {
+        const [out] = await session.run([{ model: { kind: 'url', url }, contextLength: 1024, generations }]);
+        if (!out || 'error' in out) throw new Error(`${m.label}: ${out && 'error' in out ? out.error.message : 'no result'}`);
+        return out.results.map((r) => {
+          if ('error' in r) throw new Error(`${m.label}: ${r.error.message}`);
+          return r;
+        });
+      };
+      // The conversation: each reply is the model's greedy answer to the conversation before it.
+      process.stderr.write(`${m.label}: working out the conversation…\n`);
+      const messages: ChatMessage[] = [{ role: 'system', content: SYSTEM }];
+      const prompts: ChatMessage[][] = [];
+      for (const [i, user] of USER_TURNS.entries()) {
+        messages.push({ role: 'user', content: user });
+        prompts.push([...messages]);
+        if (i === USER_TURNS.length - 1) break;
+        const [reply] = await one([turn([...messages], false)]);
+        messages.push({ role: 'assistant', content: reply!.text });
+      }
+      process.stderr.write(`${m.label}: replaying it…\n`);
+      const results = await one([
+        // Pipelines compiled first (an unrelated prompt), then turns 1–3 as the chat sends them, then turn 3 again
+        // with the cache off.
+        { prompt: { tokens: [1, 300, 301, 302] }, sampling: { temperature: 0 }, maxTokens: 4, stopTokens: [], cachePrompt: false },
+        ...prompts.map((p) => turn(p)),
+        turn(prompts[2]!, false),
+      ]);
+      const [t1, t2, cached, uncached] = results.slice(1);
+      const replies = messages.filter((x) => x.role === 'assistant').map((x) => x.content);
+      if (cached!.text !== uncached!.text || t1!.text !== replies[0] || t2!.text !== replies[1])
+        process.stderr.write(`${m.label}: a reply differs with and without the cache!\n`);
+      const ms = (r: GenerationResult) => f(1000 * (r.timings.firstTokenSeconds ?? 0));
+      rows.push(
+        `| ${m.label} | ${t1!.timings.promptTokens} / ${t2!.timings.promptTokens} / ${cached!.timings.promptTokens} | ` +
+          `${cached!.timings.promptTokensReused} | ${cached!.timings.promptTokensEvaluated} | ${ms(cached!)} ms | ${ms(uncached!)} ms | ` +
+          `${f((uncached!.timings.firstTokenSeconds ?? 0) / (cached!.timings.firstTokenSeconds ?? 1), 1)}× |`,
+      );
+    }
+    console.log(
+      [
+        `Time to first token of a chat's third turn, greedy, ${new Date().toISOString().slice(0, 10)}, headless Chromium, ` +
+          "in the app's worker (from the request to the first token: tokenizing, prefill, first sample).",
+        '',
+        '| model | prompt tokens turn 1 / 2 / 3 | turn 3 reused | turn 3 evaluated | TTFT with cache | TTFT without | speed-up |',
+        '|---|---|---|---|---|---|---|',
+        ...rows,
+      ].join('\n'),
+    );
+  } finally {
+    await session.close();
+  }
+}
+
+if (args.includes('--chat')) await chatTurns();
+else await main();
 process.exit(0);
