@@ -62,6 +62,7 @@ test('chat with stories260K: progress, a streamed greedy reply equal to llama.cp
     const value = Number(await reply.getByTestId(id).textContent());
     expect(value).toBeGreaterThan(0);
   }
+  await expect(reply.getByTestId('prefill-reused')).toHaveCount(0); // a first turn has nothing to keep
 
   // Stop: a long generation ends within a token when asked, and says it was stopped.
   await page.getByTestId('temperature').fill('0.8');
@@ -72,6 +73,9 @@ test('chat with stories260K: progress, a streamed greedy reply equal to llama.cp
   await expect(page.getByTestId('assistant-message').nth(1).locator('.content')).not.toHaveText('', { timeout: 60_000 });
   await page.getByTestId('stop').click();
   await expect(page.getByTestId('assistant-message').nth(1)).toContainText('stopped', { timeout: 30_000 });
+  // The second turn's prompt starts with the first turn (BOS, "Once upon a time" and the reply): the worker kept
+  // that prefix's K/V instead of evaluating it again, and the figures say how many tokens.
+  expect(Number(await page.getByTestId('assistant-message').nth(1).getByTestId('prefill-reused').textContent())).toBeGreaterThan(0);
   await expect(page.getByTestId('send')).toBeVisible();
 });
 

@@ -7,8 +7,11 @@
 import type { GenerationTimings } from '../../inference/protocol.ts';
 
 export interface ReplyFigures {
-  /** Prompt processing, when the engine times it apart from decoding. */
-  prefill?: { tokensPerSecond: number; tokens: number };
+  /**
+   * Prompt processing, when the engine times it apart from decoding. `reused`: prompt tokens whose K/V the worker kept
+   * from the previous turn (not evaluated again, so not in the rate); absent where the engine does not say.
+   */
+  prefill?: { tokensPerSecond: number; tokens: number; reused?: number };
   /** Decoding speed, when the engine gives one. */
   decodeTokensPerSecond?: number;
   generatedTokens: number;
@@ -26,7 +29,11 @@ export interface TranscriptMessage {
 /** The inference worker's (or the companion's, see nativeTimings) timings as the transcript's figures. */
 export function figuresFromTimings(t: GenerationTimings, stopped: boolean): ReplyFigures {
   return {
-    prefill: { tokensPerSecond: t.prefillTokensPerSecond, tokens: t.promptTokens },
+    prefill: {
+      tokensPerSecond: t.prefillTokensPerSecond,
+      tokens: t.promptTokens,
+      ...(t.promptTokensReused !== undefined ? { reused: t.promptTokensReused } : {}),
+    },
     decodeTokensPerSecond: t.decodeTokensPerSecond,
     generatedTokens: t.generatedTokens,
     stopped,
