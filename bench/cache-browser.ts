@@ -117,7 +117,8 @@ try {
   const byPath = [...rows.values()];
   const fetchRate = median(byPath.find((r) => r.path.startsWith('plain fetch'))!);
   const fetchGpuRate = median(byPath.find((r) => r.path.startsWith('fetch → GPU'))!);
-  const ua = /Chrome\/([\d.]+)/.exec(info.userAgent)?.[1] ?? browser.version();
+  // The user agent says 156.0.0.0 (reduced); the browser process gives the full version.
+  const ua = browser.version();
   const a = info.adapter;
   console.log(`\nCache and upload throughput in headless Chromium ${ua}: a ${sizeMB} MB file of random bytes from the local Range server,`);
   console.log(`parallel ${parallel}, median of ${runs} runs (MB = 10^6 bytes). Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), page sees ${info.hardwareConcurrency};`);
