@@ -1,7 +1,7 @@
 // Downloading a model to this device, in the built app, in real Chromium, into its real IndexedDB, from a local
 // server that answers Range requests: a connection cut midway resumes from the stored chunks (and only the missing
-// bytes travel again), and a file that changed on the server starts over. (Quota: tests/unit/cache — Chromium's
-// DevTools quota override did not change navigator.storage.estimate() here.)
+// bytes travel again), and a file that changed on the server starts over. (A quota smaller than the model:
+// tests/e2e/quota.spec.ts, with the DevTools quota override made visible to navigator.storage.estimate().)
 import { expect, test, type Page } from '@playwright/test';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
 import { cutResponsesFrom, MiB, sha256, sixteenMibGguf, stopCutting, storedFile } from './cache-support.ts';
