@@ -50,6 +50,8 @@ fn ld(o: u32) -> u32 {
   let s = (o & 3u) * 8u;
   return (W[i] >> s) | ((W[i + 1u] << 1u) << (31u - s));
 }
+// The word at byte (4·index(a) + t/8) from the consecutive words a, b (t = 0 or 16: a 2-aligned field).
+fn join(a: u32, b: u32, t: u32) -> u32 { return (a >> t) | ((b << 1u) << (31u - t)); }
 fn ld8(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 3u) * 8u)) & 0xffu; }
 fn ld16(o: u32) -> u32 { return (W[o >> 2u] >> ((o & 2u) * 8u)) & 0xffffu; }
 fn f16at(o: u32) -> f32 { return unpack2x16float(ld16(o)).x; }
@@ -60,6 +62,34 @@ fn i8x4(q: u32) -> vec4f {
 }
 fn bits4(q: u32) -> vec4f { return vec4f(f32(q & 1u), f32((q >> 1u) & 1u), f32((q >> 2u) & 1u), f32((q >> 3u) & 1u)); }
 `;
+
+/**
+ * unit_dot for a 32-weight block whose 16 quant bytes (at byte qOff of the block) hold weight j's 4 low bits in the
+ * low nibble of byte j (j < 16) or the high nibble of byte j − 16. The block starts 2-aligned (`aligned`: 4-aligned,
+ * as in blocks of 20 or 24 bytes): the 5 words under the quant bytes are read once and joined. `prelude` reads the
+ * block's scales from byte offset b; `value(k, lo)` is the vec4f of quant group k's values (q: the joined nibbles);
+ * `result` turns the sum `acc` (Σ value·x) into the unit's dot product.
+ */
+function nibbleBlockDot(o: { blockBytes: number; qOff: number; aligned: boolean; prelude: string; value: (q: string, k: number) => string; result: string }): string {
+  const params = Array.from({ length: 8 }, (_, i) => `x${i}: vec4f`).join(', ');
+  const words = o.aligned
+    ? Array.from({ length: 4 }, (_, k) => `let q${k} = W[i + ${k}u];`)
+    : [...Array.from({ length: 5 }, (_, k) => `let w${k} = W[i + ${k}u];`), ...Array.from({ length: 4 }, (_, k) => `let q${k} = join(w${k}, w${k + 1}, t);`)];
+  const terms = [
+    ...Array.from({ length: 4 }, (_, k) => `dot(${o.value(`(q${k} & 0x0f0f0f0fu)`, k)}, x${k})`),
+    ...Array.from({ length: 4 }, (_, k) => `dot(${o.value(`((q${k} >> 4u) & 0x0f0f0f0fu)`, k + 4)}, x${k + 4})`),
+  ];
+  return /* wgsl */ `
+fn unit_dot(rb: u32, u: u32, xs: f32, ${params}) -> f32 {
+  let b = rb + u * ${o.blockBytes}u;
+  ${o.prelude}
+  let i = (b + ${o.qOff}u) >> 2u;
+  ${o.aligned ? '' : `let t = ((b + ${o.qOff}u) & 2u) * 8u;`}
+  ${words.join('\n  ')}
+  let acc = ${terms.join(' +\n    ')};
+  return ${o.result};
+}`;
+}
 
 const f32Format: WeightFormat = {
   id: 0, name: 'F32', unitElems: 4, blockElems: 1, blockBytes: 4,
@@ -77,6 +107,12 @@ const f16Format: WeightFormat = {
 const UV = 1u;
 fn unit_at(rb: u32, u: u32) -> Unit { return Unit(rb + u * 8u, 0u, 0u, vec4f()); }
 fn decode4(un: Unit, i: u32) -> vec4f { return vec4f(unpack2x16float(ld(un.a)), unpack2x16float(ld(un.a + 4u))); }`,
+  // Matrix-vector form: rows of 2k bytes with k a multiple of 4 start 8-aligned, so a unit is two plain words.
+  unitDotWgsl: /* wgsl */ `
+fn unit_dot(rb: u32, u: u32, xs: f32, x0: vec4f) -> f32 {
+  let i = (rb >> 2u) + 2u * u;
+  return dot(vec4f(unpack2x16float(W[i]), unpack2x16float(W[i + 1u])), x0);
+}`,
 };
 
 const bf16Format: WeightFormat = {
@@ -88,6 +124,13 @@ fn decode4(un: Unit, i: u32) -> vec4f {
   let a = ld(un.a);
   let b = ld(un.a + 4u);
   return bitcast<vec4f>(vec4u(a << 16u, a & 0xffff0000u, b << 16u, b & 0xffff0000u));
+}`,
+  unitDotWgsl: /* wgsl */ `
+fn unit_dot(rb: u32, u: u32, xs: f32, x0: vec4f) -> f32 {
+  let i = (rb >> 2u) + 2u * u;
+  let a = W[i];
+  let b = W[i + 1u];
+  return dot(bitcast<vec4f>(vec4u(a << 16u, a & 0xffff0000u, b << 16u, b & 0xffff0000u)), x0);
 }`,
 };
 
@@ -101,6 +144,9 @@ fn decode4(un: Unit, i: u32) -> vec4f {
   let q = (ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u))) & 0x0f0f0f0fu;
   return (u8x4(q) - 8.0) * un.s.x;
 }`,
+  // Matrix-vector form: quant words read once (joined), d applied once per block: Σ d·(q − 8)·x = d·(Σ q·x − 8·Σ x).
+  unitDotNeedsXSum: true,
+  unitDotWgsl: nibbleBlockDot({ blockBytes: 18, qOff: 2, aligned: false, prelude: 'let d = f16at(b);', value: (q) => `u8x4(${q})`, result: 'd * (acc - 8.0 * xs)' }),
 };
 
 // Q4_1: { f16 d, m; u8 qs[16] } — weight = d·nibble + m.
@@ -113,6 +159,8 @@ fn decode4(un: Unit, i: u32) -> vec4f {
   let q = (ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u))) & 0x0f0f0f0fu;
   return u8x4(q) * un.s.x + un.s.y;
 }`,
+  unitDotNeedsXSum: true,
+  unitDotWgsl: nibbleBlockDot({ blockBytes: 20, qOff: 4, aligned: true, prelude: 'let dm = unpack2x16float(W[b >> 2u]);', value: (q) => `u8x4(${q})`, result: 'dm.x * acc + dm.y * xs' }),
 };
 
 // Q5_0: { f16 d; u32 qh; u8 qs[16] } — 5th bit of weight j is bit j of qh (j < 16 low nibbles, j ≥ 16 high); value − 16.
@@ -126,6 +174,13 @@ fn decode4(un: Unit, i: u32) -> vec4f {
   let q = (ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u))) & 0x0f0f0f0fu;
   return (u8x4(q) + 16.0 * bits4(un.h >> (4u * i)) - 16.0) * un.s.x;
 }`,
+  unitDotNeedsXSum: true,
+  unitDotWgsl: nibbleBlockDot({
+    blockBytes: 22, qOff: 6, aligned: false,
+    prelude: 'let d = f16at(b); let qh = join(W[(b + 2u) >> 2u], W[((b + 2u) >> 2u) + 1u], ((b + 2u) & 2u) * 8u);',
+    value: (q, k) => `(u8x4(${q}) + 16.0 * bits4(qh >> ${4 * k}u))`,
+    result: 'd * (acc - 16.0 * xs)',
+  }),
 };
 
 // Q5_1: { f16 d, m; u32 qh; u8 qs[16] } — weight = d·(5-bit value) + m.
@@ -138,6 +193,13 @@ fn decode4(un: Unit, i: u32) -> vec4f {
   let q = (ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u))) & 0x0f0f0f0fu;
   return (u8x4(q) + 16.0 * bits4(un.h >> (4u * i))) * un.s.x + un.s.y;
 }`,
+  unitDotNeedsXSum: true,
+  unitDotWgsl: nibbleBlockDot({
+    blockBytes: 24, qOff: 8, aligned: true,
+    prelude: 'let dm = unpack2x16float(W[b >> 2u]); let qh = W[(b >> 2u) + 1u];',
+    value: (q, k) => `(u8x4(${q}) + 16.0 * bits4(qh >> ${4 * k}u))`,
+    result: 'dm.x * acc + dm.y * xs',
+  }),
 };
 
 // Q8_0: { f16 d; i8 qs[32] }.
@@ -191,6 +253,11 @@ fn decode4(un: Unit, i: u32) -> vec4f {
   let q = ld(un.a + 4u * (i & 3u)) >> (4u * (i >> 2u));
   return vec4f(KVALUES[q & 15u], KVALUES[(q >> 8u) & 15u], KVALUES[(q >> 16u) & 15u], KVALUES[(q >> 24u) & 15u]) * un.s.x;
 }`,
+  unitDotWgsl: nibbleBlockDot({
+    blockBytes: 18, qOff: 2, aligned: false, prelude: 'let d = f16at(b);',
+    value: (q) => `vec4f(KVALUES[${q} & 15u], KVALUES[(${q} >> 8u) & 15u], KVALUES[(${q} >> 16u) & 15u], KVALUES[${q} >> 24u])`,
+    result: 'd * acc',
+  }),
 };
 
 // Q2_K: { u8 scales[16]; u8 qs[64]; f16 d, dmin } per 256. Sub-block s (32 weights): half n = s/4, j = s%4;
@@ -381,7 +448,6 @@ fn decode4(un: Unit, i: u32) -> vec4f {
   // 32-byte field are read once and joined (not twice per word as ld does), the 2 high bits join the nibble as an
   // integer, and d·scale applies once per 16 weights.
   unitDotWgsl: /* wgsl */ `
-fn join(a: u32, b: u32, t: u32) -> u32 { return (a >> t) | ((b << 1u) << (31u - t)); }
 fn unit_dot(rb: u32, u: u32, xs: f32, x0: vec4f, x1: vec4f, x2: vec4f, x3: vec4f, x4: vec4f, x5: vec4f, x6: vec4f, x7: vec4f) -> f32 {
   let b = rb + (u >> 3u) * 210u;
   let n = (u & 7u) >> 2u;
