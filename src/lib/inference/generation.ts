@@ -7,8 +7,13 @@
  * evaluated, so turn N of a chat costs its new tokens, not the whole conversation. At least the prompt's last token
  * is always evaluated (its logits give the first new token). When the new prompt re-tokenizes earlier output
  * differently (a BPE/SentencePiece merge across the old end), the prefix simply stops where the ids differ. The
- * sampler is fed the whole prompt either way, so the repetition penalty sees what it would in a fresh run. Written against the small `LogitsModel` interface (what WebGpuEngine offers) so the
- * loop's rules — what counts as a stop, when abort takes effect, how speed is measured — are tested without a GPU.
+ * sampler is fed the whole prompt either way, so the repetition penalty sees what it would in a fresh run. (The
+ * reply's K/V rows were written by one-token decode steps, a fresh run writes them in a prefill: the same sums in
+ * another order, so logits agree to float rounding and greedy tokens are equal but at an exact near-tie, as in
+ * llama.cpp.)
+ *
+ * Written against the small `LogitsModel` interface (what WebGpuEngine offers) so the loop's rules — what counts as
+ * a stop, when abort takes effect, how speed is measured, what is reused — are tested without a GPU.
  */
 import { RbeeError } from '../errors.ts';
 import type { GeneratedStep, GenerationResult, StopReason } from './protocol.ts';
