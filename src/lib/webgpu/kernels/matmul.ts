@@ -3,9 +3,10 @@
  *
  *   Y[t][row_offset + r] (+)= Σ_k W[r][k] · X[t][k]     for the rows r of one weight part and the step's T tokens
  *
- * - matvec (decode, T = 1): with subgroups, a subgroup per row joined by subgroupAdd; otherwise TPR invocations
- *   per row take its units in turn and join their partial sums in shared memory with a single barrier (short rows
- *   share a workgroup).
+ * - matvec (decode, T = 1): 4 rows at a time, each unit's activations loaded once for the 4 (and each format's
+ *   unit_dot: its fastest whole-unit dot product); with subgroups, a subgroup per 4 rows joined by subgroupAdd;
+ *   otherwise TPR invocations per 4 rows take their units in turn and join their partial sums in shared memory with
+ *   a single barrier (short rows share a workgroup).
  * - matmul (prefill, T > 1): a workgroup per 64 rows × 4 tokens; each invocation owns one row, decodes each unit
  *   once and uses it for 4 tokens.
  * - embedding (get_rows): decodes whole rows picked by token id.
@@ -46,7 +47,7 @@ ${STEP_WGSL}`;
 
 const MATVEC_WG = 64;
 const MATVEC_UNITS_PER_INVOCATION = 4;
-/** Rows each subgroup of the subgroup matrix-vector kernel takes at once (sharing its activation loads). */
+/** Rows a subgroup (or a group of TPR invocations) of the matrix-vector kernels takes at once, sharing activation loads. */
 const MATVEC_ROWS = 4;
 const MATMUL_ROWS = 64;
 const MATMUL_TOKENS = 4;
@@ -86,6 +87,7 @@ function loadUnitX(format: WeightFormat): string {
 }
 
 function matvecWgsl(format: WeightFormat): string {
+  const rowsIdx = Array.from({ length: MATVEC_ROWS }, (_, r) => r);
   return /* wgsl */ `
 @group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
@@ -97,34 +99,37 @@ ${BYTE_ACCESS_WGSL}
 ${format.wgsl}
 ${unitDotWgsl(format)}
 const WG = ${MATVEC_WG}u;
-// Invocations per row (a power of two ≤ WG), chosen per matrix from its row length: short rows get few
-// invocations and a workgroup covers WG / TPR rows.
+// Invocations per group of ${MATVEC_ROWS} rows (a power of two ≤ WG), chosen per matrix from its row length: short rows
+// get few invocations and a workgroup covers WG / TPR groups. Each invocation loads a unit's activations once for
+// the group's rows; rows past the matrix's end repeat its last row and are not written.
 override TPR: u32 = 16u;
-var<workgroup> red: array<f32, WG>;
+var<workgroup> red: array<vec4f, WG>;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let lane = li % TPR;
-  let row = (wid.x + wid.y * nwg.x) * (WG / TPR) + li / TPR;
-  var acc = 0.0;
+  let row = ((wid.x + wid.y * nwg.x) * (WG / TPR) + li / TPR) * ${MATVEC_ROWS}u;
+  ${rowsIdx.map((i) => `var acc${i} = 0.0;`).join(' ')}
   if (row < P.rows) {
-    let rb = row * P.row_bytes;
+    ${rowsIdx.map((i) => `let rb${i} = min(row + ${i}u, P.rows - 1u) * P.row_bytes;`).join('\n    ')}
     var xo = P.x_offset;
     if ((P.flags & 4u) != 0u) { xo += (S.T - 1u) * P.x_stride; }
     for (var u = lane; u < P.units; u += TPR) {
       let xb = xo + u * UV;
       ${loadUnitX(format)}
-      acc += unit_dot(rb, u, xs, ${xArgs(format)});
+      ${rowsIdx.map((r) => `acc${r} += unit_dot(rb${r}, u, xs, ${xArgs(format)});`).join('\n      ')}
     }
   }
-  // One barrier: each row's first invocation adds its row's partial sums.
-  red[li] = acc;
+  // One barrier: each group's first invocation adds its group's partial sums.
+  red[li] = vec4f(${rowsIdx.map((i) => `acc${i}`).join(', ')});
   workgroupBarrier();
   if (lane == 0u && row < P.rows) {
-    var total = 0.0;
+    var total = vec4f(0.0);
     for (var i = 0u; i < TPR; i++) { total += red[li + i]; }
     var yo = P.y_offset + P.row_offset + row;
     if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
-    if ((P.flags & 1u) != 0u) { Y[yo] += total; } else { Y[yo] = total; }
+    ${rowsIdx
+      .map((i) => `if (row + ${i}u < P.rows) { if ((P.flags & 1u) != 0u) { Y[yo + ${i}u] += total[${i}]; } else { Y[yo + ${i}u] = total[${i}]; } }`)
+      .join('\n    ')}
   }
 }`;
 }
@@ -310,7 +315,7 @@ export class MatmulKernels {
       const tpr = matvecThreadsPerRow(units);
       pass.setPipeline(this.pipeline('matvec', format, tpr));
       pass.setBindGroup(0, group);
-      const [x, y] = grid(Math.ceil(rows / (MATVEC_WG / tpr)));
+      const [x, y] = grid(Math.ceil(rows / ((MATVEC_WG / tpr) * MATVEC_ROWS)));
       pass.dispatchWorkgroups(x, y);
     } else {
       pass.setPipeline(this.pipeline('matmul', format));
