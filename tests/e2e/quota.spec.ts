@@ -69,33 +69,69 @@ const estimate = (page: Page): Promise<{ quota: number; usage: number }> =>
     return { quota: e.quota ?? -1, usage: e.usage ?? -1 };
   });
 
-const FILLER_DB = 'quota-filler';
 /** A page of the app that stores nothing: the quota is set before the app's first IndexedDB use. */
 const ORIGIN_PAGE = '/compat';
 
-/** Writes `bytes` of random data into a database of its own on the page's origin: 'stored' or the error's name. */
-function fillStorage(page: Page, bytes: number): Promise<string> {
+interface Slot {
+  db: string;
+  store: string;
+  key: string;
+}
+/** Where the test puts data of its own: a database of its own, or the app's cache as another model's chunk. */
+const PROBE: Slot = { db: 'quota-probe', store: 's', key: 'x' };
+const OTHER_MODEL: Slot = { db: 'rbee-cache', store: 'files', key: 'c/another-model/0' };
+
+/**
+ * Writes `bytes` of random data (storage may compress a pattern to a fraction of its size) into `slot`; answers
+ * 'stored' or the error's name. Once stored, waits until the browser's usage figure includes it: Chromium's
+ * IndexedDB re-reads the space left from that figure, and a stale one would let later writes past the quota.
+ */
+function fillStorage(page: Page, bytes: number, slot: Slot): Promise<string> {
   return page.evaluate(
-    async ({ name, bytes }) => {
+    async ({ slot, bytes }) => {
+      const before = (await navigator.storage.estimate()).usage ?? 0;
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
-        const r = indexedDB.open(name);
-        r.onupgradeneeded = () => r.result.createObjectStore('s');
+        const r = indexedDB.open(slot.db);
+        r.onupgradeneeded = () => r.result.createObjectStore(slot.store);
         r.onsuccess = () => resolve(r.result);
         r.onerror = () => reject(r.error);
       });
-      // Random bytes: storage may compress a pattern to a fraction of its size.
       const data = new Uint8Array(bytes);
       for (let i = 0; i < data.length; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
       const result = await new Promise<string>((resolve) => {
-        const tx = db.transaction('s', 'readwrite');
-        tx.objectStore('s').put(data, 'x');
+        const tx = db.transaction(slot.store, 'readwrite');
+        tx.objectStore(slot.store).put(data, slot.key);
         tx.oncomplete = () => resolve('stored');
         tx.onabort = () => resolve(tx.error?.name ?? 'aborted');
       });
       db.close();
+      for (let i = 0; result === 'stored' && i < 100 && ((await navigator.storage.estimate()).usage ?? 0) < before + bytes; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
       return result;
     },
-    { name: FILLER_DB, bytes },
+    { slot, bytes },
+  );
+}
+
+/** Deletes what fillStorage wrote (what deleting another model in the library does). */
+function freeStorage(page: Page, slot: Slot): Promise<void> {
+  return page.evaluate(
+    (slot) =>
+      new Promise<void>((resolve, reject) => {
+        const r = indexedDB.open(slot.db);
+        r.onsuccess = () => {
+          const tx = r.result.transaction(slot.store, 'readwrite');
+          tx.objectStore(slot.store).delete(slot.key);
+          tx.oncomplete = () => {
+            r.result.close();
+            resolve();
+          };
+          tx.onabort = () => reject(tx.error);
+        };
+        r.onerror = () => reject(r.error);
+      }),
+    slot,
   );
 }
 
@@ -107,7 +143,7 @@ test('the quota override is real here: estimate() reports it and IndexedDB refus
   const after = await estimate(page);
   expect(after.quota).toBe(quota);
   expect(after.usage).toBeLessThan(MiB);
-  const outcome = await fillStorage(page, 3 * MiB);
+  const outcome = await fillStorage(page, 3 * MiB, PROBE);
   expect(outcome).toBe('QuotaExceededError');
 });
 
@@ -138,11 +174,11 @@ test('the browser refuses mid-way: the same message, nothing counted that is not
   await page.goto(`/model?src=${encodeURIComponent(url)}`);
   // The check passes: 16 MiB needed, about 20 MiB free.
   await expect(page.getByTestId('storage-check')).toContainText(/Needs 16\.0 MiB, (19|20)\.\d MiB free of 20\.0 MiB/, SLOW);
-  // Then, after the download's own check and before its first chunk, something else on this site takes 17 MiB
-  // (another tab's data): less than one 4 MiB chunk is left.
+  // Then, after the download's own check and before its first chunk, another model downloading in another tab takes
+  // 17 MiB: less than one 4 MiB chunk is left.
   let filling: Promise<string> | undefined;
   await page.route(url, async (route) => {
-    if (route.request().headers()['range'] === 'bytes=0-0') filling ??= fillStorage(page, 17 * MiB);
+    if (route.request().headers()['range'] === 'bytes=0-0') filling ??= fillStorage(page, 17 * MiB, OTHER_MODEL);
     await filling;
     await route.continue();
   });
@@ -161,9 +197,9 @@ test('the browser refuses mid-way: the same message, nothing counted that is not
   // What the page says is stored is what the manifest counts.
   await expect(page.getByTestId('download-state')).toContainText(`Partly downloaded: ${formatBytes(partial.storedBytes)} of 16.0 MiB`);
 
-  // Space freed (the other data deleted); back on the page, the download resumes with only what is missing.
+  // Space freed (the other model deleted); back on the page, the download resumes with only what is missing.
   await page.unrouteAll({ behavior: 'wait' });
-  await page.evaluate((name) => new Promise((resolve) => (indexedDB.deleteDatabase(name).onsuccess = resolve)), FILLER_DB);
+  await freeStorage(page, OTHER_MODEL);
   await page.reload();
   const resume = page.getByRole('button', { name: 'Resume download' });
   await expect(resume).toBeEnabled(SLOW);

@@ -1,9 +1,11 @@
 // "Try it now" links (/?model=owner/repo[&file=…]) in the built app, in real Chromium, against a stand-in hub that
 // answers Range requests: a small model downloads by itself with visible progress and the chat generates llama.cpp's
 // continuation; above the "ask above" size (lowered here) the page asks first, with the size, and fetches no weights
-// until asked; a model already stored goes straight to the chat with no download.
+// until asked; a model already stored goes straight to the chat with no download; a model that does not run here
+// stays on its page with the verdict, and nothing is downloaded.
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { writeGguf } from '../support/gguf-writer.ts';
 import { hubFiles } from '../support/prebuilt-repos.ts';
 import { HAS_FIXTURES } from '../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
@@ -18,6 +20,26 @@ const MiB = 1024 ** 2;
 let hub: RangeServer;
 let size = 0;
 
+/** A llama header whose attention matrix is IQ1_S (type 19): a real ggml type the WebGPU engine does not run. */
+function iq1Model(): Uint8Array {
+  const u32 = (value: number) => ({ type: 'u32' as const, value });
+  return writeGguf({
+    metadata: [
+      ['general.architecture', { type: 'string', value: 'llama' }],
+      ['general.name', { type: 'string', value: 'iq1 model' }],
+      ['llama.context_length', u32(256)],
+      ['llama.embedding_length', u32(256)],
+      ['llama.block_count', u32(1)],
+      ['llama.feed_forward_length', u32(256)],
+      ['llama.attention.head_count', u32(4)],
+    ],
+    tensors: [
+      { name: 'token_embd.weight', dims: [256, 256], type: 0, dataSize: 256 * 256 * 4 },
+      { name: 'blk.0.attn_q.weight', dims: [256, 256], type: 19, dataSize: 256 * 50 },
+    ],
+  });
+}
+
 test.beforeAll(async () => {
   const stories = new Uint8Array(readFileSync(STORIES));
   size = stories.byteLength;
@@ -30,6 +52,7 @@ test.beforeAll(async () => {
       },
     }),
   );
+  hub.setFile('/iq1.gguf', iq1Model());
 });
 test.afterAll(async () => hub?.close());
 test.beforeEach(() => hub.resetStats());
@@ -138,4 +161,20 @@ test('a model already stored goes straight to the chat, with no download', async
   // The verdict read the header again; the weights came from this device.
   expect(ranges.every(isHeaderRead)).toBe(true);
   expect(hub.stats.get(FILE_PATH)?.bytesSent ?? 0).toBeLessThanOrEqual(2 * MiB);
+});
+
+test('a model that does not run in this browser stays on its page with the verdict; nothing is downloaded', async ({ page }) => {
+  const ranges: string[] = [];
+  page.context().on('request', (r) => {
+    if (new URL(r.url()).pathname === '/iq1.gguf') ranges.push(r.headers()['range'] ?? '(whole file)');
+  });
+  await page.goto(`/?model=${encodeURIComponent(`${hub.url}/iq1.gguf`)}`);
+  await expect(page.getByTestId('verdict')).toBeVisible(SLOW);
+  await expect(page.getByTestId('try-not-here')).toContainText('does not run in this browser');
+  await expect(page.getByTestId('confirm-large')).toHaveCount(0);
+  await page.waitForTimeout(1000);
+  await expect(page).toHaveURL(/\/model\?.*try=1/);
+  expect(ranges.length).toBeGreaterThan(0);
+  expect(ranges).not.toContain('bytes=0-0');
+  await expect(page.getByTestId('download-state')).toHaveAttribute('data-state', 'none');
 });
