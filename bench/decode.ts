@@ -5,7 +5,7 @@
  * adapter's measured buffer-copy bandwidth) and the inference worker's peak JS heap (+ ArrayBuffers) during load.
  *
  *   npx tsx bench/decode.ts [--decode N] [--prompt N] [--only stories|q4k|q8]
- *   npx tsx bench/decode.ts --chat [--only stories|q4k|q8]
+ *   npx tsx bench/decode.ts --chat [--only stories|mid|q4k|q8]
  *
  * Models: stories260K (fixture) and random-weight Llamas in Q4_K and Q8_0 (dim 1024, 12 layers, FFN 2816, 16/4
  * heads, 32k vocabulary: ≥ 100 MB, so per-dispatch overhead does not hide the kernels), generated into the temp
@@ -57,21 +57,26 @@ interface BenchModel {
   decodeTokens: number;
 }
 
-async function models(): Promise<BenchModel[]> {
+/** A middle size for --chat, where the 1024×12 models take tens of minutes per turn on a software adapter. */
+const MID: Omit<GeneratedModelOptions, 'weightType'> = { ...BIG, embeddingLength: 512, feedForwardLength: 1536, blockCount: 6, headCount: 8, headCountKv: 2 };
+
+async function models(chat = false): Promise<BenchModel[]> {
   const list: BenchModel[] = [];
   if (HAS_FIXTURES) list.push({ key: 'stories', label: 'stories260K (F32)', path: fixture('models/stories260K.gguf'), decodeTokens: DECODE_SMALL });
   const dir = join(tmpdir(), 'rbee-bench-models');
   await mkdir(dir, { recursive: true });
-  for (const [key, type] of [
-    ['q4k', 'Q4_K'],
-    ['q8', 'Q8_0'],
-  ] as const) {
-    const file = join(dir, `rbee-bench-${type.toLowerCase()}-1024x12.gguf`);
+  const generated = [
+    ['q4k', 'Q4_K', BIG, '1024x12'],
+    ['q8', 'Q8_0', BIG, '1024x12'],
+    ...(chat ? ([['mid', 'Q4_K', MID, '512x6']] as const) : []),
+  ] as const;
+  for (const [key, type, shape, size] of generated) {
+    const file = join(dir, `rbee-bench-${type.toLowerCase()}-${size}.gguf`);
     if ((!only || only === key) && !existsSync(file)) {
       process.stderr.write(`generating ${basename(file)}…\n`);
-      await writeGeneratedModel(dir, { ...BIG, weightType: type }, basename(file));
+      await writeGeneratedModel(dir, { ...shape, weightType: type }, basename(file));
     }
-    list.push({ key, label: `random llama 1024×12 (${type})`, path: file, decodeTokens: DECODE_LARGE });
+    list.push({ key, label: `random llama ${size.replace('x', '×')} (${type})`, path: file, decodeTokens: DECODE_LARGE });
   }
   return list.filter((m) => !only || m.key === only);
 }
@@ -169,7 +174,7 @@ const USER_TURNS = ['Tell me a story about a cat and a dog.', 'What did they fin
 
 /** Time to first token of turn 3, with and without the KV cache of turn 2. */
 async function chatTurns(): Promise<void> {
-  const list = await models();
+  const list = await models(true);
   const rows: string[] = [];
   const session = await openBrowserSession();
   try {
