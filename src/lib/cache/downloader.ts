@@ -460,8 +460,12 @@ export class Download {
     try {
       await this.writeManifest(m);
     } catch (e) {
-      // The chunk is stored but could not be counted: uncount it in memory too, so progress matches the store.
+      // The chunk is stored but could not be counted: uncount it in memory too, so progress matches the store, and
+      // give its space back. Chromium checks concurrent writes against the space left one at a time, so the chunks in
+      // flight can all land past the quota and the small manifest write be the one refused; kept, they would hold
+      // space the next storage check counts as used, and Resume would never see room.
       m.chunks[index] = { done: false };
+      await this.store.deleteChunks(this.id, [index]).catch(() => undefined);
       throw this.storageError(e, m);
     }
     this.emit(true);

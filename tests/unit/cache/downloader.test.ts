@@ -170,6 +170,28 @@ describe('downloading into the cache', () => {
     expect(d.progress).toMatchObject({ state: 'failed', bytesStored: 5 * CHUNK });
   });
 
+  test('a chunk stored but refused its count (the manifest write hits the quota) is deleted, not left taking space', async () => {
+    // Chromium checks concurrent IndexedDB writes against the space left one at a time: the chunks in flight can all
+    // land past the quota and the small manifest write that would count them is the one refused.
+    const { url } = await serve();
+    const inner = idbKeyValueStore(`dl-test-${++db}`);
+    let manifestWrites = 0;
+    const quota: KeyValueStore = {
+      ...inner,
+      async set(key, value) {
+        if (!(value instanceof Uint8Array) && ++manifestWrites > 3) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return inner.set(key, value);
+      },
+    };
+    const store = newStore(quota);
+    const err = await rejection(startDownload(base(url, store)).done);
+    expect(err.code).toBe('quota');
+    const m = (await store.getManifest('hf:test/model@main/model.gguf'))!;
+    const doneIndices = m.chunks.flatMap((c, i) => (c.done ? [i] : []));
+    expect(doneIndices.length).toBeGreaterThan(0);
+    expect(await store.storedChunkIndices(m.id)).toEqual(doneIndices);
+  });
+
   test('too little free space is reported before any chunk is fetched', async () => {
     const { server, url } = await serve();
     const store = newStore();
