@@ -11,7 +11,7 @@ import { WebGpuEngine } from '../../../src/lib/webgpu/engine.ts';
 import { fixtureSource } from '../webgpu/fixture-source.ts';
 
 // Room for one prefill of more than a chunk (512) and a reply that reaches the end.
-const CONTEXT = 640;
+const CONTEXT = 608;
 const greedy = { temperature: 0 };
 const STORY =
   'Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends. ' +
