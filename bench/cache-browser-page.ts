@@ -6,6 +6,8 @@
  *   downloadToCache  startDownload (Range chunks in parallel, SHA-256 per chunk, idb-keyval writes, and with a hub
  *                  SHA-256 the whole-file check at the end) into a fresh database;
  *   cacheRead      CachedFileSource.chunks(), the file in order one stored chunk at a time;
+ *   cacheCheck     verifyStoredFile: every chunk read back and hashed (whole file + per chunk) — a library recheck, and
+ *                  what every hub-checked download did at its end before the hash moved into the download;
  *   cacheToGpu     the engine's WeightUploader (8 MiB reads, queue.writeBuffer, split at the binding limit) from a
  *                  CachedFileSource, until queue.onSubmittedWorkDone();
  *   fetchToGpu     the same upload fed by one plain fetch of the file (its baseline);
@@ -13,7 +15,7 @@
  * Also imported by tests/browser/cache/cache-bench.test.ts, which checks these on a small file.
  */
 import { CachedFileSource } from '../src/lib/cache/cached-source.ts';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL, startDownload } from '../src/lib/cache/downloader.ts';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL, startDownload, verifyStoredFile } from '../src/lib/cache/downloader.ts';
 import { CacheStore, idbKeyValueStore } from '../src/lib/cache/store.ts';
 import { RbeeError } from '../src/lib/errors.ts';
 import type { ByteSource, ByteSourceStats } from '../src/lib/loaders/byte-source.ts';
@@ -85,6 +87,16 @@ export function cacheRead(c: CachedCopy): Promise<Timing> {
     let n = 0;
     for await (const { bytes } of source.chunks()) n += bytes.byteLength;
     return n;
+  });
+}
+
+export function cacheCheck(c: CachedCopy): Promise<Timing> {
+  return timed(async () => {
+    const store = new CacheStore(idbKeyValueStore(c.dbName));
+    const m = (await store.getManifest(c.id))!;
+    const check = await verifyStoredFile(store, m);
+    if (!check.ok) throw new RbeeError('checksum', `The cached bench file does not verify (bad chunks: ${check.badChunks.join(', ')}).`);
+    return m.size;
   });
 }
 
@@ -200,6 +212,6 @@ class StreamedFetchSource implements ByteSource {
   }
 }
 
-const api = { plainFetch, downloadToCache, cacheRead, clearCache, cacheToGpu, fetchToGpu, rangeToGpu, machine };
+const api = { plainFetch, downloadToCache, cacheRead, cacheCheck, clearCache, cacheToGpu, fetchToGpu, rangeToGpu, machine };
 export type CacheBenchApi = typeof api;
 (globalThis as { rbeeCacheBench?: CacheBenchApi }).rbeeCacheBench = api;

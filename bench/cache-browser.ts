@@ -4,7 +4,8 @@
  * code in the page (bench/cache-browser-page.ts, bundled with esbuild):
  *   plain fetch · download to cache (startDownload into Chromium's disk-backed IndexedDB through idb-keyval; default
  *   chunk size and parallelism, and other chunk sizes; with the hub's SHA-256 as the app passes it, and without) ·
- *   cache read (CachedFileSource, chunk by chunk) · cache to GPU (the engine's WeightUploader from the cached file,
+ *   cache read (CachedFileSource, chunk by chunk) · stored-file check (verifyStoredFile: every chunk read back and
+ *   hashed, as a library recheck does and as every hub-checked download did before hashing moved into it) · cache to GPU (the engine's WeightUploader from the cached file,
  *   until queue.onSubmittedWorkDone) · fetch to GPU (the same upload fed by one plain fetch: its baseline) · Range
  *   to GPU (the same upload from HttpByteSource: running a URL without the cache).
  * Each repetition deletes the cached file and uses a fresh database; the table gives the median of the runs.
@@ -100,6 +101,7 @@ try {
       const copy = await call('downloadToCache', url, settings);
       record(`download to cache, ${chunkLabel(chunkSize)}, hub SHA-256 checked`, copy);
       record(`cache read (CachedFileSource.chunks), ${chunkLabel(chunkSize)}`, await call('cacheRead', copy));
+      if (chunkSize === chunkSizes[0]) record(`stored-file check (verifyStoredFile: read back + hash), ${chunkLabel(chunkSize)}`, await call('cacheCheck', copy));
       record(`cache → GPU (WeightUploader, 8 MiB writeBuffer), ${chunkLabel(chunkSize)}`, await call('cacheToGpu', copy));
       await call('clearCache', copy);
     }

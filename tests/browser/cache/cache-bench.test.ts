@@ -4,6 +4,7 @@
 // Content-Range, which is all the downloader needs from a server.
 import { expect, test } from 'vitest';
 import {
+  cacheCheck,
   cacheRead,
   cacheToGpu,
   clearCache,
@@ -37,6 +38,7 @@ test('every bench path moves the whole 4 MB file and reports a time; the cached 
     const copy = await downloadToCache(url, { dbName: `cache-bench-${Date.now()}`, chunkSize: 1 << 20, parallel: 3, sha256: new Sha256().update(file).hex() });
     moved(copy);
     moved(await cacheRead(copy));
+    moved(await cacheCheck(copy));
     moved(await cacheToGpu(copy));
 
     const wrong = downloadToCache(url, { dbName: `cache-bench-bad-${Date.now()}`, chunkSize: 1 << 20, sha256: '0'.repeat(64) });
