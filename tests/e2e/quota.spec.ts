@@ -45,6 +45,17 @@ function incompressibleModel(): Uint8Array {
 let server: RangeServer;
 const MODEL = incompressibleModel();
 
+/** Resolves once the server has sent no body bytes for `path` for 500 ms. */
+async function serverQuiet(path: string): Promise<void> {
+  let last = -1;
+  for (;;) {
+    const now = server.stats.get(path)?.bytesSent ?? 0;
+    if (now === last) return;
+    last = now;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 test.beforeAll(async () => {
   server = await startRangeServer({ '/big.gguf': MODEL, '/midway.gguf': MODEL });
 });
@@ -203,7 +214,9 @@ test('the browser refuses mid-way: the same message, nothing counted that is not
   await page.reload();
   const resume = page.getByRole('button', { name: 'Resume download' });
   await expect(resume).toBeEnabled(SLOW);
-  // From here on, only the download's requests (the page read the header again above).
+  // From here on, only the download's requests (the page read the header again above). A header read the reload
+  // cut short can still be writing to its socket: wait until the server has sent nothing for half a second.
+  await serverQuiet('/midway.gguf');
   server.resetStats();
   await resume.click();
   await expect(page.getByTestId('download-state')).toHaveAttribute('data-state', 'complete', SLOW);
