@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { chromiumArgs, chromiumPath } from './tests/support/chromium.js';
+import { chromiumArgs, chromiumPath } from './src/cli/browser-harness/chromium.js';
 
 // End-to-end: Playwright drives the built app (vite build → vite preview) in real Chromium with WebGPU.
 export default defineConfig({

@@ -2,7 +2,7 @@ import { sveltekit } from '@sveltejs/kit/vite';
 import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-import { chromiumPath, chromiumArgs } from './tests/support/chromium.js';
+import { chromiumPath, chromiumArgs } from './src/cli/browser-harness/chromium.js';
 import { onnxRuntimeFiles } from './src/lib/engines/onnx-runtime-files.ts';
 
 export default defineConfig({

@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL } from '../src/lib/cache/downloader.ts';
-import { chromiumArgs, chromiumPath } from '../tests/support/chromium.js';
+import { chromiumArgs, chromiumPath } from '../src/cli/browser-harness/chromium.js';
 import { startRangeServer } from '../tests/support/range-server.ts';
 import type { CacheBenchApi, Timing } from './cache-browser-page.ts';
 

@@ -46,7 +46,7 @@ await esbuild.build({ entryPoints: { page: join(HERE, 'matvec-page.ts') }, outdi
 await writeFile(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./page.js"></script>\n');
 const server = await startHarnessServer(dir);
 const { chromium } = await import('playwright');
-const { chromiumArgs, chromiumPath } = (await import('../tests/support/chromium.js')) as { chromiumArgs: string[]; chromiumPath: () => string | undefined };
+const { chromiumArgs, chromiumPath } = (await import('../src/cli/browser-harness/chromium.js')) as { chromiumArgs: string[]; chromiumPath: () => string | undefined };
 const executablePath = chromiumPath();
 const browser = await chromium.launch({ headless: true, args: chromiumArgs, ...(executablePath ? { executablePath } : {}) });
 try {

@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 import { chromium } from 'playwright';
 import { tokenizerFromGguf } from '../src/lib/tokenizer/index.ts';
-import { chromiumArgs, chromiumPath } from '../tests/support/chromium.js';
+import { chromiumArgs, chromiumPath } from '../src/cli/browser-harness/chromium.js';
 import { HAS_FIXTURES, REPO_ROOT } from '../tests/support/fixtures.ts';
 import { randomTexts } from '../tests/unit/tokenizer/random-text.ts';
 import { VOCABS, vectors, vocabMetadata, vocabPath, type VocabName } from '../tests/unit/tokenizer/vocab-fixtures.ts';

@@ -2,7 +2,7 @@
 // missing or older than the lockfile) and, for tests, Debian's Chromium when no Chromium is found and apt exists.
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { chromiumPath } from '../tests/support/chromium.js';
+import { chromiumPath } from '../src/cli/browser-harness/chromium.js';
 
 const sh = (cmd) => execSync(cmd, { stdio: 'inherit' });
 

@@ -17,7 +17,7 @@
 // as used, so the resume is refused too. (A downloader fix: delete a chunk whose manifest write failed.)
 import { expect, test, type CDPSession, type Page } from '@playwright/test';
 import { formatBytes } from '../../src/lib/ui/quantities.ts';
-import { chromiumArgs, chromiumPath } from '../support/chromium.js';
+import { chromiumArgs, chromiumPath } from '../../src/cli/browser-harness/chromium.js';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
 import { seeded } from '../support/seeded-random.ts';
 import { MiB, sha256, sixteenMibGguf, storedFile } from './cache-support.ts';

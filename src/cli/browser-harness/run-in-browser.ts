@@ -1,7 +1,7 @@
 /**
  * Runs inference jobs in headless Chromium through the app's own worker: bundles the harness page and the
  * inference worker (esbuild, ~1 s), serves them and any local model folders from a 127.0.0.1 server with Range,
- * starts Chromium with WebGPU (tests/support/chromium.js: $CHROMIUM_PATH, /usr/bin/chromium, or Playwright's),
+ * starts Chromium with WebGPU (chromium.js: $CHROMIUM_PATH, /usr/bin/chromium, or Playwright's),
  * runs every job in one page and returns the results. Used by `rbee-web generate`, the parity tests and the bench.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -67,7 +67,7 @@ export async function openBrowserSession(): Promise<BrowserSession> {
     await bundle(dir);
     server = await startHarnessServer(dir);
     const { chromium } = await import('playwright');
-    const { chromiumArgs, chromiumPath } = (await import(pathToHere('tests/support/chromium.js'))) as {
+    const { chromiumArgs, chromiumPath } = (await import('./chromium.js')) as {
       chromiumArgs: string[];
       chromiumPath: () => string | undefined;
     };
@@ -178,8 +178,4 @@ function workerHeapSampler(browser: import('playwright').Browser): { stop(): Pro
       return peak;
     },
   };
-}
-
-function pathToHere(rel: string): string {
-  return new URL(`file://${join(REPO_ROOT, rel)}`).href;
 }

@@ -1,5 +1,6 @@
 // Where Chromium lives and how to start it with real WebGPU (SwiftShader on machines without a GPU).
-// Shared by vitest's browser mode, Playwright's end-to-end tests and the CLI. Plain JS so vite.config.ts can import it.
+// The CLI's browser harness needs it at run time; vitest's browser mode, Playwright's end-to-end tests, the benchmarks
+// and scripts/ensure.mjs start Chromium the same way. Plain JS so vite.config.ts and plain Node scripts can import it.
 import { existsSync } from 'node:fs';
 
 export const chromiumArgs = [
