@@ -5,16 +5,16 @@
 import { cachedSetWhenOffline } from '../cache/cached-model-set.ts';
 import { check } from '../compat/check.ts';
 import { matrixCell } from '../compat/matrix.ts';
+import { mainWeightType } from '../compat/repo-verdict.ts';
 import type { DeviceCaps } from '../compat/device-caps.ts';
 import type { Confidence, Verdict } from '../compat/verdict.ts';
 import { RbeeError } from '../errors.ts';
 import type { ModelDescriptor } from '../loaders/descriptor.ts';
-import { ggmlTypeByName } from '../loaders/ggml-types.ts';
 import { formatHfRef, parseHfRef } from '../loaders/hf.ts';
 import { inspect, inspectCandidate, type InspectInput, type InspectResult } from '../loaders/inspect.ts';
 import type { ModelCandidate } from '../loaders/model-candidates.ts';
 import { blobFileSet } from '../loaders/model-file-set.ts';
-import { modelPageForLocal, modelPageForSource } from './model-links.ts';
+import { modelPageForLocal, modelPageForSource, tryItNowPage } from './model-links.ts';
 import { openedFiles } from './opened-files.ts';
 import { hubBase } from './settings.ts';
 import { thisDeviceCaps } from './this-device.ts';
@@ -96,25 +96,28 @@ export async function candidateVerdict(result: InspectResult, index: number, sig
 
 /**
  * A first guess at a sibling file's confidence on WebGPU from its name's quantization label, before its header is
- * read: the architecture is the repository's (from the file that was read), the main weight type the label's
- * (Q4_K_M → Q4_K, IQ2_M → IQ2_S). Undefined when the name has no label. The page marks it as a guess.
+ * read: the architecture is the repository's (from the file that was read), the main weight type the label's — by
+ * the same rule the search results use (mainWeightType: Q4_K_M → Q4_K, IQ2_M → IQ2_S). Undefined when the name has
+ * no label. The page marks it as a guess.
  */
 export function confidenceFromName(architecture: string, candidate: ModelCandidate): Confidence | undefined {
   if (candidate.role !== 'model') return undefined;
   if (candidate.format === 'safetensors') return matrixCell(architecture, 'safetensors', 'BF16', 'webgpu').confidence;
-  const label = candidate.quantization;
-  if (!label) return undefined;
-  const stem = label.replace(/_(XXS|XS|S|M|L|XL|MOE)$/i, '');
-  const type = ggmlTypeByName(label) ?? ggmlTypeByName(stem) ?? ggmlTypeByName(`${stem}_S`);
-  return type ? matrixCell(architecture, 'gguf', type.name, 'webgpu').confidence : undefined;
+  const type = candidate.quantization ? mainWeightType(candidate.quantization) : undefined;
+  return type ? matrixCell(architecture, 'gguf', type, 'webgpu').confidence : undefined;
+}
+
+export interface CandidateLinkOptions {
+  /**
+   * The page is in "try it now" mode (?try=1): the other files' links keep it, so someone who followed a try link
+   * and picks a smaller quantization gets the same download-then-chat. Remote sources only: try links name one.
+   */
+  tryMode?: boolean;
 }
 
 /** The model page of another candidate of the same input. */
-export function candidateHref(request: ModelRequest, result: InspectResult, candidate: ModelCandidate): string {
+export function candidateHref(request: ModelRequest, result: InspectResult, candidate: ModelCandidate, options: CandidateLinkOptions = {}): string {
   if (request.kind === 'local') return `${modelPageForLocal(request.id)}&file=${encodeURIComponent(candidate.primary)}`;
-  if (result.hf) {
-    const repo = result.hf.revision === 'main' ? result.hf.repo : `${result.hf.repo}@${result.hf.revision}`;
-    return modelPageForSource(repo, candidate.primary);
-  }
-  return modelPageForSource(request.source, candidate.primary);
+  const source = result.hf ? (result.hf.revision === 'main' ? result.hf.repo : `${result.hf.repo}@${result.hf.revision}`) : request.source;
+  return options.tryMode ? tryItNowPage(source, candidate.primary) : modelPageForSource(source, candidate.primary);
 }

@@ -4,7 +4,8 @@
  *   lose less to a cut connection, larger ones cost fewer round trips. The end-to-end tests set a small size here to
  *   cut a small file into several chunks.
  * - Above which size a "try it now" link asks before downloading (1 GiB by default): below it the download starts on
- *   its own. The end-to-end tests lower it to see the question with a small model.
+ *   its own. The end-to-end tests lower it to see the question with a small model. The library page sets it, beside
+ *   the chunk size.
  */
 import { DEFAULT_CHUNK_SIZE } from '../../cache/downloader.ts';
 
@@ -43,6 +44,25 @@ export function tryAskAboveBytes(): number {
     // storage disabled: the default
   }
   return DEFAULT_TRY_ASK_ABOVE_MIB * MiB;
+}
+
+/** The saved "ask above" size in MiB, as the settings field shows it. */
+export function tryAskAboveMib(): number {
+  return tryAskAboveBytes() / MiB;
+}
+
+/** Up to 1 TiB: a larger number is a typo, not a wish to download anything without a question. */
+export const MAX_TRY_ASK_ABOVE_MIB = 1024 * 1024;
+
+/**
+ * What the user typed into the "ask above" field, as MiB to save: a whole number from 0 (always ask) to
+ * MAX_TRY_ASK_ABOVE_MIB; undefined for anything else (the field says so and nothing is saved).
+ */
+export function parseTryAskAboveMib(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed)) return undefined;
+  const mib = Number(trimmed);
+  return mib <= MAX_TRY_ASK_ABOVE_MIB ? mib : undefined;
 }
 
 export function saveTryAskAboveMib(mib: number): void {
