@@ -103,6 +103,7 @@ async function load(request: Extract<WorkerRequest, { type: 'load' }>, signal: A
     ...(opened.text.bos !== undefined ? { bosToken: opened.text.bos } : {}),
     hasTokenizer: opened.text.canEncode,
     hasChatTemplate: d.hasChatTemplate,
+    ...(opened.text.chatFormat ? { chatFormat: opened.text.chatFormat } : {}),
     loadSeconds: (performance.now() - started) / 1000,
     adapter: {
       vendor: engine.caps.vendor,
@@ -117,7 +118,7 @@ async function load(request: Extract<WorkerRequest, { type: 'load' }>, signal: A
 async function generate(request: Extract<WorkerRequest, { type: 'generate' }>, signal: AbortSignal): Promise<void> {
   const startedAt = performance.now();
   const { opened, info } = requireModel();
-  const promptTokens = opened.text.promptTokens(request.prompt);
+  const { tokens: promptTokens, templateFallback } = opened.text.prompt(request.prompt);
   const result = await runGeneration(
     engine!,
     {
@@ -137,5 +138,5 @@ async function generate(request: Extract<WorkerRequest, { type: 'generate' }>, s
       text: opened.text.stream(),
     },
   );
-  post({ type: 'done', id: request.id, result });
+  post({ type: 'done', id: request.id, result: templateFallback ? { ...result, templateFallback } : result });
 }

@@ -5,31 +5,47 @@
  */
 import { RbeeError } from '../errors.ts';
 import type { GgufValue } from '../loaders/descriptor.ts';
+import type { ChatFormat } from '../tokenizer/chat-template.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import type { TextStream } from './generation.ts';
-import type { Prompt } from './protocol.ts';
+import type { ChatFormatInfo, Prompt, TemplateFallback } from './protocol.ts';
 import { VocabularyPieces } from './vocabulary-pieces.ts';
 
-export interface ChatRenderer {
-  (messages: { role: string; content: string }[]): string;
+/** A prompt's tokens, and whether the model's template failed on its conversation (the fallback made them). */
+export interface PromptTokens {
+  tokens: number[];
+  templateFallback?: TemplateFallback;
 }
+
+const fallbackKind = (f: ChatFormat): TemplateFallback['kind'] => (f.fallback === 'chatml' ? 'chatml-fallback' : 'plain-fallback');
 
 export class ModelText {
   private constructor(
     private readonly tokenizer: Tokenizer | undefined,
     private readonly pieces: VocabularyPieces | undefined,
-    private readonly renderChat: ChatRenderer | undefined,
+    private readonly chat: ChatFormat | undefined,
     private readonly metadata: Record<string, GgufValue>,
     private readonly unavailable: RbeeError | undefined,
   ) {}
 
   /**
-   * From GGUF metadata; `tokenizer` is the model's tokenizer when one could be built, `renderChat` its chat
-   * template renderer when it has one. `unavailable` is the error text prompts get when there is no tokenizer (why
+   * From GGUF metadata; `tokenizer` is the model's tokenizer when one could be built, `chat` the chat format its
+   * conversations get (by default the tokenizer's own: its template, or the fallback it picks). `unavailable` is the error text prompts get when there is no tokenizer (why
    * there is none and what to do); the default says to give token ids.
    */
-  static create(metadata: Record<string, GgufValue>, tokenizer?: Tokenizer, renderChat?: ChatRenderer, unavailable?: RbeeError): ModelText {
-    return new ModelText(tokenizer, VocabularyPieces.fromMetadata(metadata), renderChat, metadata, unavailable);
+  static create(metadata: Record<string, GgufValue>, tokenizer?: Tokenizer, chat?: ChatFormat, unavailable?: RbeeError): ModelText {
+    return new ModelText(tokenizer, VocabularyPieces.fromMetadata(metadata), chat ?? tokenizer?.chatFormat(), metadata, unavailable);
+  }
+
+  /**
+   * The format conversations are written in, from the same ChatFormat `prompt` renders with, so what the chat page
+   * says and what the model gets agree. Undefined without a tokenizer (no text prompts at all).
+   */
+  get chatFormat(): ChatFormatInfo | undefined {
+    if (!this.tokenizer || !this.chat) return undefined;
+    const f = this.chat;
+    if (f.source === 'model') return { kind: 'template' };
+    return { kind: fallbackKind(f), reason: f.fallbackReason ?? 'missing', ...(f.error ? { error: f.error.message } : {}) };
   }
 
   get canEncode(): boolean {
@@ -59,27 +75,33 @@ export class ModelText {
   }
 
   promptTokens(prompt: Prompt): number[] {
+    return this.prompt(prompt).tokens;
+  }
+
+  /** The prompt's tokens; for a conversation, also whether the model's template failed on it (see PromptTokens). */
+  prompt(prompt: Prompt): PromptTokens {
     if ('tokens' in prompt) {
       const bad = prompt.tokens.find((t) => !Number.isInteger(t) || t < 0 || (this.vocabSize > 0 && t >= this.vocabSize));
       if (bad !== undefined)
         throw new RbeeError('bad-value', `Token id ${bad} is not in the vocabulary (0 … ${this.vocabSize - 1}).`, {
           hint: 'Give token ids of this model’s vocabulary.',
         });
-      return [...prompt.tokens];
+      return { tokens: [...prompt.tokens] };
     }
     if (!this.tokenizer) throw this.unavailable ?? noTokenizer();
-    if ('text' in prompt) return this.tokenizer.encode(prompt.text, { addSpecial: true, parseSpecial: false });
-    if (!this.renderChat) {
-      // No template: the conversation as plain text, turn by turn.
-      const text = prompt.messages.map((m) => `${m.role}: ${m.content}`).join('\n') + '\nassistant:';
-      return this.tokenizer.encode(text, { addSpecial: true, parseSpecial: false });
-    }
+    if ('text' in prompt) return { tokens: this.tokenizer.encode(prompt.text, { addSpecial: true, parseSpecial: false }) };
+    const chat = this.chat ?? this.tokenizer.chatFormat();
+    const rendered = chat.renderOrFallback(prompt.messages, { addGenerationPrompt: true });
     // A rendered template carries its own special tokens (<|im_start|>, often BOS) as text: parse them. BOS is
     // added as the model asks, once: a template that writes it too would otherwise give two.
-    const ids = this.tokenizer.encode(this.renderChat(prompt.messages), { addSpecial: true, parseSpecial: true });
+    const ids = this.tokenizer.encode(rendered.text, { addSpecial: true, parseSpecial: true });
     const bos = this.tokenizer.bos;
     if (bos !== undefined && ids.length > 1 && ids[0] === bos && ids[1] === bos) ids.shift();
-    return ids;
+    // Only a template that exists and failed on this conversation is news here: a model without one (or with one
+    // that does not parse) always gets the fallback, which chatFormat already says.
+    if (chat.source === 'model' && rendered.usedFallback)
+      return { tokens: ids, templateFallback: { kind: fallbackKind(chat), error: rendered.error?.message ?? 'the template failed' } };
+    return { tokens: ids };
   }
 
   stream(): TextStream {

@@ -86,8 +86,32 @@ export interface LoadedModelInfo {
   /** Whether text prompts can be tokenized (false: only token ids, and text is shown from vocabulary pieces). */
   hasTokenizer: boolean;
   hasChatTemplate: boolean;
+  /**
+   * How the worker turns a conversation into a prompt, by the same choice it renders with (absent: no tokenizer, so
+   * no chat — prompts are token ids).
+   */
+  chatFormat?: ChatFormatInfo;
   loadSeconds: number;
   adapter: AdapterInfo;
+}
+
+/**
+ * The prompt format a loaded model's conversations get: its own chat template, or rbee-web's fallback — ChatML when
+ * the vocabulary has <|im_start|> and <|im_end|>, else the turns as plain text for the model to continue.
+ */
+export interface ChatFormatInfo {
+  kind: 'template' | 'chatml-fallback' | 'plain-fallback';
+  /** Why a fallback: the model has no template ('missing'), or its template cannot be parsed ('invalid'). */
+  reason?: 'missing' | 'invalid';
+  /** The parser's message when the template is invalid. */
+  error?: string;
+}
+
+/** A request whose prompt came from the fallback because the model's template failed on this conversation. */
+export interface TemplateFallback {
+  kind: 'chatml-fallback' | 'plain-fallback';
+  /** The template's error message (a raise_exception text, an undefined variable …). */
+  error: string;
 }
 
 export interface GeneratedStep {
@@ -125,6 +149,8 @@ export interface GenerationResult {
   /** The sampler's seed (the given one, or the fresh one it drew). */
   seed: number;
   timings: GenerationTimings;
+  /** Set when the model's template failed on this conversation and the prompt was made by the fallback instead. */
+  templateFallback?: TemplateFallback;
 }
 
 export interface SerializedError {

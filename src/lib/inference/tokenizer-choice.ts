@@ -13,8 +13,9 @@ import type { Tokenizer } from '../tokenizer/types.ts';
 import { ModelText } from './model-text.ts';
 
 function withTokenizer(metadata: Record<string, GgufValue>, tokenizer: Tokenizer): ModelText {
-  const format = tokenizer.chatFormat();
-  return ModelText.create(metadata, tokenizer, (messages) => format.renderOrFallback(messages, { addGenerationPrompt: true }).text);
+  // The tokenizer's chat format (its template, or the fallback it picks) both renders prompts and is what the
+  // worker reports as the model's chat format.
+  return ModelText.create(metadata, tokenizer, tokenizer.chatFormat());
 }
 
 export async function textForModel(metadata: Record<string, GgufValue>): Promise<ModelText> {

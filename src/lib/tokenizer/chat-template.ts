@@ -67,8 +67,8 @@ export function renderChatTemplate(template: string, messages: readonly ChatMess
 export interface ChatFormat {
   /** 'model': the model's own template; 'fallback': ours (none in the model, or the model's is broken). */
   readonly source: 'model' | 'fallback';
-  /** Which fallback, when one is used. */
-  readonly fallback?: 'chatml' | 'plain';
+  /** Which fallback: the one always used ('fallback' source), or the one used when the model's template fails. */
+  readonly fallback: 'chatml' | 'plain';
   /** Why the model's template is not used: it has none, or it failed to parse (see `error`). */
   readonly fallbackReason?: 'missing' | 'invalid';
   readonly error?: RbeeError;
@@ -150,6 +150,7 @@ export function chatFormatFor(input: ChatFormatInput): ChatFormat {
     const model = compiled;
     return {
       source: 'model',
+      fallback: fallbackKind,
       template: input.template!,
       stopStrings: [...stops],
       render: (messages, o = {}) => renderCompiled(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }),

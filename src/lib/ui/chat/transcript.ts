@@ -4,7 +4,8 @@
  * and decode apart; web-llm and transformers.js count tokens and may give a rate), so each figure is optional and the
  * transcript shows what there is.
  */
-import type { GenerationTimings } from '../../inference/protocol.ts';
+import type { GenerationTimings, TemplateFallback } from '../../inference/protocol.ts';
+import { templateFailedNote } from './template-note.ts';
 
 export interface ReplyFigures {
   /**
@@ -17,6 +18,8 @@ export interface ReplyFigures {
   generatedTokens: number;
   /** The user stopped the reply. */
   stopped: boolean;
+  /** Said under the reply when the model's chat template failed on the conversation and the fallback made the prompt. */
+  templateFallback?: string;
 }
 
 export interface TranscriptMessage {
@@ -26,8 +29,11 @@ export interface TranscriptMessage {
   figures?: ReplyFigures;
 }
 
-/** The inference worker's (or the companion's, see nativeTimings) timings as the transcript's figures. */
-export function figuresFromTimings(t: GenerationTimings, stopped: boolean): ReplyFigures {
+/**
+ * The inference worker's (or the companion's, see nativeTimings) timings as the transcript's figures, with the
+ * worker's word when this reply's prompt came from the template fallback.
+ */
+export function figuresFromTimings(t: GenerationTimings, stopped: boolean, fallback?: TemplateFallback): ReplyFigures {
   return {
     prefill: {
       tokensPerSecond: t.prefillTokensPerSecond,
@@ -37,6 +43,7 @@ export function figuresFromTimings(t: GenerationTimings, stopped: boolean): Repl
     decodeTokensPerSecond: t.decodeTokensPerSecond,
     generatedTokens: t.generatedTokens,
     stopped,
+    ...(fallback ? { templateFallback: templateFailedNote(fallback) } : {}),
   };
 }
 
