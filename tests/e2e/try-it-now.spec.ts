@@ -143,6 +143,8 @@ test('"Just look" stays on the model page and downloads nothing', async ({ page 
   await page.getByTestId('confirm-large').getByRole('button', { name: 'Just look' }).click();
   await expect(page.getByTestId('confirm-large')).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Download to this device' })).toBeVisible();
+  // Another file of the repository opens in try mode too (the same download-and-run for a smaller quantization).
+  await expect(page.getByTestId('repo-files').getByRole('link', { name: 'Open' })).toHaveAttribute('href', /file=stories260K-IQ2_XXS\.gguf&try=1$/);
   await page.waitForTimeout(1000);
   await expect(page).toHaveURL(/\/model\?/);
   expect(ranges.every(isHeaderRead)).toBe(true);
