@@ -5,6 +5,7 @@
  * transformers.js.
  */
 import { toRbeeError, type RbeeError } from '../../errors.ts';
+import { fitConversation, windowNote, type WindowRequest } from '../../inference/conversation-window.ts';
 import type { ChatMessage } from '../../tokenizer/types.ts';
 import type { ReplyFigures, TranscriptMessage } from './transcript.ts';
 
@@ -19,6 +20,11 @@ export class Conversation {
   error: RbeeError | undefined = $state(undefined);
   temperature = $state(0.8);
   maxTokens = $state(128);
+  /**
+   * Said when the last reply's prompt left the oldest messages out to fit the model's context (the transcript still
+   * shows them all).
+   */
+  contextNote: string | undefined = $state(undefined);
   #stopper: AbortController | undefined;
 
   /**
@@ -33,14 +39,30 @@ export class Conversation {
     return true;
   }
 
-  /** Generates the assistant's reply to the conversation so far; resolves with the error it failed with, if any. */
-  async reply(run: ReplyRun): Promise<RbeeError | undefined> {
+  /**
+   * Generates the assistant's reply to the conversation so far; resolves with the error it failed with, if any. With
+   * `fit` the engine gets only the newest turns that fit its context (conversation-window.ts), and a newest message
+   * too long for it fails here, before anything is sent or added to the transcript.
+   */
+  async reply(run: ReplyRun, fit?: WindowRequest): Promise<RbeeError | undefined> {
     this.error = undefined;
-    const history = this.messages.map((m) => ({ role: m.role, content: m.content }));
+    let history: ChatMessage[] = this.messages.map((m) => ({ role: m.role, content: m.content }));
+    // Busy from here: the composer must not send while the conversation is being fitted.
+    this.generating = true;
+    if (fit) {
+      try {
+        const window = await fitConversation(history, fit);
+        history = window.messages;
+        this.contextNote = windowNote(window, fit.contextLength);
+      } catch (e) {
+        this.error = toRbeeError(e);
+        this.generating = false;
+        return this.error;
+      }
+    } else this.contextNote = undefined;
     this.messages.push({ role: 'assistant', content: '' });
     // The pushed message as the state proxy, so the streamed text shows as it arrives.
     const reply = this.messages[this.messages.length - 1]!;
-    this.generating = true;
     const stopper = (this.#stopper = new AbortController());
     try {
       reply.figures = await run(history, (text) => (reply.content += text), stopper.signal);
@@ -69,5 +91,6 @@ export class Conversation {
     this.stop();
     this.messages = [];
     this.error = undefined;
+    this.contextNote = undefined;
   }
 }
