@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { ModelDescriptor } from '../../../src/lib/loaders/descriptor.ts';
 import { readGguf } from '../../../src/lib/loaders/gguf.ts';
 import { NodeFileSource } from '../../../src/lib/loaders/node-file-source.ts';
-import { templateFallbackNote } from '../../../src/lib/ui/chat/template-note.ts';
+import { textForModel } from '../../../src/lib/inference/tokenizer-choice.ts';
+import type { GenerationTimings } from '../../../src/lib/inference/protocol.ts';
+import { chatFormatNote, templateFailedNote, templateFallbackNote } from '../../../src/lib/ui/chat/template-note.ts';
+import { figuresFromTimings } from '../../../src/lib/ui/chat/transcript.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
 
 const gguf = (metadata: Record<string, unknown>) => ({ format: 'gguf', hasChatTemplate: 'tokenizer.chat_template' in metadata, gguf: { metadata } }) as unknown as ModelDescriptor;
@@ -38,5 +41,44 @@ describe('template fallback note', () => {
     const st = (hasChatTemplate: boolean) => ({ format: 'safetensors', hasChatTemplate }) as unknown as ModelDescriptor;
     expect(templateFallbackNote(st(true))).toBeUndefined();
     expect(templateFallbackNote(st(false))).toMatch(/no chat template.*ChatML if its vocabulary has <\|im_start\|>, else as plain text/);
+  });
+});
+
+describe("the worker's answer (LoadedModelInfo.chatFormat) as the composer's note", () => {
+  it('template: no note; each fallback named exactly, with the parser’s message when the template cannot be read', () => {
+    expect(chatFormatNote({ kind: 'template' })).toBeUndefined();
+    expect(chatFormatNote({ kind: 'chatml-fallback', reason: 'missing' })).toMatch(/^This model has no chat template, so rbee-web writes the conversation as ChatML \(/);
+    const plain = chatFormatNote({ kind: 'plain-fallback', reason: 'missing' });
+    expect(plain).toMatch(/as plain text for the model to continue/);
+    // Exact, unlike the SafeTensors header note that has to name both.
+    expect(plain).not.toContain('ChatML');
+    expect(chatFormatNote({ kind: 'plain-fallback', reason: 'invalid', error: 'Unexpected end of template' })).toBe(
+      "This model's chat template cannot be read (Unexpected end of template), so rbee-web writes the conversation as plain text for the model to continue, with no roles: a base model completes text rather than chats.",
+    );
+  });
+
+  it.skipIf(!HAS_FIXTURES)('stories260K: the loaded model’s note is the one the header gave (same rule, same answer)', async () => {
+    const source = await NodeFileSource.open(fixture('models/stories260K.gguf'));
+    try {
+      const d = await readGguf(source);
+      const text = await textForModel(d.gguf!.metadata);
+      expect(chatFormatNote(text.chatFormat!)).toBe(templateFallbackNote(d));
+    } finally {
+      await source.close();
+    }
+  });
+});
+
+describe('a reply whose prompt fell back because the template failed on the conversation', () => {
+  const timings: GenerationTimings = { promptTokens: 9, generatedTokens: 4, prefillSeconds: 0.1, decodeSeconds: 0.2, prefillTokensPerSecond: 90, decodeTokensPerSecond: 15 };
+
+  it('says so under the reply, with the template’s message as text and the format used', () => {
+    expect(templateFailedNote({ kind: 'chatml-fallback', error: 'System role not supported' })).toBe(
+      "The model's chat template failed on this conversation (System role not supported); this reply used ChatML.",
+    );
+    const figures = figuresFromTimings(timings, false, { kind: 'plain-fallback', error: '<b>Conversation roles must alternate</b>' });
+    // Kept as the raw text (the transcript shows it as text, never HTML).
+    expect(figures.templateFallback).toBe("The model's chat template failed on this conversation (<b>Conversation roles must alternate</b>); this reply used plain text.");
+    expect(figuresFromTimings(timings, false).templateFallback).toBeUndefined();
   });
 });
