@@ -5,7 +5,7 @@
  */
 import { RbeeError } from '../errors.ts';
 import type { GgufValue } from '../loaders/descriptor.ts';
-import type { ChatFormat } from '../tokenizer/chat-template.ts';
+import { templateErrorDetail, type ChatFormat } from '../tokenizer/chat-template.ts';
 import type { Tokenizer } from '../tokenizer/types.ts';
 import type { TextStream } from './generation.ts';
 import type { ChatFormatInfo, Prompt, TemplateFallback } from './protocol.ts';
@@ -45,7 +45,7 @@ export class ModelText {
     if (!this.tokenizer || !this.chat) return undefined;
     const f = this.chat;
     if (f.source === 'model') return { kind: 'template' };
-    return { kind: fallbackKind(f), reason: f.fallbackReason ?? 'missing', ...(f.error ? { error: f.error.message } : {}) };
+    return { kind: fallbackKind(f), reason: f.fallbackReason ?? 'missing', ...(f.error ? { error: templateErrorDetail(f.error) } : {}) };
   }
 
   get canEncode(): boolean {
@@ -100,7 +100,7 @@ export class ModelText {
     // Only a template that exists and failed on this conversation is news here: a model without one (or with one
     // that does not parse) always gets the fallback, which chatFormat already says.
     if (chat.source === 'model' && rendered.usedFallback)
-      return { tokens: ids, templateFallback: { kind: fallbackKind(chat), error: rendered.error?.message ?? 'the template failed' } };
+      return { tokens: ids, templateFallback: { kind: fallbackKind(chat), error: rendered.error ? templateErrorDetail(rendered.error) : 'the template failed' } };
     return { tokens: ids };
   }
 

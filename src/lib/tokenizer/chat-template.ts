@@ -35,6 +35,15 @@ function templateError(e: unknown, what: 'parse' | 'render'): RbeeError {
   );
 }
 
+/**
+ * What the template engine itself said (a raise_exception text, a syntax error), without the sentence templateError
+ * wraps it in: for callers that write their own sentence around it.
+ */
+export function templateErrorDetail(e: RbeeError): string {
+  const cause = e.cause;
+  return cause instanceof Error ? cause.message : cause !== undefined ? String(cause) : e.message;
+}
+
 /** Parses a template once; throws RbeeError 'template' on syntax errors. */
 export function compileChatTemplate(template: string): Template {
   try {

@@ -35,6 +35,7 @@ describe('template fallback note', () => {
     expect(templateFallbackNote(gguf({ ...CHATML_VOCAB, 'tokenizer.chat_template': '{% for m in messages %}{{ m.content }}{% endfor %}' }))).toBeUndefined();
     const note = templateFallbackNote(gguf({ ...CHATML_VOCAB, 'tokenizer.chat_template': '{% for m in messages %}' }));
     expect(note).toMatch(/^This model's chat template cannot be read \(.+\), so rbee-web writes the conversation as ChatML/);
+    expect(note).not.toMatch(/\(The model's chat template/); // the parser's words, not a second sentence about it
   });
 
   it('SafeTensors: no note with a template; without one, both fallbacks named (the vocabulary is not read here)', () => {

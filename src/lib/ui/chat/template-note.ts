@@ -9,7 +9,7 @@
  */
 import type { ModelDescriptor } from '../../loaders/descriptor.ts';
 import type { ChatFormatInfo, TemplateFallback } from '../../inference/protocol.ts';
-import { chatFormatFor } from '../../tokenizer/chat-template.ts';
+import { chatFormatFor, templateErrorDetail } from '../../tokenizer/chat-template.ts';
 
 const CHATML = 'ChatML (<|im_start|>role … <|im_end|>, tokens its vocabulary has)';
 const PLAIN = 'plain text for the model to continue, with no roles: a base model completes text rather than chats';
@@ -26,7 +26,7 @@ function ggufFormat(metadata: Record<string, unknown>): ChatFormatInfo {
   return {
     kind: format.fallback === 'chatml' ? 'chatml-fallback' : 'plain-fallback',
     reason: format.fallbackReason ?? 'missing',
-    ...(format.error ? { error: format.error.message } : {}),
+    ...(format.error ? { error: templateErrorDetail(format.error) } : {}),
   };
 }
 
