@@ -4,7 +4,7 @@
  */
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { InferenceClient } from '../inference/client.ts';
-import type { LoadProgressEvent, ModelInput } from '../inference/protocol.ts';
+import type { LoadProgressEvent, ModelInput, Prompt } from '../inference/protocol.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo, EngineProgress } from './engine.ts';
 
 /** The worker's byte-counted progress as an EngineProgress. */
@@ -55,7 +55,7 @@ export class WebGpuEngine implements ChatEngine {
     try {
       const result = await client.generate(
         {
-          prompt: request.messages ? { messages: request.messages } : { text: request.prompt ?? '' },
+          prompt: promptOf(request),
           sampling: {
             temperature: request.temperature,
             ...(request.topK !== undefined ? { topK: request.topK } : {}),
@@ -79,6 +79,20 @@ export class WebGpuEngine implements ChatEngine {
     }
   }
 
+  /**
+   * How many tokens the prompt `generate` would send for these messages (or this text) becomes, counted by the
+   * worker's own tokenizer and chat format — for fitting a conversation to the context (conversation-window.ts).
+   */
+  async countPrompt(request: Pick<EngineGenerateRequest, 'messages' | 'prompt'>): Promise<number> {
+    const client = this.client;
+    if (!client) throw notLoaded();
+    try {
+      return await client.countPrompt(promptOf(request));
+    } catch (e) {
+      throw toRbeeError(e);
+    }
+  }
+
   async unload(): Promise<void> {
     const client = this.client;
     this.client = undefined;
@@ -89,6 +103,11 @@ export class WebGpuEngine implements ChatEngine {
       client.terminate();
     }
   }
+}
+
+/** The worker prompt for an engine request: its conversation, else its text. */
+function promptOf(request: Pick<EngineGenerateRequest, 'messages' | 'prompt'>): Prompt {
+  return request.messages ? { messages: request.messages } : { text: request.prompt ?? '' };
 }
 
 function notLoaded(): RbeeError {

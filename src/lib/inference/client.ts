@@ -16,6 +16,7 @@ import type {
   LoadedModelInfo,
   LoadProgressEvent,
   ModelInput,
+  Prompt,
   WorkerEvent,
   WorkerRequest,
 } from './protocol.ts';
@@ -82,6 +83,14 @@ export class InferenceClient {
     return this.request({ type: 'tokenize', text, addSpecial }) as Promise<number[]>;
   }
 
+  /**
+   * How many tokens `prompt` becomes in the loaded model — exactly the promptTokens a generate with it would
+   * evaluate (a conversation rendered with its chat template or fallback, special tokens and BOS included).
+   */
+  countPrompt(prompt: Prompt): Promise<number> {
+    return this.request({ type: 'count-prompt', prompt }) as Promise<number>;
+  }
+
   unload(): Promise<void> {
     return this.request({ type: 'unload' }) as Promise<void>;
   }
@@ -138,6 +147,7 @@ export class InferenceClient {
         pending.resolve(event.result);
         return;
       case 'tokenized':
+      case 'prompt-counted':
         this.pending.delete(event.id);
         pending.resolve(event.tokens);
         return;

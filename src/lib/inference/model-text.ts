@@ -78,6 +78,11 @@ export class ModelText {
     return this.prompt(prompt).tokens;
   }
 
+  /** How many tokens `prompt` becomes: the length of what `prompt()` gives a generation, by the same rendering. */
+  promptLength(prompt: Prompt): number {
+    return this.prompt(prompt).tokens.length;
+  }
+
   /** The prompt's tokens; for a conversation, also whether the model's template failed on it (see PromptTokens). */
   prompt(prompt: Prompt): PromptTokens {
     if ('tokens' in prompt) {

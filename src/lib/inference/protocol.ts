@@ -8,6 +8,7 @@
  *   abort    (no reply of its own: the generation it names ends within one token)
  *   unload   → unloaded
  *   tokenize → tokenized
+ *   count-prompt → prompt-counted       (how many tokens a prompt becomes: chat template, special tokens, BOS)
  */
 import type { RbeeErrorCode } from '../errors.ts';
 import type { ChatMessage } from '../tokenizer/types.ts';
@@ -53,7 +54,13 @@ export type WorkerRequest =
   | ({ type: 'generate'; id: number } & GenerateRequestOptions)
   | { type: 'abort'; id: number; target: number }
   | { type: 'unload'; id: number }
-  | { type: 'tokenize'; id: number; text: string; addSpecial?: boolean };
+  | { type: 'tokenize'; id: number; text: string; addSpecial?: boolean }
+  /**
+   * The length of the prompt a generate request with this `prompt` would evaluate, made by the same ModelText (so
+   * for a conversation: its chat template or fallback, special tokens, BOS) — how the chat fits a conversation to
+   * the context without a second tokenizer on the page.
+   */
+  | { type: 'count-prompt'; id: number; prompt: Prompt };
 
 export interface AdapterInfo {
   vendor: string;
@@ -166,4 +173,5 @@ export type WorkerEvent =
   | { type: 'done'; id: number; result: GenerationResult }
   | { type: 'unloaded'; id: number }
   | { type: 'tokenized'; id: number; tokens: number[] }
+  | { type: 'prompt-counted'; id: number; tokens: number }
   | { type: 'error'; id: number; error: SerializedError };
