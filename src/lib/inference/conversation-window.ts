@@ -2,7 +2,8 @@
  * Fitting a conversation to the loaded context: the part of a chat the model sees. Chat apps let a conversation go on
  * past the context by leaving the oldest turns out of the prompt (llama.cpp refuses instead, or shifts its KV cache);
  * here the page does it before sending, with the prompt's exact length from the model's own tokenizer and chat
- * template (a count function: never a character estimate, since templates add tokens of their own).
+ * template (a count function — the chat passes the worker's `count-prompt`, the same code that builds the prompt — never
+ * a character estimate, since templates add tokens of their own).
  *
  * What is kept: the leading system message, and the newest whole turns (a turn is a user message and the replies
  * after it), so the prompt still starts the way templates expect (system, then user) and never holds half a message.
