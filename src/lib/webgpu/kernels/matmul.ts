@@ -86,17 +86,26 @@ function loadUnitX(format: WeightFormat): string {
   return `${loads}\n      let xs = ${xs};`;
 }
 
-function matvecWgsl(format: WeightFormat): string {
-  const rowsIdx = Array.from({ length: MATVEC_ROWS }, (_, r) => r);
-  return /* wgsl */ `
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> X: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+/**
+ * What every weight kernel starts with: its five bindings (the weights as they are in the file, the input, the output,
+ * the matrix's parameters, the step) — one layout for all, so they share a bind-group layout — the shared WGSL and the
+ * format's decoder.
+ */
+function weightKernelPrelude(format: WeightFormat, input = 'X: array<vec4f>', output = 'Y: array<f32>'): string {
+  return `@group(0) @binding(0) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> ${input};
+@group(0) @binding(2) var<storage, read_write> ${output};
 @group(0) @binding(3) var<uniform> P: Params;
 @group(0) @binding(4) var<uniform> S: Step;
 ${PARAMS_WGSL}
 ${BYTE_ACCESS_WGSL}
-${format.wgsl}
+${format.wgsl}`;
+}
+
+function matvecWgsl(format: WeightFormat): string {
+  const rowsIdx = Array.from({ length: MATVEC_ROWS }, (_, r) => r);
+  return /* wgsl */ `
+${weightKernelPrelude(format)}
 ${unitDotWgsl(format)}
 const WG = ${MATVEC_WG}u;
 // Invocations per group of ${MATVEC_ROWS} rows (a power of two ≤ WG), chosen per matrix from its row length: short rows
@@ -147,14 +156,7 @@ function matvecSubgroupWgsl(format: WeightFormat, rowsPerWorkgroup: number): str
   const rowsIdx = Array.from({ length: R }, (_, r) => r);
   return /* wgsl */ `
 enable subgroups;
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> X: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
-@group(0) @binding(4) var<uniform> S: Step;
-${PARAMS_WGSL}
-${BYTE_ACCESS_WGSL}
-${format.wgsl}
+${weightKernelPrelude(format)}
 ${unitDotWgsl(format)}
 const RPW = ${rowsPerWorkgroup}u;
 const R = ${R}u;
@@ -195,14 +197,7 @@ export function matvecThreadsPerRow(units: number): number {
 
 function matmulWgsl(format: WeightFormat): string {
   return /* wgsl */ `
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> X: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(3) var<uniform> P: Params;
-@group(0) @binding(4) var<uniform> S: Step;
-${PARAMS_WGSL}
-${BYTE_ACCESS_WGSL}
-${format.wgsl}
+${weightKernelPrelude(format)}
 // An invocation per row and 4 tokens: each unit of weights is decoded once and used for the 4 tokens, whose
 // activations every invocation of the workgroup reads alike (cache broadcast; no shared memory, no barriers).
 @compute @workgroup_size(${MATMUL_ROWS})
@@ -236,14 +231,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
 
 function embeddingWgsl(format: WeightFormat): string {
   return /* wgsl */ `
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> ids: array<u32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<vec4f>;
-@group(0) @binding(3) var<uniform> P: Params;
-@group(0) @binding(4) var<uniform> S: Step;
-${PARAMS_WGSL}
-${BYTE_ACCESS_WGSL}
-${format.wgsl}
+${weightKernelPrelude(format, 'ids: array<u32>', 'Y: array<vec4f>')}
 // Embedding rows scaled by bitcast<f32>(P.x_stride) (Gemma-style embedding scale; 1.0 for Llama).
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
