@@ -1,15 +1,31 @@
 /**
- * Decode and prefill speed of the WebGPU engine (headless Chromium, the app's own worker) against llama.cpp on the
- * CPU (node-llama-cpp, 1 thread, same prompt ids, same number of tokens, no per-token probabilities), in one run,
- * on the same files; the engine's roofline fraction (weight bytes read per decoded token × tokens/s ÷ the same
- * adapter's measured buffer-copy bandwidth) and the inference worker's peak JS heap (+ ArrayBuffers) during load.
+ * Decode and prefill speed of rbee-web's WebGPU engine (headless Chromium, the app's own worker) beside three runs of
+ * llama.cpp on the same files, with the same prompt and the same number of tokens, in one run:
+ *   - wllama 3.8.1 (llama.cpp compiled to WebAssembly) in the same browser, 1 thread: the peer the ratios are against;
+ *   - wllama with all cores (navigator.hardwareConcurrency threads; needs cross-origin isolation, which the harness
+ *     server gives every page here with COOP/COEP — if the page is not isolated the run says so);
+ *   - llama.cpp native (node-llama-cpp 3.21.1, CPU, threads: 1).
+ * Plus the engine's roofline fraction (weight bytes read per decoded token × tokens/s ÷ the same adapter's measured
+ * buffer-copy bandwidth) and the inference worker's peak JS heap (+ ArrayBuffers) during load.
  *
- *   npx tsx bench/decode.ts [--decode N] [--prompt N] [--only stories|q4k|q8]
+ *   npx tsx bench/decode.ts [--decode N] [--prompt N] [--only stories|q4k|q8] [--no-q8]
  *   npx tsx bench/decode.ts --chat [--only stories|mid|q4k|q8]
  *
- * Models: stories260K (fixture) and random-weight Llamas in Q4_K and Q8_0 (dim 1024, 12 layers, FFN 2816, 16/4
- * heads, 32k vocabulary: ≥ 100 MB, so per-dispatch overhead does not hide the kernels), generated into the temp
- * directory once and reused. Prints a markdown table.
+ * Cases: stories260K (fixture) with a ~150-token prompt (its prefill case) and 64 decoded tokens, and random-weight
+ * Llamas in Q4_K and Q8_0 (dim 1024, 12 layers, FFN 2816, 16/4 heads, 32k vocabulary: ≥ 100 MB, so per-dispatch
+ * overhead does not hide the kernels) with a 32-token prompt and 16 decoded tokens, generated into the temp
+ * directory once and reused. Prints a markdown table and, as its last line, one JSON object with every figure.
+ *
+ * What each side measures (all greedy, end-of-generation ignored, the second of two identical runs in a loaded
+ * engine, the whole prompt evaluated both times):
+ *   - rbee-web: prefill = prompt tokens ÷ (request start → the first token's logits read back); decode = generated
+ *     tokens after the first ÷ the time from the first token to the last (GenerationTimings).
+ *   - wllama: llama.cpp's own `timings` — prompt_per_second = prompt_n ÷ prompt_ms (the prompt in one batch, its last
+ *     logits included), predicted_per_second = predicted_n ÷ predicted_ms (first sample to last).
+ *   - llama.cpp native: prefill = all but the last prompt token ÷ their evaluation; decode = tokens ÷ the loop that
+ *     evaluates the last prompt token and then each generated one (tests/support/oracle.ts oracleTiming).
+ * wllama takes a text prompt only, so the prompt is made as text that llama.cpp tokenizes to exactly the ids the
+ * other two get (BOS first); wllama's prompt_n is checked against it.
  *
  * --chat: time to first token of a chat's third turn (system prompt, two user/assistant exchanges, a third user
  * message, through the model's chat template or its fallback) with the KV cache kept from turn 2 (prompt caching)
@@ -18,16 +34,19 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { openBrowserSession } from '../src/cli/browser-harness/run-in-browser.ts';
+import type { Token } from 'node-llama-cpp';
+import { openBrowserSession, type BrowserSession } from '../src/cli/browser-harness/run-in-browser.ts';
 import type { GenerateRequestOptions, GenerationResult } from '../src/lib/inference/protocol.ts';
 import type { ChatMessage } from '../src/lib/tokenizer/types.ts';
 import { readGguf } from '../src/lib/loaders/gguf.ts';
 import { NodeFileSource } from '../src/lib/loaders/node-file-source.ts';
 import { fixture, HAS_FIXTURES } from '../tests/support/fixtures.ts';
 import { writeGeneratedModel, type GeneratedModelOptions } from '../tests/support/model-generator.ts';
-import { oracleTiming } from '../tests/support/oracle.ts';
+import { oracleLlama, oracleTiming } from '../tests/support/oracle.ts';
+import { WllamaPeer } from './wllama-peer.ts';
+import type { WllamaBenchResult } from './wllama-page.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -35,7 +54,9 @@ const flag = (name: string, fallback: number): number => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const PROMPT_TOKENS = flag('--prompt', 32);
+/** The issue's prefill case: stories260K with a ~150-token prompt. */
+const PROMPT_SMALL = flag('--prompt', 150);
+const PROMPT_LARGE = Math.min(PROMPT_SMALL, 32);
 const DECODE_SMALL = flag('--decode', 64);
 const DECODE_LARGE = Math.max(8, Math.round(DECODE_SMALL / 4));
 
@@ -54,6 +75,7 @@ interface BenchModel {
   key: string;
   label: string;
   path: string;
+  promptTokens: number;
   decodeTokens: number;
 }
 
@@ -62,12 +84,13 @@ const MID: Omit<GeneratedModelOptions, 'weightType'> = { ...BIG, embeddingLength
 
 async function models(chat = false): Promise<BenchModel[]> {
   const list: BenchModel[] = [];
-  if (HAS_FIXTURES) list.push({ key: 'stories', label: 'stories260K (F32)', path: fixture('models/stories260K.gguf'), decodeTokens: DECODE_SMALL });
+  if (HAS_FIXTURES)
+    list.push({ key: 'stories', label: 'stories260K (F32)', path: fixture('models/stories260K.gguf'), promptTokens: PROMPT_SMALL, decodeTokens: DECODE_SMALL });
   const dir = join(tmpdir(), 'rbee-bench-models');
   await mkdir(dir, { recursive: true });
   const generated = [
     ['q4k', 'Q4_K', BIG, '1024x12'],
-    ['q8', 'Q8_0', BIG, '1024x12'],
+    ...(args.includes('--no-q8') ? [] : ([['q8', 'Q8_0', BIG, '1024x12']] as const)),
     ...(chat ? ([['mid', 'Q4_K', MID, '512x6']] as const) : []),
   ] as const;
   for (const [key, type, shape, size] of generated) {
@@ -76,7 +99,7 @@ async function models(chat = false): Promise<BenchModel[]> {
       process.stderr.write(`generating ${basename(file)}…\n`);
       await writeGeneratedModel(dir, { ...shape, weightType: type }, basename(file));
     }
-    list.push({ key, label: `random llama ${size.replace('x', '×')} (${type})`, path: file, decodeTokens: DECODE_LARGE });
+    list.push({ key, label: `random llama ${size.replace('x', '×')} (${type})`, path: file, promptTokens: PROMPT_LARGE, decodeTokens: DECODE_LARGE });
   }
   return list.filter((m) => !only || m.key === only);
 }
@@ -98,72 +121,196 @@ async function weightBytesPerToken(path: string): Promise<{ perToken: number; fi
   }
 }
 
-function promptIds(vocab: number): number[] {
-  // BOS, then ordinary ids spread over the vocabulary (past the specials and byte tokens).
-  return [1, ...Array.from({ length: PROMPT_TOKENS - 1 }, (_, i) => 259 + ((i * 37) % (vocab - 259)))];
+/**
+ * A prompt of about `n` tokens as ids and as the text llama.cpp tokenizes to exactly those ids (after BOS): ordinary
+ * ids spread over the vocabulary (past the specials and byte tokens), detokenized and tokenized again until stable.
+ */
+async function benchPrompt(path: string, n: number, vocab: number): Promise<{ ids: number[]; text: string }> {
+  const llama = await oracleLlama();
+  const model = await llama.loadModel({ modelPath: path, vocabOnly: true });
+  try {
+    const bos = model.tokens.bos ?? 1;
+    let body: number[] = Array.from({ length: n - 1 }, (_, i) => 259 + ((i * 37) % (vocab - 259)));
+    let text = '';
+    for (let round = 0; round < 4; round++) {
+      text = model.detokenize(body as Token[]);
+      const again = [...model.tokenize(text, false)] as number[];
+      if (again.length === body.length && again.every((t, i) => t === body[i])) break;
+      body = again;
+    }
+    return { ids: [bos, ...body], text };
+  } finally {
+    await model.dispose();
+  }
 }
 
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
-const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+const f = (n: number | undefined, digits = 1) => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : '—');
+const fx = (n: number | undefined) => (n !== undefined && Number.isFinite(n) ? `${n.toFixed(2)}×` : '—');
+
+type Rates = { prefill: number; decode: number };
+interface CaseResult {
+  model: string;
+  file: string;
+  fileBytes: number;
+  promptTokens: number;
+  decodeTokens: number;
+  weightBytesPerToken: number;
+  rbeeWeb?: Rates & { loadSeconds: number; peakWorkerHeapBytes: number; roofline: number };
+  wllama1?: Rates & { threads: number; loadSeconds: number };
+  wllamaAll?: Rates & { threads: number; multithread: boolean; crossOriginIsolated: boolean };
+  llamaCppNative?: Rates & { threads: number };
+  failures: string[];
+}
+
+/** Runs one engine; a failure becomes a line in the output and a '—' in the table, never the end of the run. */
+async function attempt<T>(what: string, failures: string[], f: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await f();
+  } catch (e) {
+    const line = `${what} failed: ${((e as Error).message ?? String(e)).split('\n')[0]}`;
+    process.stderr.write(`${line}\n`);
+    failures.push(line);
+    return undefined;
+  }
+}
+
+async function rbeeWebRun(session: BrowserSession, m: BenchModel, prompt: number[], perToken: number, bandwidth: number): Promise<NonNullable<CaseResult['rbeeWeb']>> {
+  const url = session.serveFolder(dirname(m.path)) + encodeURIComponent(basename(m.path));
+  const heap = session.sampleWorkerHeap();
+  const [out] = await session.run([
+    {
+      model: { kind: 'url', url },
+      contextLength: 256,
+      // The first generation warms the pipelines up (shader compilation); the second is measured.
+      // Same prompt twice: cachePrompt off, or the second run would keep all but one prompt token.
+      generations: [0, 1].map(() => ({
+        prompt: { tokens: prompt },
+        sampling: { temperature: 0 },
+        maxTokens: m.decodeTokens + 1,
+        stopTokens: [],
+        cachePrompt: false,
+      })),
+    },
+  ]);
+  const peakWorkerHeapBytes = await heap.stop();
+  if (!out || 'error' in out) throw new Error(out && 'error' in out ? `${out.error.code}: ${out.error.message}` : 'no result');
+  const measured = out.results[1]!;
+  if ('error' in measured) throw new Error(`${measured.error.code}: ${measured.error.message}`);
+  const t = (measured as GenerationResult).timings;
+  return {
+    prefill: t.prefillTokensPerSecond,
+    decode: t.decodeTokensPerSecond,
+    loadSeconds: out.model.loadSeconds,
+    peakWorkerHeapBytes,
+    roofline: (perToken * t.decodeTokensPerSecond) / bandwidth,
+  };
+}
+
+function checkWllamaPrompt(r: WllamaBenchResult, ids: number[], failures: string[], what: string): void {
+  if (r.promptTokens !== ids.length) {
+    const line = `${what}: evaluated ${r.promptTokens} prompt tokens, the others ${ids.length} (text round trip differs)`;
+    process.stderr.write(`${line}\n`);
+    failures.push(line);
+  }
+}
 
 async function main(): Promise<void> {
   const list = await models();
-  const rows: string[] = [];
-  const session = await openBrowserSession();
+  const results: CaseResult[] = [];
+  const allThreads = Math.max(2, cpus().length);
+  const session = await openBrowserSession({ crossOriginIsolated: true });
+  const peer = await WllamaPeer.open(session);
+  let bandwidth = NaN;
   try {
-    const bandwidth = await session.copyBandwidth(256 << 20, 8);
+    bandwidth = await session.copyBandwidth(256 << 20, 8);
     process.stderr.write(`buffer copy bandwidth: ${(bandwidth / 1e9).toFixed(1)} GB/s (read + write)\n`);
+    if (!session.crossOriginIsolated)
+      process.stderr.write('the pages are not cross-origin isolated: wllama cannot use more than one thread here\n');
     for (const m of list) {
+      const failures: string[] = [];
       const { perToken, file } = await weightBytesPerToken(m.path);
-      const vocab = m.key === 'stories' ? 512 : BIG.vocabSize!;
-      const prompt = promptIds(vocab);
-      process.stderr.write(`${m.label}: llama.cpp…\n`);
-      const cpu = await oracleTiming(m.path, prompt, m.decodeTokens);
-      process.stderr.write(`${m.label}: WebGPU…\n`);
+      const prompt = await benchPrompt(m.path, m.promptTokens, m.key === 'stories' ? 512 : BIG.vocabSize!);
+      const r: CaseResult = {
+        model: m.label,
+        file: basename(m.path),
+        fileBytes: file,
+        promptTokens: prompt.ids.length,
+        decodeTokens: m.decodeTokens,
+        weightBytesPerToken: perToken,
+        failures,
+      };
       const url = session.serveFolder(dirname(m.path)) + encodeURIComponent(basename(m.path));
-      const heap = session.sampleWorkerHeap();
-      const [out] = await session.run([
-        {
-          model: { kind: 'url', url },
-          contextLength: 256,
-          // The first generation warms the pipelines up (shader compilation); the second is measured.
-          // Same prompt twice: cachePrompt off, or the second run would keep all but one prompt token.
-          generations: [0, 1].map(() => ({
-            prompt: { tokens: prompt },
-            sampling: { temperature: 0 },
-            maxTokens: m.decodeTokens + 1,
-            stopTokens: [],
-            cachePrompt: false,
-          })),
-        },
-      ]);
-      const peakHeap = await heap.stop();
-      if (!out || 'error' in out) throw new Error(`${m.label}: ${out && 'error' in out ? out.error.message : 'no result'}`);
-      const measured = out.results[1]!;
-      if ('error' in measured) throw new Error(`${m.label}: ${measured.error.message}`);
-      const t = (measured as GenerationResult).timings;
-      const roofline = (perToken * t.decodeTokensPerSecond) / bandwidth;
-      rows.push(
-        `| ${m.label} | ${mb(file)} | ${f(t.prefillTokensPerSecond)} | ${f(t.decodeTokensPerSecond)} | ${f(cpu.prefillTokensPerSecond)} | ` +
-          `${f(cpu.decodeTokensPerSecond)} | ${f(t.prefillTokensPerSecond / cpu.prefillTokensPerSecond, 2)} | ` +
-          `${f(t.decodeTokensPerSecond / cpu.decodeTokensPerSecond, 2)} | ${f((perToken * t.decodeTokensPerSecond) / 1e9, 2)} | ` +
-          `${f(100 * roofline)}% | ${mb(peakHeap)} | ${f(out.model.loadSeconds)} s |`,
-      );
+      const wllamaRequest = { modelUrl: url, prompt: prompt.text, maxTokens: m.decodeTokens + 1, contextLength: 256 };
+      process.stderr.write(`${m.label}: rbee-web (WebGPU)…\n`);
+      r.rbeeWeb = await attempt(`${m.label}: rbee-web`, failures, () => rbeeWebRun(session, m, prompt.ids, perToken, bandwidth));
+      process.stderr.write(`${m.label}: wllama, 1 thread…\n`);
+      const w1 = await attempt(`${m.label}: wllama 1 thread`, failures, () => peer.run({ ...wllamaRequest, threads: 1 }));
+      if (w1) {
+        checkWllamaPrompt(w1, prompt.ids, failures, `${m.label}: wllama 1 thread`);
+        r.wllama1 = { prefill: w1.prefillTokensPerSecond, decode: w1.decodeTokensPerSecond, threads: w1.threads, loadSeconds: w1.loadSeconds };
+      }
+      process.stderr.write(`${m.label}: wllama, ${allThreads} threads…\n`);
+      const wn = await attempt(`${m.label}: wllama ${allThreads} threads`, failures, () => peer.run({ ...wllamaRequest, threads: allThreads }));
+      if (wn) {
+        checkWllamaPrompt(wn, prompt.ids, failures, `${m.label}: wllama ${allThreads} threads`);
+        if (!wn.multithread) failures.push(`${m.label}: wllama ran on 1 thread (cross-origin isolated: ${wn.crossOriginIsolated})`);
+        r.wllamaAll = {
+          prefill: wn.prefillTokensPerSecond,
+          decode: wn.decodeTokensPerSecond,
+          threads: wn.threads,
+          multithread: wn.multithread,
+          crossOriginIsolated: wn.crossOriginIsolated,
+        };
+      }
+      process.stderr.write(`${m.label}: llama.cpp native…\n`);
+      const cpu = await attempt(`${m.label}: llama.cpp native`, failures, () => oracleTiming(m.path, prompt.ids, m.decodeTokens));
+      if (cpu) r.llamaCppNative = { prefill: cpu.prefillTokensPerSecond, decode: cpu.decodeTokensPerSecond, threads: cpu.threads };
+      results.push(r);
     }
-    console.log(
-      [
-        `Prompt ${PROMPT_TOKENS} tokens; decode ${DECODE_SMALL} tokens (stories) / ${DECODE_LARGE} (generated), greedy. ` +
-          `WebGPU: ${new Date().toISOString().slice(0, 10)}, headless Chromium, second of two runs (the first compiles pipelines). ` +
-          `llama.cpp: node-llama-cpp 3.21.1, CPU, 1 thread. Buffer-copy bandwidth of the adapter: ${(bandwidth / 1e9).toFixed(1)} GB/s.`,
-        '',
-        '| model | file | WebGPU prefill tok/s | WebGPU decode tok/s | llama.cpp prefill tok/s | llama.cpp decode tok/s | prefill ratio | decode ratio | weights read GB/s | roofline | peak worker heap | load |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|',
-        ...rows,
-      ].join('\n'),
-    );
   } finally {
+    await peer.close();
     await session.close();
   }
+  printResults(results, bandwidth, allThreads);
+}
+
+function printResults(results: CaseResult[], bandwidth: number, allThreads: number): void {
+  const rows: string[] = [];
+  const ratios: Record<string, number | undefined> = {};
+  for (const r of results) {
+    for (const phase of ['decode', 'prefill'] as const) {
+      const ours = r.rbeeWeb?.[phase];
+      const ratio = ours !== undefined && r.wllama1 ? ours / r.wllama1[phase] : undefined;
+      ratios[`${r.file}:${phase}`] = ratio;
+      const what = phase === 'decode' ? `decode ${r.decodeTokens}` : `prefill ${r.promptTokens}-token prompt`;
+      rows.push(
+        `| ${r.model} | ${mb(r.fileBytes)} | ${what} | ${f(ours)} | ${f(r.wllama1?.[phase])} | ${f(r.wllamaAll?.[phase])} | ` +
+          `${f(r.llamaCppNative?.[phase])} | ${fx(ratio)} | ${phase === 'decode' && r.rbeeWeb ? `${f(100 * r.rbeeWeb.roofline, 2)} %` : ''} |`,
+      );
+    }
+  }
+  const isolated = results.find((r) => r.wllamaAll)?.wllamaAll;
+  console.log(
+    [
+      `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Greedy, second of two identical runs, whole prompt evaluated each time. ` +
+        `rbee-web: headless Chromium, the app's worker, WebGPU. wllama 3.8.1 (llama.cpp → WebAssembly, CPU) in the same browser, same file ` +
+        `(from a Blob): 1 thread, and ${allThreads} threads` +
+        (isolated ? (isolated.multithread ? ' (page cross-origin isolated)' : ' — NOT isolated, so it ran on 1 thread') : '') +
+        `. llama.cpp native: node-llama-cpp 3.21.1, CPU, threads: 1. Ratio = rbee-web ÷ wllama 1 thread. ` +
+        `Roofline = weight bytes per token × rbee-web tok/s ÷ the adapter's buffer-copy bandwidth (${f(bandwidth / 1e9)} GB/s).`,
+      '',
+      `| model | file | case | rbee-web tok/s | wllama 1T tok/s | wllama ${allThreads}T tok/s | llama.cpp native 1T tok/s | rbee-web ÷ wllama 1T | roofline |`,
+      '|---|---|---|---:|---:|---:|---:|---:|---:|',
+      ...rows,
+      '',
+      ...results.flatMap((r) =>
+        r.rbeeWeb ? [`${r.model}: rbee-web load ${f(r.rbeeWeb.loadSeconds, 2)} s, peak worker heap ${mb(r.rbeeWeb.peakWorkerHeapBytes)}; wllama load ${f(r.wllama1?.loadSeconds, 2)} s`] : [],
+      ),
+      ...results.flatMap((r) => r.failures),
+    ].join('\n'),
+  );
+  console.log(JSON.stringify({ date: new Date().toISOString(), bandwidthBytesPerSecond: bandwidth, wllamaAllThreads: allThreads, cases: results, ratios }));
 }
 
 const SYSTEM =

@@ -19,9 +19,19 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.map': 'application/json',
+  '.wasm': 'application/wasm',
 };
 
-export async function startHarnessServer(staticDir: string): Promise<HarnessServer> {
+export interface HarnessServerOptions {
+  /**
+   * Send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp with every response,
+   * so pages served here are cross-origin isolated (SharedArrayBuffer, WebAssembly threads: what wllama needs to run
+   * on more than one core). Everything the pages load comes from this same origin, so nothing else changes.
+   */
+  crossOriginIsolated?: boolean;
+}
+
+export async function startHarnessServer(staticDir: string, options: HarnessServerOptions = {}): Promise<HarnessServer> {
   const folders: string[] = [];
   const server = createServer((req, res) => {
     try {
@@ -36,6 +46,10 @@ export async function startHarnessServer(staticDir: string): Promise<HarnessServ
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, ETag, Accept-Ranges');
     res.setHeader('Cache-Control', 'no-store');
+    if (options.crossOriginIsolated) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
     if (req.method === 'OPTIONS') {
       res.setHeader('Access-Control-Allow-Headers', 'Range');
       res.writeHead(204).end();

@@ -25,6 +25,13 @@ export interface BrowserSession {
    * every ~50 ms through the DevTools protocol, until stop(): the peak of used heap + ArrayBuffer backing stores.
    */
   sampleWorkerHeap(): { stop(): Promise<number> };
+  /**
+   * Opens another page of the same browser at `url`, e.g. a benchmark page bundled into a folder given to
+   * serveFolder: the same origin as the harness, so the same isolation headers and the same model URLs.
+   */
+  openPage(url: string): Promise<import('playwright').Page>;
+  /** Whether the pages are cross-origin isolated (openBrowserSession's option, as the page itself reports it). */
+  readonly crossOriginIsolated: boolean;
   /** Chromium's console output (errors from the page and the worker), for diagnostics. */
   readonly console: string[];
   close(): Promise<void>;
@@ -59,13 +66,18 @@ async function bundle(outDir: string): Promise<void> {
   );
 }
 
-export async function openBrowserSession(): Promise<BrowserSession> {
+export interface BrowserSessionOptions {
+  /** Serve every page with COOP/COEP (harness-server.ts): SharedArrayBuffer and WebAssembly threads in the pages. */
+  crossOriginIsolated?: boolean;
+}
+
+export async function openBrowserSession(options: BrowserSessionOptions = {}): Promise<BrowserSession> {
   const dir = await mkdtemp(join(tmpdir(), 'rbee-harness-'));
   let server: HarnessServer | undefined;
   let browser: import('playwright').Browser | undefined;
   try {
     await bundle(dir);
-    server = await startHarnessServer(dir);
+    server = await startHarnessServer(dir, { crossOriginIsolated: options.crossOriginIsolated ?? false });
     const { chromium } = await import('playwright');
     const { chromiumArgs, chromiumPath } = (await import('./chromium.js')) as {
       chromiumArgs: string[];
@@ -90,10 +102,18 @@ export async function openBrowserSession(): Promise<BrowserSession> {
     await page.exposeFunction('rbeeHarnessEvent', (e: HarnessEvent) => onEvent?.(e));
     await page.goto(`${server.url}/index.html`);
     await page.waitForFunction(() => 'rbeeHarness' in window, undefined, { timeout: 30_000 });
+    const isolated = await page.evaluate(() => self.crossOriginIsolated);
     const s = server;
     const b = browser;
     return {
       console: consoleLines,
+      crossOriginIsolated: isolated,
+      async openPage(url) {
+        const p = await b.newPage();
+        p.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+        await p.goto(url);
+        return p;
+      },
       serveFolder: (folder) => s.addModelFolder(folder),
       async run(jobs, options = {}) {
         onEvent = options.onEvent;
