@@ -19,6 +19,11 @@ export interface MatvecBenchConfig {
   layers: number;
   /** false: the shared-memory kernel even where subgroups exist. */
   subgroups: boolean;
+  /**
+   * Instead of a decode step's classes: one rows × k matrix, in `copies` buffers (so the set does not fit in a CPU
+   * cache when the matrix alone would), as one class 'matrix' (the per-type microbenchmark).
+   */
+  square?: { rows: number; k: number; copies: number };
 }
 
 export interface MatvecBenchSetup {
@@ -46,7 +51,7 @@ window.matvecSetup = async (c) => {
   const device = ctx.device;
   const kernels = new MatmulKernels(device, ctx.caps, c.subgroups);
   const format = weightFormat(c.type);
-  const shapes: [string, number, number, number][] = [
+  const shapes: [string, number, number, number][] = c.square ? [['matrix', c.square.rows, c.square.k, c.square.copies]] : [
     ['q', c.dim, c.dim, c.layers],
     ['k', c.kvDim, c.dim, c.layers],
     ['v', c.kvDim, c.dim, c.layers],
@@ -57,9 +62,11 @@ window.matvecSetup = async (c) => {
     ['output', c.vocab, c.dim, 1],
   ];
   const rand = seeded(11);
-  const x = device.createBuffer({ size: Math.max(c.dim, c.ffn) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(x, 0, Float32Array.from({ length: Math.max(c.dim, c.ffn) }, () => rand() * 2 - 1));
-  const y = device.createBuffer({ size: c.vocab * 4, usage: GPUBufferUsage.STORAGE });
+  const maxK = Math.max(...shapes.map(([, , k]) => k));
+  const maxRows = Math.max(...shapes.map(([, rows]) => rows));
+  const x = device.createBuffer({ size: maxK * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(x, 0, Float32Array.from({ length: maxK }, () => rand() * 2 - 1));
+  const y = device.createBuffer({ size: maxRows * 4, usage: GPUBufferUsage.STORAGE });
   const step = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(step, 0, new Uint32Array([0, 1, 0, 0]));
   let weightBytes = 0;
@@ -86,9 +93,9 @@ window.matvecSetup = async (c) => {
     classes.set(name, encode);
     await device.queue.onSubmittedWorkDone();
   }
-  classes.set('all', [...classes.values()].flat());
+  if (!c.square) classes.set('all', [...classes.values()].flat());
   // Compile every pipeline before anything is timed.
-  await window.matvecRun('all');
+  await window.matvecRun(c.square ? 'matrix' : 'all');
   const adapter = await navigator.gpu.requestAdapter();
   return {
     adapter: `${ctx.caps.vendor} ${ctx.caps.architecture}`,

@@ -7,6 +7,14 @@
  *
  * Prints, per class and for all of them in one pass, the wall time and the CPU time of Chromium's GPU process (where
  * SwiftShader runs the kernels: the figure that holds on a busy machine), fastest of the runs.
+ *
+ *   npx tsx bench/matvec.ts --per-type [--types all|F32,Q4_K,…] [--rows 4096] [--k 4096] [--runs 5]
+ *
+ * The per-weight-type microbenchmark: for every weight type (default all 14), one rows × k matrix-vector product with
+ * the engine's decode kernel, the matrix copied into enough buffers for ≥ 64 MB of weights per run (so a small 4-bit
+ * matrix does not sit in a CPU cache), fastest of the runs: GB/s of weights and G weights/s by wall time, beside the
+ * raw-kernel probe figures from environment.md (f32 7.4 GB/s ≈ 1.85 G/s with 16 rows per invocation; 4-bit nibbles
+ * 0.64 GB/s ≈ 1.3 G/s), which bound what a kernel of that shape reaches on this adapter.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHarnessServer } from '../src/cli/browser-harness/harness-server.ts';
 import { ggmlTypeByName } from '../src/lib/loaders/ggml-types.ts';
+import { GENERATED_WEIGHT_TYPES } from '../tests/support/model-generator.ts';
 import type { MatvecBenchConfig } from './matvec-page.ts';
 
 /** The GPU process of the Chromium this run started (a descendant of this process): SwiftShader runs there. */
@@ -37,7 +46,11 @@ function gpuProcess(): number | undefined {
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
-const types = opt('--types', 'Q4_K,Q8_0').split(',');
+const perType = args.includes('--per-type');
+const typesArg = opt('--types', perType ? 'all' : 'Q4_K,Q8_0');
+const types = typesArg === 'all' ? [...GENERATED_WEIGHT_TYPES] : typesArg.split(',');
+/** Weights per run in the per-type mode: past the CPU caches SwiftShader runs on. */
+const PER_TYPE_MIN_BYTES = 64e6;
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 const dir = await mkdtemp(join(tmpdir(), 'rbee-matvec-'));
@@ -62,7 +75,50 @@ try {
     const fields = readFileSync(`/proc/${gpuPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
   };
-  for (const name of types) {
+  if (perType) {
+    const rows = Number(opt('--rows', '4096'));
+    const k = Number(opt('--k', '4096'));
+    const runs = Number(opt('--runs', '5'));
+    const lines: string[] = [];
+    let adapter = '';
+    for (const name of types) {
+      const type = ggmlTypeByName(name)?.id;
+      if (type === undefined) throw new Error(`unknown type ${name}`);
+      const format = ggmlTypeByName(name)!;
+      const matrixBytes = (rows * k * format.typeSize) / format.blockSize;
+      const copies = Math.max(1, Math.min(16, Math.ceil(PER_TYPE_MIN_BYTES / matrixBytes)));
+      const config: MatvecBenchConfig = { type, dim: k, kvDim: k, ffn: k, vocab: rows, layers: 1, subgroups: !args.includes('--shared-memory'), square: { rows, k, copies } };
+      try {
+        const setup = await page.evaluate((c) => window.matvecSetup(c), config);
+        adapter = setup.adapter;
+        let wall = Infinity;
+        let cpu = Infinity;
+        for (let r = 0; r < runs; r++) {
+          const c0 = cpuSeconds();
+          wall = Math.min(wall, await page.evaluate(() => window.matvecRun('matrix')));
+          cpu = Math.min(cpu, cpuSeconds() - c0);
+        }
+        await page.evaluate(() => window.matvecClose());
+        const weights = rows * k * copies;
+        lines.push(
+          `| ${name} | ${((8 * format.typeSize) / format.blockSize).toFixed(2)} | ${(setup.weightBytes / 1e6).toFixed(1)} | ${wall.toFixed(1)} | ` +
+            `${(cpu * 1000).toFixed(0)} | ${(setup.weightBytes / (wall / 1000) / 1e9).toFixed(3)} | ${(weights / (wall / 1000) / 1e9).toFixed(3)} |`,
+        );
+      } catch (e) {
+        lines.push(`| ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | |`);
+      }
+      process.stderr.write(`${lines.at(-1)}\n`);
+    }
+    console.log(
+      `Matrix-vector product per weight type: ${rows} rows × ${k}, the engine's decode kernel (${args.includes('--shared-memory') ? 'shared-memory' : 'subgroup where available'}), ` +
+        `≥ 64 MB of weights per run (the matrix in several buffers), fastest of ${runs}, on ${adapter}; ${new Date().toISOString().slice(0, 16)} UTC. ` +
+        'Probe figures on this adapter (environment.md, a barrier-free kernel with 16 rows per invocation): f32 7.4 GB/s ≈ 1.85 G weights/s; 4-bit 0.64 GB/s ≈ 1.3 G weights/s.',
+    );
+    console.log('| type | bits/weight | MB per run | wall ms | GPU-process CPU ms | GB/s of weights | G weights/s |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const l of lines) console.log(l);
+  }
+  for (const name of perType ? [] : types) {
     const type = ggmlTypeByName(name)?.id;
     if (type === undefined) throw new Error(`unknown type ${name}`);
     const config: MatvecBenchConfig = {

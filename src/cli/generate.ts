@@ -171,9 +171,9 @@ export function parseGenerateArgs(argv: string[]): Args {
  * The user's --model as what the worker loads: a local file (served to the page by the harness, its folder with it
  * so split parts are found), an http(s) URL, or a Hugging Face reference. Checked before Chromium starts.
  */
-type ModelArg = { kind: 'local'; folder: string; file: string } | ModelInput;
+export type ModelArg = { kind: 'local'; folder: string; file: string } | ModelInput;
 
-function resolveModelArg(model: string, hub: string): ModelArg {
+export function resolveModelArg(model: string, hub: string): ModelArg {
   if (existsSync(model)) {
     const full = resolve(model);
     if (statSync(full).isDirectory()) return { kind: 'local', folder: full, file: weightsInFolder(full, model) };
@@ -205,7 +205,7 @@ function weightsInFolder(folder: string, shown: string): string {
   });
 }
 
-function modelInput(arg: ModelArg, serveFolder: (dir: string) => string): ModelInput {
+export function modelInput(arg: ModelArg, serveFolder: (dir: string) => string): ModelInput {
   return arg.kind === 'local' ? { kind: 'url', url: serveFolder(arg.folder) + encodeURIComponent(arg.file) } : arg;
 }
 

@@ -7,6 +7,7 @@ import { isRbeeError } from '../lib/errors.ts';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   inspect: { summary: 'inspect [--json] <file|url|hf-ref>...   what a model is and whether it runs', load: () => import('./inspect.ts') },
   generate: { summary: 'generate --model M (--tokens 1,2 | --prompt T) --max-tokens N [--json]', load: () => import('./generate.ts') },
+  score: { summary: 'score --model M --text-file F [--window N] [--json]   perplexity, per-position logprobs and top-1', load: () => import('./score.ts') },
   tokenize: { summary: 'tokenize --model M [--no-special] --json < strings.json', load: () => import('./tokenize.ts') },
   companion: { summary: 'companion --model <file.gguf> [--port N] [--token T] [--allow-origin URL] [--proxy URL]', load: () => import('./companion.ts') },
 };

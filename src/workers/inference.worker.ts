@@ -13,6 +13,7 @@
 import { RbeeError, toRbeeError } from '../lib/errors.ts';
 import { runGeneration } from '../lib/inference/generation.ts';
 import { openModel, type OpenedModel } from '../lib/inference/model-opening.ts';
+import { scoreTokens } from '../lib/inference/scoring.ts';
 import type { GeneratedStep, LoadedModelInfo, WorkerEvent, WorkerRequest } from '../lib/inference/protocol.ts';
 import { WebGpuEngine } from '../lib/webgpu/engine.ts';
 
@@ -54,6 +55,8 @@ async function handle(request: Exclude<WorkerRequest, { type: 'abort' }>, signal
       post({ type: 'tokenized', id: request.id, tokens: opened.text.encode(request.text, request.addSpecial ?? true) });
       return;
     }
+    case 'score':
+      return score(request, signal);
     case 'count-prompt':
       // The same ModelText.prompt() that generate() evaluates, so the count is that prompt's length exactly.
       post({ type: 'prompt-counted', id: request.id, tokens: requireModel().opened.text.promptLength(request.prompt) });
@@ -143,4 +146,18 @@ async function generate(request: Extract<WorkerRequest, { type: 'generate' }>, s
     },
   );
   post({ type: 'done', id: request.id, result: templateFallback ? { ...result, templateFallback } : result });
+}
+
+/** Teacher-forced scoring; it leaves the KV cache empty (the next generate evaluates its whole prompt). */
+async function score(request: Extract<WorkerRequest, { type: 'score' }>, signal: AbortSignal): Promise<void> {
+  const { opened, info } = requireModel();
+  const tokens = 'tokens' in request.input ? request.input.tokens : opened.text.prompt({ text: request.input.text }).tokens;
+  const window = Math.min(request.window ?? info.contextLength, info.contextLength);
+  const result = await scoreTokens(engine!, {
+    tokens,
+    window,
+    ...(opened.text.bos !== undefined ? { bos: opened.text.bos } : {}),
+    aborted: () => signal.aborted,
+  });
+  post({ type: 'scored', id: request.id, result });
 }

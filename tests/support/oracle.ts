@@ -122,3 +122,91 @@ export async function oracleTiming(modelPath: string, prompt: number[], decodeTo
     await model.dispose();
   }
 }
+
+/**
+ * A text written by the model itself through llama.cpp (sampled at temperature 1 with a fixed seed, so it reads like
+ * the model's training data and is not the greedy, repetitive continuation): stories from BOS, each until
+ * end-of-sequence or `storyTokens`, joined with newlines until the text has at least `minTokens` tokens.
+ */
+export async function oracleSampledText(modelPath: string, options: { minTokens: number; storyTokens?: number; seed?: number }): Promise<string> {
+  const llama = await oracleLlama();
+  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+  const storyTokens = options.storyTokens ?? 400;
+  try {
+    const context = await model.createContext({ contextSize: storyTokens + 8, threads: 1 });
+    try {
+      const sequence = context.getSequence();
+      const stories: string[] = [];
+      let total = 0;
+      for (let story = 0; total < options.minTokens; story++) {
+        await sequence.clearHistory();
+        const tokens: Token[] = [];
+        for await (const token of sequence.evaluate([model.tokens.bos!], { temperature: 1, seed: (options.seed ?? 1) + story })) {
+          if (model.isEogToken(token)) break;
+          tokens.push(token);
+          if (tokens.length >= storyTokens) break;
+        }
+        const text = model.detokenize(tokens).trim();
+        stories.push(text);
+        total += model.tokenize(text, false).length + 1;
+      }
+      return stories.join('\n');
+    } finally {
+      await context.dispose();
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
+export interface OracleScore {
+  /** BOS + the text's tokens, as llama.cpp tokenizes it. */
+  tokens: number[];
+  /** Per scored position: the log-probability of the actual next token and llama.cpp's most likely token. */
+  logprobs: number[];
+  top1: number[];
+}
+
+/**
+ * llama.cpp's teacher-forced log-probabilities over given windows (each evaluated from an empty cache): at every
+ * position but a window's last, the full next-token distribution (`controlledEvaluate` with probabilities).
+ */
+export async function oracleScoreWindows(modelPath: string, windows: number[][]): Promise<Omit<OracleScore, 'tokens'>> {
+  const llama = await oracleLlama();
+  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+  try {
+    const longest = Math.max(...windows.map((w) => w.length));
+    const context = await model.createContext({ contextSize: Math.ceil((longest + 8) / 32) * 32, threads: 1, batchSize: 512 });
+    try {
+      const sequence = context.getSequence();
+      const logprobs: number[] = [];
+      const top1: number[] = [];
+      for (const w of windows) {
+        await sequence.clearHistory();
+        const out = await sequence.controlledEvaluate(w.slice(0, -1).map((t) => [t as Token, { generateNext: { probabilities: true } }] as const));
+        out.forEach((o, i) => {
+          const probabilities = o?.next.probabilities;
+          if (!probabilities) throw new Error(`llama.cpp gave no probabilities at position ${i}`);
+          logprobs.push(Math.log(probabilities.get(w[i + 1]! as Token) ?? 0));
+          top1.push(probabilities.keys().next().value as number);
+        });
+      }
+      return { logprobs, top1 };
+    } finally {
+      await context.dispose();
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** BOS + llama.cpp's tokens of `text` (no special-token parsing), as a model that adds BOS evaluates it. */
+export async function oracleTokenize(modelPath: string, text: string): Promise<number[]> {
+  const llama = await oracleLlama();
+  const model = await llama.loadModel({ modelPath, vocabOnly: true });
+  try {
+    return [model.tokens.bos!, ...model.tokenize(text, false)];
+  } finally {
+    await model.dispose();
+  }
+}

@@ -4,16 +4,31 @@
  * page.evaluate). Events (progress, tokens) go to Node through `rbeeHarnessEvent` when the CLI asked for a stream.
  */
 import { InferenceClient } from '../../lib/inference/client.ts';
-import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, SerializedError } from '../../lib/inference/protocol.ts';
+import type {
+  GenerateRequestOptions,
+  GenerationResult,
+  LoadedModelInfo,
+  ModelInput,
+  ScoreRequestOptions,
+  ScoreResult,
+  SerializedError,
+} from '../../lib/inference/protocol.ts';
 
 export interface HarnessJob {
   model: ModelInput;
   contextLength?: number;
   generations: GenerateRequestOptions[];
+  /** Scorings (teacher-forced log-probabilities), run after the generations. */
+  scores?: ScoreRequestOptions[];
 }
 
 export type HarnessJobResult =
-  | { model: LoadedModelInfo; results: (GenerationResult | { error: SerializedError })[]; peakHeapBytes?: number }
+  | {
+      model: LoadedModelInfo;
+      results: (GenerationResult | { error: SerializedError })[];
+      scores?: (ScoreResult | { error: SerializedError })[];
+      peakHeapBytes?: number;
+    }
   | { error: SerializedError };
 
 export type HarnessEvent =
@@ -82,7 +97,15 @@ window.rbeeHarness = {
             results.push({ error: serialise(e) });
           }
         }
-        out.push({ model, results, ...(peakHeapBytes !== undefined ? { peakHeapBytes } : {}) });
+        const scores: (ScoreResult | { error: SerializedError })[] = [];
+        for (const request of job.scores ?? []) {
+          try {
+            scores.push(await client.score(request));
+          } catch (e) {
+            scores.push({ error: serialise(e) });
+          }
+        }
+        out.push({ model, results, ...(job.scores ? { scores } : {}), ...(peakHeapBytes !== undefined ? { peakHeapBytes } : {}) });
       }
     } finally {
       client.terminate();

@@ -17,6 +17,8 @@ import type {
   LoadProgressEvent,
   ModelInput,
   Prompt,
+  ScoreRequestOptions,
+  ScoreResult,
   WorkerEvent,
   WorkerRequest,
 } from './protocol.ts';
@@ -91,6 +93,11 @@ export class InferenceClient {
     return this.request({ type: 'count-prompt', prompt }) as Promise<number>;
   }
 
+  /** Teacher-forced log-probabilities of a text or ids under the loaded model (perplexity; see scoring.ts). */
+  score(request: ScoreRequestOptions, options: { signal?: AbortSignal } = {}): Promise<ScoreResult> {
+    return this.request({ type: 'score', ...request }, undefined, options.signal) as Promise<ScoreResult>;
+  }
+
   unload(): Promise<void> {
     return this.request({ type: 'unload' }) as Promise<void>;
   }
@@ -143,6 +150,7 @@ export class InferenceClient {
         pending.resolve(event.model);
         return;
       case 'done':
+      case 'scored':
         this.pending.delete(event.id);
         pending.resolve(event.result);
         return;

@@ -9,10 +9,14 @@
  *   unload   → unloaded
  *   tokenize → tokenized
  *   count-prompt → prompt-counted       (how many tokens a prompt becomes: chat template, special tokens, BOS)
+ *   score    → scored                   (teacher-forced log-probabilities over a text: perplexity; scoring.ts)
  */
 import type { RbeeErrorCode } from '../errors.ts';
 import type { ChatMessage } from '../tokenizer/types.ts';
 import type { SamplingSettings, TokenLogprob } from './sampling.ts';
+import type { ScoreResult } from './scoring.ts';
+
+export type { ScoreResult };
 
 /** Where the model's bytes are. Files are structured-cloned (a File is a handle, not its bytes). */
 export type ModelInput =
@@ -49,6 +53,14 @@ export interface GenerateRequestOptions {
   cachePrompt?: boolean;
 }
 
+/** What a score request reads (see scoring.ts for how it is cut into windows). */
+export interface ScoreRequestOptions {
+  /** Text (tokenized with the model's tokenizer, BOS first as the model asks) or exact ids (nothing added). */
+  input: { text: string } | { tokens: number[] };
+  /** Window length in tokens; default and at most the loaded context. */
+  window?: number;
+}
+
 export type WorkerRequest =
   | { type: 'load'; id: number; model: ModelInput; contextLength?: number }
   | ({ type: 'generate'; id: number } & GenerateRequestOptions)
@@ -60,7 +72,8 @@ export type WorkerRequest =
    * for a conversation: its chat template or fallback, special tokens, BOS) — how the chat fits a conversation to
    * the context without a second tokenizer on the page.
    */
-  | { type: 'count-prompt'; id: number; prompt: Prompt };
+  | { type: 'count-prompt'; id: number; prompt: Prompt }
+  | ({ type: 'score'; id: number } & ScoreRequestOptions);
 
 export interface AdapterInfo {
   vendor: string;
@@ -174,4 +187,5 @@ export type WorkerEvent =
   | { type: 'unloaded'; id: number }
   | { type: 'tokenized'; id: number; tokens: number[] }
   | { type: 'prompt-counted'; id: number; tokens: number }
+  | { type: 'scored'; id: number; result: ScoreResult }
   | { type: 'error'; id: number; error: SerializedError };

@@ -147,6 +147,25 @@ export class WebGpuEngine {
     });
   }
 
+  /** Most tokens one prefillAllPositions call takes (its [T][nVocab] logits are read back in one piece). */
+  get allPositionsChunk(): number {
+    return this.model?.allPositionsChunk ?? 0;
+  }
+
+  /**
+   * Appends `tokens` (at most allPositionsChunk) to the KV cache, as prefill does, and returns the logits of every
+   * one of them, [tokens.length][nVocab] row-major: teacher-forced scoring (perplexity) reads them all.
+   */
+  async prefillAllPositions(tokens: number[]): Promise<Float32Array> {
+    if (tokens.length === 0) throw new RbeeError('bad-value', 'Scoring needs at least one token.');
+    return this.serial(async () => {
+      const model = this.loaded();
+      const logits = await this.run(() => model.stepAllPositions(tokens, this.cached.length));
+      this.cached.push(...tokens);
+      return logits;
+    });
+  }
+
   /** One token in, its logits out. */
   async decode(token: number): Promise<Float32Array> {
     return this.serial(async () => {

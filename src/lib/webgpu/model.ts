@@ -33,6 +33,11 @@ import { type UploadCounter, type WeightMatrix, WeightUploader } from './weights
 
 /** Most tokens one submission processes (prefill chunks). */
 export const MAX_CHUNK = 512;
+/**
+ * Most bytes of logits one all-positions step reads back (scoring): 64 MiB, so a 128k vocabulary still gets 128
+ * positions per submission and no buffer nears a mobile GPU's binding limit.
+ */
+const ALL_POSITIONS_LOGITS_BYTES = 64 * 1024 * 1024;
 /** Default KV cache length when the caller names none: the model's context, capped (the cache is f32). */
 const DEFAULT_MAX_CONTEXT = 4096;
 
@@ -89,6 +94,9 @@ export class TransformerModel {
   private layerOps: Encode[] = [];
   private headOps: Encode[] = [];
   private weightBuffers: GPUBuffer[] = [];
+  /** What the all-positions head reads (kept from build; the head itself is made on first use). */
+  private headInputs: { x: GPUBuffer; xb: GPUBuffer; outputNorm: GPUBuffer; output: WeightMatrix } | undefined;
+  private allPositionsHead: { ops: Encode[]; logits: GPUBuffer; readback: GPUBuffer; maxTokens: number } | undefined;
   /** Bytes of weights a decode step reads (for the roofline figure). */
   weightBytesPerToken = 0;
 
@@ -240,6 +248,7 @@ export class TransformerModel {
     const g = this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn gate');
     const u = this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn up');
     const xLast = this.create(h.nEmbd * 4, storage, 'x last');
+    this.headInputs = { x, xb, outputNorm, output };
     // One cos/sin table per distinct rope (Gemma 3's local and global layers differ).
     const ropeBuffers = new Map<string, GPUBuffer>();
     const ropeBufferFor = (i: number): GPUBuffer => {
@@ -383,6 +392,73 @@ export class TransformerModel {
    * Runs `tokens` (at most MAX_CHUNK) at positions pos0…; when `logits` is set, returns the last token's logits.
    */
   async step(tokens: number[], pos0: number, logits: boolean): Promise<Float32Array | undefined> {
+    const nVocab = this.arch.hyper.nVocab;
+    return this.run(tokens, pos0, logits ? { ops: this.headOps, logits: this.logitsBuffer, readback: this.readback, bytes: nVocab * 4 } : undefined);
+  }
+
+  /** Most tokens one stepAllPositions call takes: its logits ([T][nVocab] f32) stay within ALL_POSITIONS_LOGITS_BYTES. */
+  get allPositionsChunk(): number {
+    return Math.max(1, Math.min(MAX_CHUNK, Math.floor(ALL_POSITIONS_LOGITS_BYTES / (this.arch.hyper.nVocab * 4))));
+  }
+
+  /**
+   * Runs `tokens` (at most allPositionsChunk) at positions pos0… and returns the logits of every one of them,
+   * [T][nVocab] row-major — what teacher-forced scoring (perplexity) needs. The head (final norm of all T rows, the
+   * output product as a matrix-matrix product, the soft cap) and its buffers are made on first use, with their own
+   * parameter block, so generation never pays for them.
+   */
+  async stepAllPositions(tokens: number[], pos0: number): Promise<Float32Array> {
+    const head = this.allPositionsHeadOps();
+    if (tokens.length > head.maxTokens) throw new RbeeError('internal', `stepAllPositions takes at most ${head.maxTokens} tokens, not ${tokens.length}.`);
+    return (await this.run(tokens, pos0, { ops: head.ops, logits: head.logits, readback: head.readback, bytes: tokens.length * this.arch.hyper.nVocab * 4 }))!;
+  }
+
+  private allPositionsHeadOps(): NonNullable<TransformerModel['allPositionsHead']> {
+    if (this.allPositionsHead) return this.allPositionsHead;
+    if (!this.headInputs) throw new RbeeError('internal', 'The model is not built.');
+    const { x, xb, outputNorm, output } = this.headInputs;
+    const { kernels, arch } = this;
+    const h = arch.hyper;
+    const maxTokens = this.allPositionsChunk;
+    const params = new ParamArena(this.ctx.device, output.parts.length + 2);
+    this.buffers.push(params.buffer);
+    const logits = this.create(maxTokens * h.nVocab * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'logits, all positions');
+    const readback = this.ctx.device.createBuffer({ label: 'logits readback, all positions', size: maxTokens * h.nVocab * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.buffers.push(readback);
+    const step: Binding = { buffer: this.stepBuffer };
+    // xb is free once the last layer has run: the normalised rows of every position go there.
+    const normGroup = kernels.rmsnorm.bind([{ buffer: x }, { buffer: outputNorm }, { buffer: xb }, params.add(packRmsNormParams(h.nEmbd, h.normEps, 0)), step]);
+    const units = output.k / output.format.unitElems;
+    const productGroups = output.parts.map((part) => ({
+      rows: part.rows,
+      group: kernels.matmul.bind([
+        { buffer: part.buffer },
+        { buffer: xb },
+        { buffer: logits },
+        params.add(packMatmulParams({ rows: part.rows, units, rowBytes: output.rowBytes, rowOffset: part.firstRow, xOffset: 0, xStride: output.k / 4, yOffset: 0, yStride: h.nVocab, flags: 0 })),
+        step,
+      ]),
+    }));
+    const ops: Encode[] = [
+      (pass, tokens) => kernels.rmsnorm.encode(pass, normGroup, tokens),
+      (pass, tokens) => {
+        for (const p of productGroups) kernels.matmul.encode(pass, output.format, p.group, p.rows, units, tokens);
+      },
+    ];
+    if (arch.finalSoftCap) {
+      const capGroup = kernels.softCap.bind([{ buffer: logits }, params.add(packSoftCapParams(maxTokens * h.nVocab, arch.finalSoftCap))]);
+      ops.push((pass) => kernels.softCap.encode(pass, capGroup, maxTokens * h.nVocab));
+    }
+    this.allPositionsHead = { ops, logits, readback, maxTokens };
+    return this.allPositionsHead;
+  }
+
+  /** One submission: the layers for `tokens`, then `head` (if any) and the read-back of its first `bytes` of logits. */
+  private async run(
+    tokens: number[],
+    pos0: number,
+    head: { ops: Encode[]; logits: GPUBuffer; readback: GPUBuffer; bytes: number } | undefined,
+  ): Promise<Float32Array | undefined> {
     const device = this.ctx.device;
     const T = tokens.length;
     if (T < 1 || T > MAX_CHUNK) throw new RbeeError('internal', `A step takes 1…${MAX_CHUNK} tokens, not ${T}.`);
@@ -401,14 +477,14 @@ export class TransformerModel {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     for (const op of this.layerOps) op(pass, T);
-    if (logits) for (const op of this.headOps) op(pass, T);
+    if (head) for (const op of head.ops) op(pass, T);
     pass.end();
-    if (logits) encoder.copyBufferToBuffer(this.logitsBuffer, 0, this.readback, 0, this.arch.hyper.nVocab * 4);
+    if (head) encoder.copyBufferToBuffer(head.logits, 0, head.readback, 0, head.bytes);
     device.queue.submit([encoder.finish()]);
-    if (!logits) return undefined;
-    await this.readback.mapAsync(GPUMapMode.READ);
-    const out = new Float32Array(this.readback.getMappedRange().slice(0));
-    this.readback.unmap();
+    if (!head) return undefined;
+    await head.readback.mapAsync(GPUMapMode.READ, 0, head.bytes);
+    const out = new Float32Array(head.readback.getMappedRange(0, head.bytes).slice(0));
+    head.readback.unmap();
     return out;
   }
 

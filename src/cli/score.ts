@@ -1,0 +1,162 @@
+/**
+ * `rbee-web score --model M --text-file F [--window N] [--json]` — teacher-forced scoring of a text with the app's own
+ * inference worker on WebGPU in headless Chromium (as `generate`): the text is tokenized with the model's tokenizer
+ * (BOS first, as the model asks), cut into windows of at most the loaded context (src/lib/inference/scoring.ts says
+ * how), and at every position the log-probability of the actual next token and the model's top-1 guess are kept.
+ *
+ * Without --json: perplexity, positions, windows and time. With --json: one JSON object
+ * {perplexity, positions, top1: [top-1 id at each position], logprobs: [log-prob of each actual next token],
+ *  tokens, windows, window, seconds, model}.
+ *
+ * (--engine is not offered yet: the worker runs the WebGPU engine only.)
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { RbeeError } from '../lib/errors.ts';
+import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
+import type { ScoreResult } from '../lib/inference/protocol.ts';
+import { openBrowserSession } from './browser-harness/run-in-browser.ts';
+import { modelInput, resolveModelArg } from './generate.ts';
+
+const USAGE = `usage: rbee-web score --model <file|folder|url|hf-ref> --text-file F [--window N] [--context N] [--json]
+
+  --model M        a .gguf file, a model folder, an http(s) URL or a Hugging Face reference
+  --text-file F    UTF-8 text to score (tokenized with the model's tokenizer, BOS first)
+  --window N       tokens per window (default: the loaded context); longer texts are cut into windows, each
+                   starting with BOS
+  --context N      KV cache length to load (default: the model's, at most 4096)
+  --json           {perplexity, positions, top1, logprobs, tokens, windows, window, seconds, model}
+  --hub URL        Hugging Face hub base URL`;
+
+/**
+ * Largest text file read: 16 MiB is several million tokens, hours of scoring on a software adapter and a JSON answer of
+ * tens of MB; a larger file is more likely a mistake (a model file given as text) than a corpus.
+ */
+export const MAX_TEXT_BYTES = 16 * 1024 * 1024;
+
+interface Args {
+  model: string;
+  textFile: string;
+  window: number | undefined;
+  contextLength: number | undefined;
+  json: boolean;
+  hub: string;
+}
+
+function positiveInteger(flag: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < min) throw new RbeeError('bad-value', `${flag} needs an integer ≥ ${min}, not '${value ?? ''}'.`);
+  return n;
+}
+
+export function parseScoreArgs(argv: string[]): Args {
+  const a: Partial<Args> & { json: boolean; hub: string } = { json: false, hub: process.env.RBEE_HUB ?? DEFAULT_HUB };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    switch (flag) {
+      case '--model':
+        a.model = value();
+        break;
+      case '--text-file':
+        a.textFile = value();
+        break;
+      case '--window':
+        a.window = positiveInteger(flag, value(), 2);
+        break;
+      case '--context':
+        a.contextLength = positiveInteger(flag, value(), 2);
+        break;
+      case '--json':
+        a.json = true;
+        break;
+      case '--hub':
+        a.hub = value() ?? '';
+        break;
+      default:
+        throw new RbeeError('bad-value', `Unknown option ${arg}.`, { hint: 'rbee-web score --help lists the options.' });
+    }
+  }
+  if (!a.model) throw new RbeeError('bad-value', '--model is required.', { hint: 'rbee-web score --model stories260K.gguf --text-file story.txt' });
+  if (!a.textFile) throw new RbeeError('bad-value', '--text-file is required.', { hint: 'rbee-web score --model stories260K.gguf --text-file story.txt' });
+  return { model: a.model, textFile: a.textFile, window: a.window, contextLength: a.contextLength, json: a.json, hub: a.hub };
+}
+
+/** The text of --text-file, refused before Chromium starts when it is missing, too large or not UTF-8. */
+export function readScoreText(path: string): string {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new RbeeError('not-found', `${path} is not a file here.`, { hint: 'Give the path of a UTF-8 text file.' });
+  }
+  if (size > MAX_TEXT_BYTES)
+    throw new RbeeError('limit-exceeded', `${path} is ${(size / 2 ** 20).toFixed(1)} MiB; score reads at most ${MAX_TEXT_BYTES / 2 ** 20} MiB.`, {
+      hint: 'Score a part of the text (perplexity over a few thousand tokens is already a stable figure).',
+    });
+  const bytes = readFileSync(path);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new RbeeError('bad-value', `${path} is not UTF-8 text.`, { hint: 'Convert it to UTF-8 first.' });
+  }
+  if (text.trim() === '') throw new RbeeError('bad-value', `${path} is empty.`, { hint: 'Give a text to score.' });
+  return text;
+}
+
+export interface ScoreJson extends ScoreResult {
+  model: { name: string; architecture: string; fileType?: string; contextLength: number };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  let args: Args;
+  try {
+    args = parseScoreArgs(argv);
+  } catch (e) {
+    console.error(`rbee-web score: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const text = readScoreText(args.textFile);
+  const modelArg = resolveModelArg(args.model, args.hub);
+  const session = await openBrowserSession();
+  try {
+    const [out] = await session.run([
+      {
+        model: modelInput(modelArg, (d) => session.serveFolder(d)),
+        ...(args.contextLength ? { contextLength: args.contextLength } : {}),
+        generations: [],
+        scores: [{ input: { text }, ...(args.window ? { window: args.window } : {}) }],
+      },
+    ]);
+    if (!out) throw new RbeeError('internal', 'The browser returned no result.');
+    if ('error' in out) throw new RbeeError(out.error.code, out.error.message, out.error.hint ? { hint: out.error.hint } : {});
+    const result = out.scores?.[0];
+    if (!result) throw new RbeeError('internal', 'The browser returned no score.');
+    if ('error' in result) throw new RbeeError(result.error.code, result.error.message, result.error.hint ? { hint: result.error.hint } : {});
+    const m = out.model;
+    if (args.json) {
+      const json: ScoreJson = {
+        ...result,
+        model: { name: m.name, architecture: m.architecture, ...(m.fileType ? { fileType: m.fileType } : {}), contextLength: m.contextLength },
+      };
+      console.log(JSON.stringify(json));
+    } else {
+      console.log(
+        `perplexity ${result.perplexity.toFixed(4)} over ${result.positions} positions (${result.tokens} tokens, ${result.windows} window${result.windows === 1 ? '' : 's'} of ≤ ${result.window})`,
+      );
+      console.error(`[${m.name} · ${m.adapter.vendor}/${m.adapter.architecture}] load ${m.loadSeconds.toFixed(2)} s · scored ${result.positions} positions in ${result.seconds.toFixed(2)} s`);
+    }
+    return 0;
+  } catch (e) {
+    if (session.console.length > 0 && process.env.RBEE_DEBUG) console.error(session.console.join('\n'));
+    throw e;
+  } finally {
+    await session.close();
+  }
+}
