@@ -168,15 +168,23 @@ export interface OracleScore {
 }
 
 /**
- * llama.cpp's teacher-forced log-probabilities over given windows (each evaluated from an empty cache): at every
- * position but a window's last, the full next-token distribution (`controlledEvaluate` with probabilities).
+ * llama.cpp's teacher-forced log-probabilities over given windows (each evaluated from an empty cache, f32 KV cache):
+ * at every position but a window's last, the full next-token distribution (`controlledEvaluate` with probabilities).
  */
 export async function oracleScoreWindows(modelPath: string, windows: number[][]): Promise<Omit<OracleScore, 'tokens'>> {
   const llama = await oracleLlama();
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   try {
     const longest = Math.max(...windows.map((w) => w.length));
-    const context = await model.createContext({ contextSize: Math.ceil((longest + 8) / 32) * 32, threads: 1, batchSize: 512 });
+    // An f32 KV cache (llama.cpp's default is f16) and no flash attention (its CPU kernel rounds Q to f16), as ours.
+    const context = await model.createContext({
+      contextSize: Math.ceil((longest + 8) / 32) * 32,
+      threads: 1,
+      batchSize: 512,
+      experimentalKvCacheKeyType: 'F32',
+      experimentalKvCacheValueType: 'F32',
+      flashAttention: false,
+    });
     try {
       const sequence = context.getSequence();
       const logprobs: number[] = [];
