@@ -32,6 +32,23 @@ export interface LogitsModel {
   truncate(n: number): void;
   /** Empties the KV cache. */
   reset(): void;
+  /**
+   * Optional: like prefill / decode, but the model selects the next token itself (the best logit outside `exclude`,
+   * and the raw logits of `exclude`), so only a few bytes come back per token (WebGpuEngine). Used when the sampler
+   * allows it (Sampler.gpuSelection) and no logprobs are asked for.
+   */
+  prefillSelect?(tokens: number[], selection: { exclude: readonly number[] }): Promise<SelectedLogit>;
+  decodeSelect?(token: number, selection: { exclude: readonly number[] }): Promise<SelectedLogit>;
+  /** Most ids `exclude` may hold. */
+  readonly maxExcluded?: number;
+}
+
+export interface SelectedLogit {
+  /** The best id outside `exclude` (−1: none finite) and its logit. */
+  id: number;
+  logit: number;
+  /** The raw logits of `exclude`, in its order. */
+  excluded: ArrayLike<number>;
 }
 
 /** Renders generated ids as text as they come (a tokenizer's stream decoder, or vocabulary pieces). */
@@ -106,8 +123,19 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   if (reused > 0) model.truncate(reused);
   else model.reset();
   const evaluated = prompt.length - reused;
+  // The next token and, when this step needed them, the logits it came from.
+  const selectable = !wantLogprobs && model.prefillSelect !== undefined && model.decodeSelect !== undefined;
+  const next = async (input: number[] | number): Promise<{ token: number; logits?: Float32Array }> => {
+    const selection = selectable ? sampler.gpuSelection(model.maxExcluded ?? 0) : undefined;
+    if (selection) {
+      const selected = typeof input === 'number' ? await model.decodeSelect!(input, selection) : await model.prefillSelect!(input, selection);
+      return { token: sampler.pick(selected, selection.exclude) };
+    }
+    const logits = typeof input === 'number' ? await model.decode(input) : await model.prefill(input);
+    return { token: sampler.sample(logits), logits };
+  };
   const t0 = now();
-  let logits = await model.prefill(reused > 0 ? prompt.slice(reused) : prompt);
+  let chosen = await next(reused > 0 ? prompt.slice(reused) : prompt);
   const prefillMs = now() - t0;
   let firstTokenMs = 0;
 
@@ -118,13 +146,13 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   let decodes = 0;
   let stopReason: StopReason = 'max-tokens';
   for (;;) {
-    const token = sampler.sample(logits);
+    const token = chosen.token;
     sampler.accept(token);
     const piece = hooks.text?.push(token) ?? '';
     text += piece;
     const step: GeneratedStep = { token, text: piece };
     if (wantLogprobs) {
-      const lp = logprobsOf(logits, token, topK);
+      const lp = logprobsOf(chosen.logits!, token, topK);
       step.logprob = lp.logprob;
       if (lp.top) step.top = lp.top;
     }
@@ -146,7 +174,7 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
       break;
     }
     const t = now();
-    logits = await model.decode(token);
+    chosen = await next(token);
     decodeMs += now() - t;
     decodes++;
     // An abort that arrived during the decode takes effect before another token is reported.

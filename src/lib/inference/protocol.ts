@@ -10,13 +10,17 @@
  *   tokenize → tokenized
  *   count-prompt → prompt-counted       (how many tokens a prompt becomes: chat template, special tokens, BOS)
  *   score    → scored                   (teacher-forced log-probabilities over a text: perplexity; scoring.ts)
+ *   profile  → profiled                 (where a decode step's time goes: DecodeProfile, src/lib/webgpu/decode-profile.ts)
  */
 import type { RbeeErrorCode } from '../errors.ts';
 import type { ChatMessage } from '../tokenizer/types.ts';
+import type { DecodeProfile } from '../webgpu/decode-profile.ts';
 import type { SamplingSettings, TokenLogprob } from './sampling.ts';
 import type { ScoreResult } from './scoring.ts';
 
 export type { ScoreResult };
+
+export type { DecodeProfile };
 
 /** Where the model's bytes are. Files are structured-cloned (a File is a handle, not its bytes). */
 export type ModelInput =
@@ -73,7 +77,13 @@ export type WorkerRequest =
    * the context without a second tokenizer on the page.
    */
   | { type: 'count-prompt'; id: number; prompt: Prompt }
-  | ({ type: 'score'; id: number } & ScoreRequestOptions);
+  | ({ type: 'score'; id: number } & ScoreRequestOptions)
+  /**
+   * The decode profile of the loaded model: `steps` (default 32) greedy decode steps after what the KV cache holds,
+   * timed on the host (step, encode, wait, read) and per kernel on the GPU where the adapter has timestamp queries;
+   * dispatches, submits and readback bytes per step. The cache's contents are kept (prompt caching is unaffected).
+   */
+  | { type: 'profile'; id: number; steps?: number };
 
 export interface AdapterInfo {
   vendor: string;
@@ -188,4 +198,5 @@ export type WorkerEvent =
   | { type: 'tokenized'; id: number; tokens: number[] }
   | { type: 'prompt-counted'; id: number; tokens: number }
   | { type: 'scored'; id: number; result: ScoreResult }
+  | { type: 'profiled'; id: number; profile: DecodeProfile }
   | { type: 'error'; id: number; error: SerializedError };

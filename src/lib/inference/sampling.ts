@@ -115,6 +115,8 @@ export function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
+const NOTHING_EXCLUDED: { exclude: readonly number[] } = Object.freeze({ exclude: Object.freeze([]) as readonly number[] });
+
 /**
  * The tokens a sampler sees, with their (possibly penalised) logits. Filters shrink it; it stays sorted by logit,
  * descending, once `sorted` is true.
@@ -150,6 +152,42 @@ export class Sampler {
     if (this.lastN === 0) return;
     this.recent.push(token);
     if (this.recent.length > this.lastN) this.recent.shift();
+  }
+
+  /**
+   * What the model may select on the GPU instead of returning the logits (WebGpuEngine.decodeSelect), or undefined
+   * when this step needs the full logits. Greedy (temperature 0) needs only the best logit outside the tokens the
+   * repetition penalty touches, and those tokens' raw logits: `pick` then applies the penalty to them here, exactly
+   * as `sample` does, so both paths choose the same token.
+   */
+  gpuSelection(maxExcluded: number): { exclude: readonly number[] } | undefined {
+    if (this.settings.temperature !== 0) return undefined;
+    const penalty = this.settings.repeatPenalty ?? 1;
+    if (penalty === 1 || this.recent.length === 0) return NOTHING_EXCLUDED;
+    const exclude = [...new Set(this.recent)];
+    return exclude.length <= maxExcluded ? { exclude } : undefined;
+  }
+
+  /**
+   * The token from a GPU selection made for `gpuSelection()`'s request: the best of the GPU's pick (the first largest
+   * logit outside `exclude`, id −1 when none) and the excluded tokens with the repetition penalty applied — argmax's
+   * rule over the penalised logits (larger value, then lower id; 0 when nothing is finite).
+   */
+  pick(selected: { id: number; logit: number; excluded: ArrayLike<number> }, exclude: readonly number[]): number {
+    const penalty = this.settings.repeatPenalty ?? 1;
+    let best = selected.id;
+    let bestValue = best >= 0 ? selected.logit : -Infinity;
+    for (let i = 0; i < exclude.length; i++) {
+      const raw = selected.excluded[i]!;
+      // Rounded to f32 as the full-logits path stores it (a Float32Array).
+      const v = Math.fround(raw <= 0 ? raw * penalty : raw / penalty);
+      const id = exclude[i]!;
+      if (v > bestValue || (v === bestValue && best >= 0 && id < best && v > -Infinity)) {
+        best = id;
+        bestValue = v;
+      }
+    }
+    return best >= 0 ? best : 0;
   }
 
   /** The next token. Does not modify `logits`. */

@@ -21,7 +21,9 @@ import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { architectureFor, runnableDescriptor } from './architectures/architecture.ts';
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
 import { weightFormat } from './kernels/weight-formats.ts';
-import { KernelSet, MAX_CHUNK, TransformerModel } from './model.ts';
+import type { DecodeProfile } from './decode-profile.ts';
+import { MAX_EXCLUDED } from './kernels/select-token.ts';
+import { KernelSet, MAX_CHUNK, type SelectedToken, type TokenSelection, TransformerModel } from './model.ts';
 
 export interface LoadProgress {
   bytesUploaded: number;
@@ -72,6 +74,11 @@ export class WebGpuEngine {
   /** Bytes of weights one decode step reads (every layer matrix and the output projection). */
   get weightBytesPerToken(): number {
     return this.model?.weightBytesPerToken ?? 0;
+  }
+
+  /** Most ids a selection may exclude (prefillSelect / decodeSelect). */
+  get maxExcluded(): number {
+    return MAX_EXCLUDED;
   }
 
   get contextLength(): number {
@@ -163,6 +170,52 @@ export class WebGpuEngine {
       const logits = await this.run(() => model.stepAllPositions(tokens, this.cached.length));
       this.cached.push(...tokens);
       return logits;
+    });
+  }
+
+  /**
+   * Like prefill, but the next token is selected on the GPU (the best logit outside `selection.exclude`, and the raw
+   * logits of those): reads back a few bytes instead of the logits. The result is valid until the next call.
+   */
+  async prefillSelect(tokens: number[], selection: TokenSelection): Promise<SelectedToken> {
+    if (tokens.length === 0) throw new RbeeError('bad-value', 'Prefill needs at least one token.');
+    return this.serial(async () => {
+      const model = this.loaded();
+      for (let i = 0; i < tokens.length; i += MAX_CHUNK) {
+        const chunk = tokens.slice(i, i + MAX_CHUNK);
+        if (i + MAX_CHUNK >= tokens.length) {
+          const selected = await this.run(() => model.stepSelect(chunk, this.cached.length, selection));
+          this.cached.push(...chunk);
+          return selected;
+        }
+        await this.run(() => model.step(chunk, this.cached.length, false));
+        this.cached.push(...chunk);
+      }
+      throw new RbeeError('internal', 'unreachable');
+    });
+  }
+
+  /** One token in, the next selected on the GPU (see prefillSelect). */
+  async decodeSelect(token: number, selection: TokenSelection): Promise<SelectedToken> {
+    return this.serial(async () => {
+      const model = this.loaded();
+      const selected = await this.run(() => model.stepSelect([token], this.cached.length, selection));
+      this.cached.push(token);
+      return selected;
+    });
+  }
+
+  /**
+   * Where a decode step's time goes (decode-profile.ts): `steps` greedy decode steps after the cached tokens (their
+   * K/V rows are scratch: the cache still holds exactly what it held), timed on the host and per kernel on the GPU.
+   */
+  async profileDecode(steps = 32): Promise<DecodeProfile> {
+    if (!Number.isInteger(steps) || steps < 1) throw new RbeeError('bad-value', `Profile steps must be an integer ≥ 1, not ${steps}.`);
+    return this.serial(async () => {
+      const model = this.loaded();
+      const pos0 = this.cached.length;
+      if (pos0 >= model.contextLength) throw new RbeeError('limit-exceeded', `The context is full (${model.contextLength} tokens).`);
+      return this.run(() => model.profileDecode(this.cached.at(-1) ?? 1, pos0, steps));
     });
   }
 
