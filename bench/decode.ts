@@ -46,6 +46,7 @@ import { fixture, HAS_FIXTURES } from '../tests/support/fixtures.ts';
 import { writeGeneratedModel, type GeneratedModelOptions } from '../tests/support/model-generator.ts';
 import { oracleLlama, oracleTiming } from '../tests/support/oracle.ts';
 import { WllamaPeer } from './wllama-peer.ts';
+import type { DecodeProfile } from '../src/lib/webgpu/decode-profile.ts';
 import type { WllamaBenchResult } from './wllama-page.ts';
 
 const args = process.argv.slice(2);
@@ -156,7 +157,7 @@ interface CaseResult {
   promptTokens: number;
   decodeTokens: number;
   weightBytesPerToken: number;
-  rbeeWeb?: Rates & { loadSeconds: number; peakWorkerHeapBytes: number; roofline: number };
+  rbeeWeb?: Rates & { loadSeconds: number; peakWorkerHeapBytes: number; roofline: number; profile?: DecodeProfile };
   wllama1?: Rates & { threads: number; loadSeconds: number };
   wllamaAll?: Rates & { threads: number; multithread: boolean; crossOriginIsolated: boolean };
   llamaCppNative?: Rates & { threads: number };
@@ -191,6 +192,9 @@ async function rbeeWebRun(session: BrowserSession, m: BenchModel, prompt: number
         stopTokens: [],
         cachePrompt: false,
       })),
+      // Then where a decode step's time goes (the engine's own profile: host timings of the real decode path and,
+      // where the adapter has timestamp queries, GPU time per kernel).
+      profile: { steps: Math.min(16, m.decodeTokens) },
     },
   ]);
   const peakWorkerHeapBytes = await heap.stop();
@@ -204,6 +208,7 @@ async function rbeeWebRun(session: BrowserSession, m: BenchModel, prompt: number
     loadSeconds: out.model.loadSeconds,
     peakWorkerHeapBytes,
     roofline: (perToken * t.decodeTokensPerSecond) / bandwidth,
+    ...(out.profile && !('error' in out.profile) ? { profile: out.profile } : {}),
   };
 }
 
@@ -275,6 +280,20 @@ async function main(): Promise<void> {
   printResults(results, bandwidth, allThreads);
 }
 
+/** The engine's decode profile as a few lines and a per-kernel table. */
+function profileLines(model: string, p: DecodeProfile): string[] {
+  const ms = (n: number | undefined) => (n === undefined ? '—' : n.toFixed(2));
+  return [
+    `${model}, rbee-web decode profile (${p.steps} steps): ${p.dispatches} dispatches, ${p.submits} submit, ${p.readbackBytes} bytes read back per step; ` +
+      `step ${ms(p.stepMs)} ms = encode ${ms(p.encodeMs)} + wait ${ms(p.waitMs)} + read ${ms(p.readMs)} ms` +
+      (p.timestamps ? `; GPU ${ms(p.gpuMs)} ms per step over the kernels (each op in its own timestamped pass)` : '; no GPU timestamps on this adapter'),
+    '',
+    '| kernel | dispatches / step | GPU ms / step |',
+    '|---|---:|---:|',
+    ...p.kernels.map((k) => `| ${k.name} | ${k.dispatches} | ${ms(k.gpuMs)} |`),
+  ];
+}
+
 function printResults(results: CaseResult[], bandwidth: number, allThreads: number): void {
   const rows: string[] = [];
   const ratios: Record<string, number | undefined> = {};
@@ -307,6 +326,8 @@ function printResults(results: CaseResult[], bandwidth: number, allThreads: numb
       ...results.flatMap((r) =>
         r.rbeeWeb ? [`${r.model}: rbee-web load ${f(r.rbeeWeb.loadSeconds, 2)} s, peak worker heap ${mb(r.rbeeWeb.peakWorkerHeapBytes)}; wllama load ${f(r.wllama1?.loadSeconds, 2)} s`] : [],
       ),
+      ...results.flatMap((r) => (r.rbeeWeb?.profile ? ['', ...profileLines(r.model, r.rbeeWeb.profile)] : [])),
+      '',
       ...results.flatMap((r) => r.failures),
     ].join('\n'),
   );

@@ -12,7 +12,9 @@
  *
  * The per-weight-type microbenchmark: for every weight type (default all 14), one rows × k matrix-vector product with
  * the engine's decode kernel, the matrix copied into enough buffers for ≥ 64 MB of weights per run (so a small 4-bit
- * matrix does not sit in a CPU cache), fastest of the runs: GB/s of weights and G weights/s by wall time, beside the
+ * matrix does not sit in a CPU cache), fastest of the runs: GB/s of weights and G weights/s by wall time (and GB/s per
+ * CPU-second of Chromium's GPU process, steadier on a busy machine), with the plain matrix-vector kernel of matmul.ts
+ * (the decode graph's fused kernels share its per-format unit dot), beside the
  * raw-kernel probe figures from environment.md (f32 7.4 GB/s ≈ 1.85 G/s with 16 rows per invocation; 4-bit nibbles
  * 0.64 GB/s ≈ 1.3 G/s), which bound what a kernel of that shape reaches on this adapter.
  */
@@ -102,10 +104,11 @@ try {
         const weights = rows * k * copies;
         lines.push(
           `| ${name} | ${((8 * format.typeSize) / format.blockSize).toFixed(2)} | ${(setup.weightBytes / 1e6).toFixed(1)} | ${wall.toFixed(1)} | ` +
-            `${(cpu * 1000).toFixed(0)} | ${(setup.weightBytes / (wall / 1000) / 1e9).toFixed(3)} | ${(weights / (wall / 1000) / 1e9).toFixed(3)} |`,
+            `${(cpu * 1000).toFixed(0)} | ${(setup.weightBytes / (wall / 1000) / 1e9).toFixed(3)} | ${(weights / (wall / 1000) / 1e9).toFixed(3)} | ` +
+            `${(setup.weightBytes / cpu / 1e9).toFixed(3)} |`,
         );
       } catch (e) {
-        lines.push(`| ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | |`);
+        lines.push(`| ${name} | failed: ${(e as Error).message.split('\n')[0]} | | | | | | |`);
       }
       process.stderr.write(`${lines.at(-1)}\n`);
     }
@@ -114,8 +117,8 @@ try {
         `≥ 64 MB of weights per run (the matrix in several buffers), fastest of ${runs}, on ${adapter}; ${new Date().toISOString().slice(0, 16)} UTC. ` +
         'Probe figures on this adapter (environment.md, a barrier-free kernel with 16 rows per invocation): f32 7.4 GB/s ≈ 1.85 G weights/s; 4-bit 0.64 GB/s ≈ 1.3 G weights/s.',
     );
-    console.log('| type | bits/weight | MB per run | wall ms | GPU-process CPU ms | GB/s of weights | G weights/s |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    console.log('| type | bits/weight | MB per run | wall ms | GPU-process CPU ms | GB/s of weights | G weights/s | GB/s per CPU-second |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const l of lines) console.log(l);
   }
   for (const name of perType ? [] : types) {

@@ -13,6 +13,7 @@ import type {
   ScoreResult,
   SerializedError,
 } from '../../lib/inference/protocol.ts';
+import type { DecodeProfile } from '../../lib/webgpu/decode-profile.ts';
 
 export interface HarnessJob {
   model: ModelInput;
@@ -20,6 +21,8 @@ export interface HarnessJob {
   generations: GenerateRequestOptions[];
   /** Scorings (teacher-forced log-probabilities), run after the generations. */
   scores?: ScoreRequestOptions[];
+  /** The engine's decode profile (`steps` decode steps after what the generations left in the cache), last. */
+  profile?: { steps: number };
 }
 
 export type HarnessJobResult =
@@ -27,6 +30,7 @@ export type HarnessJobResult =
       model: LoadedModelInfo;
       results: (GenerationResult | { error: SerializedError })[];
       scores?: (ScoreResult | { error: SerializedError })[];
+      profile?: DecodeProfile | { error: SerializedError };
       peakHeapBytes?: number;
     }
   | { error: SerializedError };
@@ -105,7 +109,15 @@ window.rbeeHarness = {
             scores.push({ error: serialise(e) });
           }
         }
-        out.push({ model, results, ...(job.scores ? { scores } : {}), ...(peakHeapBytes !== undefined ? { peakHeapBytes } : {}) });
+        let profile: DecodeProfile | { error: SerializedError } | undefined;
+        if (job.profile) profile = await client.profileDecode(job.profile.steps).catch((e: unknown) => ({ error: serialise(e) }));
+        out.push({
+          model,
+          results,
+          ...(job.scores ? { scores } : {}),
+          ...(profile ? { profile } : {}),
+          ...(peakHeapBytes !== undefined ? { peakHeapBytes } : {}),
+        });
       }
     } finally {
       client.terminate();
