@@ -158,6 +158,7 @@ export class WasmEngine implements ChatEngine {
     }
     const prompt = opened.text.promptText(request.prompt);
     const seed = s.seed ?? randomSeed();
+    const wantIds = request.logprobs === true || (request.topLogprobs ?? 0) > 0;
     const steps: GeneratedStep[] = [];
     let text = '';
     let finish: 'stop' | 'length' | null = null;
@@ -176,8 +177,10 @@ export class WasmEngine implements ChatEngine {
         ...(s.repeatPenalty !== undefined ? { repeat_penalty: s.repeatPenalty } : {}),
         ...(s.repeatLastN !== undefined ? { repeat_last_n: s.repeatLastN } : {}),
         seed,
-        // Token ids come back only with log-probabilities: always ask for at least the chosen token's.
-        logprobs: Math.max(1, request.topLogprobs ?? 0),
+        // Token ids come back only with log-probabilities, so ask for them only when the caller wants ids (the CLI's
+        // --json): wllama 3.8.1 fails on a byte-fallback token's log-probability (its piece is not valid UTF-8 JSON),
+        // and the chat needs only text.
+        ...(wantIds ? { logprobs: Math.max(1, request.topLogprobs ?? 0) } : {}),
         ...(request.stopTokens?.length === 0 ? { ignore_eos: true } : {}),
         cache_prompt: request.cachePrompt ?? true,
         ...(options.signal ? { abortSignal: options.signal } : {}),
@@ -199,7 +202,11 @@ export class WasmEngine implements ChatEngine {
             steps.push(step);
             options.onStep?.(step);
           });
-          if (entries.length === 0 && choice.text) options.onStep?.({ token: -1, text: choice.text });
+          // Without ids (the chat), a chunk is one piece of text: token -1 says the id was not asked for.
+          if (entries.length === 0 && choice.text) {
+            firstAt ??= performance.now();
+            options.onStep?.({ token: -1, text: choice.text });
+          }
           text += choice.text;
         },
       } as Parameters<Wllama['createCompletion']>[0] & { stream: true; onData: (c: CompletionChunk) => void });
@@ -208,12 +215,14 @@ export class WasmEngine implements ChatEngine {
       finish = null;
     }
     const aborted = options.signal?.aborted === true;
-    const stopReason: StopReason = aborted ? 'aborted' : finish === 'stop' ? 'stop-token' : steps.length >= request.maxTokens ? 'max-tokens' : 'context-full';
+    const count = wantIds ? steps.length : (timings?.predicted_n ?? 0);
+    const stopReason: StopReason = aborted ? 'aborted' : finish === 'stop' ? 'stop-token' : finish === 'length' || count >= request.maxTokens ? 'max-tokens' : 'context-full';
     const elapsed = (performance.now() - started) / 1000;
     const promptN = timings?.prompt_n ?? prompt.tokens.length;
     const prefillSeconds = timings ? timings.prompt_ms / 1000 : firstAt !== undefined ? (firstAt - started) / 1000 : elapsed;
     const decodeSeconds = timings ? timings.predicted_ms / 1000 : firstAt !== undefined ? (performance.now() - firstAt) / 1000 : 0;
-    const decoded = Math.max(0, steps.length - 1);
+    const generated = wantIds ? steps.length : (timings?.predicted_n ?? 0);
+    const decoded = Math.max(0, generated - 1);
     return {
       tokens: steps.map((st) => st.token),
       steps,
@@ -224,7 +233,7 @@ export class WasmEngine implements ChatEngine {
         promptTokens: prompt.tokens.length,
         promptTokensReused: timings?.cache_n ?? 0,
         promptTokensEvaluated: promptN,
-        generatedTokens: steps.length,
+        generatedTokens: generated,
         prefillSeconds,
         decodeSeconds,
         ...(firstAt !== undefined ? { firstTokenSeconds: (firstAt - started) / 1000 } : {}),
@@ -255,7 +264,7 @@ export class WasmEngine implements ChatEngine {
     return {
       text: result.text,
       stopReason: result.stopReason,
-      tokens: result.tokens.length,
+      tokens: result.timings.generatedTokens,
       promptTokens: result.timings.promptTokens,
       tokensPerSecond: result.timings.decodeTokensPerSecond,
       elapsedMs: performance.now() - started,
@@ -285,6 +294,14 @@ function isAbort(e: unknown, signal?: AbortSignal): boolean {
 function wasmError(e: unknown): RbeeError {
   if (e instanceof RbeeError) return e;
   const message = e instanceof Error ? e.message : String(e);
+  if (/Invalid typed array length/.test(message)) {
+    // wllama 3.8.1 reports llama.cpp's JSON errors this way; the one met in practice is a byte-fallback token's piece
+    // (not valid UTF-8) in a log-probability.
+    return new RbeeError('internal', "llama.cpp's WebAssembly build could not report this generation (it fails to serialise a byte-fallback token's log-probability).", {
+      hint: 'Run without --json (text only), or on the WebGPU engine (--engine webgpu).',
+      cause: e,
+    });
+  }
   if (/memory|Out of bounds|allocat|OOM/i.test(message)) {
     return new RbeeError('out-of-memory', `llama.cpp's WebAssembly build ran out of memory: ${message}`, {
       hint: 'Choose a smaller model or quantization, or a shorter context (&ctx=1024); WebAssembly pages address at most 4 GiB.',
