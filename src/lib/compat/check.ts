@@ -409,7 +409,7 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
   } else {
     // The engine that runs (or, once planned work lands, will run) this format; none for what nothing runs. Where
     // WebGPU is missing or software, a GGUF that fails only the WebAssembly limits names the CPU engine and why.
-    const wasmNamed = wasmPreferred && wasmSupported;
+    const wasmNamed = wasmPreferred && wasmSupported && wasmBlockers.length > 0 && choice !== 'webgpu';
     engine = wasmNamed ? 'wasm' : browser.verdict.confidence === 'unsupported' ? 'none' : browserEngine;
     runs = false;
     confidence = wasmNamed ? wasm.verdict.confidence : browser.verdict.confidence;

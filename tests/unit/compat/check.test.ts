@@ -186,6 +186,12 @@ describe('check: device limits and features', () => {
     expect(h.runs).toBe(false);
     expect(h.reasons.join(' ')).toMatch(/more than the 4 GiB a WebAssembly page can address/);
     expect(h.reasons.join(' ')).not.toMatch(/one file may be/);
+    // WebGPU picked where there is none: the verdict says WebGPU is missing and points at the CPU engine.
+    const webgpu = check(tinyLlama(), none, { engine: 'webgpu' });
+    expect(webgpu.runs).toBe(false);
+    expect(webgpu.engine).not.toBe('wasm');
+    expect(webgpu.reasons.join(' ')).toMatch(/WebGPU is not available here/);
+    expect(webgpu.recommendations.some((r) => /engine=wasm/.test(r))).toBe(true);
   });
 
   test('too large for the browser: does not fit, recommends the companion and a sibling file that fits', () => {
