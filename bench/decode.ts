@@ -182,6 +182,7 @@ async function rbeeWebRun(session: BrowserSession, m: BenchModel, prompt: number
   const [out] = await session.run([
     {
       model: { kind: 'url', url },
+      engine: 'webgpu',
       contextLength: 256,
       // The first generation warms the pipelines up (shader compilation); the second is measured.
       // Same prompt twice: cachePrompt off, or the second run would keep all but one prompt token.
@@ -357,7 +358,7 @@ async function chatTurns(): Promise<void> {
         cachePrompt,
       });
       const one = async (generations: GenerateRequestOptions[]): Promise<GenerationResult[]> => {
-        const [out] = await session.run([{ model: { kind: 'url', url }, contextLength: 1024, generations }]);
+        const [out] = await session.run([{ model: { kind: 'url', url }, engine: 'webgpu', contextLength: 1024, generations }]);
         if (!out || 'error' in out) throw new Error(`${m.label}: ${out && 'error' in out ? out.error.message : 'no result'}`);
         return out.results.map((r) => {
           if ('error' in r) throw new Error(`${m.label}: ${r.error.message}`);

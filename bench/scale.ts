@@ -133,6 +133,7 @@ async function main(): Promise<void> {
       [
         {
           model: { kind: 'url', url },
+          engine: 'webgpu',
           contextLength: CONTEXT,
           generations: [{ prompt: { tokens: [1, 450, 4996] }, sampling: { temperature: 0 }, maxTokens: TOKENS, stopTokens: [], cachePrompt: false }],
         },

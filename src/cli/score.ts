@@ -129,6 +129,8 @@ export async function run(argv: string[]): Promise<number> {
     const [out] = await session.run([
       {
         model: modelInput(modelArg, (d) => session.serveFolder(d)),
+        // Scoring is the WebGPU worker's request (the CPU engine has no all-positions logits yet).
+        engine: 'webgpu',
         ...(args.contextLength ? { contextLength: args.contextLength } : {}),
         generations: [],
         scores: [{ input: { text }, ...(args.window ? { window: args.window } : {}) }],

@@ -3,7 +3,11 @@
  * same InferenceClient and inference worker as the app, and hands plain JSON results back to Node (Playwright's
  * page.evaluate). Events (progress, tokens) go to Node through `rbeeHarnessEvent` when the CLI asked for a stream.
  */
+import { check } from '../../lib/compat/check.ts';
+import { probeDeviceCaps } from '../../lib/compat/device-caps.ts';
+import { WasmEngine } from '../../lib/engines/wasm-engine.ts';
 import { InferenceClient } from '../../lib/inference/client.ts';
+import { openModel } from '../../lib/inference/model-opening.ts';
 import type {
   GenerateRequestOptions,
   GenerationResult,
@@ -15,18 +19,26 @@ import type {
 } from '../../lib/inference/protocol.ts';
 import type { DecodeProfile } from '../../lib/webgpu/decode-profile.ts';
 
+/** The engines the harness runs: rbee-web's WebGPU engine (the inference worker) or llama.cpp's WebAssembly build. */
+export type HarnessEngine = 'webgpu' | 'wasm';
+
 export interface HarnessJob {
   model: ModelInput;
   contextLength?: number;
   generations: GenerateRequestOptions[];
-  /** Scorings (teacher-forced log-probabilities), run after the generations. */
+  /** Default: what the app would choose on this browser's adapter (check(): a software adapter → wasm for GGUF). */
+  engine?: HarnessEngine;
+  /** The CPU engine's threads (default 1: the harness page is not cross-origin isolated). */
+  threads?: number;
+  /** Scorings (teacher-forced log-probabilities), run after the generations (WebGPU engine only). */
   scores?: ScoreRequestOptions[];
-  /** The engine's decode profile (`steps` decode steps after what the generations left in the cache), last. */
+  /** The engine's decode profile (`steps` decode steps after what the generations left in the cache; WebGPU only). */
   profile?: { steps: number };
 }
 
 export type HarnessJobResult =
   | {
+      engine: HarnessEngine;
       model: LoadedModelInfo;
       results: (GenerationResult | { error: SerializedError })[];
       scores?: (ScoreResult | { error: SerializedError })[];
@@ -71,6 +83,49 @@ function heapSampler(): { stop(): number | undefined } {
   };
 }
 
+/** The engine the app would pick for this model on this browser's adapter (the verdict's, WebGPU otherwise). */
+async function appEngine(model: ModelInput): Promise<HarnessEngine> {
+  const [caps, opened] = await Promise.all([probeDeviceCaps(), openModel(model)]);
+  return check(opened.descriptor, caps).engine === 'wasm' ? 'wasm' : 'webgpu';
+}
+
+/** One job on the CPU engine: the same request and result shapes as the worker's. */
+async function runOnWasm(job: HarnessJob, j: number, emit: (e: HarnessEvent) => void): Promise<HarnessJobResult> {
+  const engine = new WasmEngine(job.model, { wasmUrl: new URL('./wllama/wllama.wasm', location.href).href, threads: { threads: job.threads ?? 1 } });
+  try {
+    const heap = heapSampler();
+    await engine.load({
+      ...(job.contextLength !== undefined ? { contextLength: job.contextLength } : {}),
+      onProgress: (p) => emit({ type: 'progress', job: j, bytesUploaded: p.loadedBytes ?? 0, totalBytes: p.totalBytes ?? 0, tensorsUploaded: 0, totalTensors: 0 }),
+    });
+    const peakHeapBytes = heap.stop();
+    const results: (GenerationResult | { error: SerializedError })[] = [];
+    for (const [g, request] of job.generations.entries()) {
+      try {
+        results.push(await engine.run(request, { onStep: (s) => emit({ type: 'token', job: j, generation: g, token: s.token, text: s.text }) }));
+      } catch (e) {
+        results.push({ error: serialise(e) });
+      }
+    }
+    // Scoring and the decode profile are the WebGPU worker's requests: said per request, not silently skipped.
+    const webgpuOnly = (what: string): { error: SerializedError } => ({
+      error: { code: 'bad-value', message: `${what} runs on the WebGPU engine only.`, hint: "Run the job with engine: 'webgpu'." },
+    });
+    return {
+      engine: 'wasm',
+      model: engine.modelInfo!,
+      results,
+      ...(job.scores ? { scores: job.scores.map(() => webgpuOnly('Scoring')) } : {}),
+      ...(job.profile ? { profile: webgpuOnly('The decode profile') } : {}),
+      ...(peakHeapBytes !== undefined ? { peakHeapBytes } : {}),
+    };
+  } catch (e) {
+    return { error: serialise(e) };
+  } finally {
+    await engine.unload();
+  }
+}
+
 window.rbeeHarness = {
   async run(jobs, { stream }) {
     const emit = (e: HarnessEvent) => (stream ? void window.rbeeHarnessEvent?.(e) : undefined);
@@ -80,6 +135,17 @@ window.rbeeHarness = {
     const out: HarnessJobResult[] = [];
     try {
       for (const [j, job] of jobs.entries()) {
+        let engine: HarnessEngine;
+        try {
+          engine = job.engine ?? (await appEngine(job.model));
+        } catch (e) {
+          out.push({ error: serialise(e) });
+          continue;
+        }
+        if (engine === 'wasm') {
+          out.push(await runOnWasm(job, j, emit));
+          continue;
+        }
         const heap = heapSampler();
         let model: LoadedModelInfo;
         try {
@@ -112,6 +178,7 @@ window.rbeeHarness = {
         let profile: DecodeProfile | { error: SerializedError } | undefined;
         if (job.profile) profile = await client.profileDecode(job.profile.steps).catch((e: unknown) => ({ error: serialise(e) }));
         out.push({
+          engine: 'webgpu',
           model,
           results,
           ...(job.scores ? { scores } : {}),
