@@ -181,7 +181,7 @@ async function main(): Promise<void> {
           `${t.prefillTokensPerSecond.toFixed(3)} tok/s (${t.promptTokens} tokens) | ${t.decodeTokensPerSecond.toFixed(3)} tok/s (${t.generatedTokens - 1} tokens) | ` +
           `${mb(peak)} | ${mb(limit)} ${peak < limit ? '✓' : '✗ EXCEEDED'} |`,
         '',
-        'wllama (llama.cpp → WebAssembly) cannot open a single file over 2 GB (wasm32 file offsets); llama.cpp needs such a model split.',
+        'wllama 3.8.1 (llama.cpp → WebAssembly) cannot open a single file over 2 GB (environment.md; a split GGUF loads): this file runs in rbee-web only.',
       ].join('\n'),
     );
     console.log(JSON.stringify(summary));
