@@ -2,7 +2,7 @@
  * Scale: an 8B-shaped GGUF far beyond what wasm engines open (a single file over 2 GB) loads and decodes in headless
  * Chromium through the app's own worker, streamed from the file over HTTP Range (never whole in memory).
  *
- *   npx tsx bench/scale.ts [--tokens 3] [--context 256]
+ *   npx tsx bench/scale.ts [--tokens 3] [--context 256] [--wllama]
  *
  * The file: Llama-3-8B's shape (dim 4096, 32 layers, FFN 14336, 32/8 heads, 128,256-token vocabulary, rope base
  * 500000) with llama.cpp's Q4_K_M type mix (Q4_K matrices; Q6_K for output.weight and for attn_v / ffn_down in the
@@ -12,6 +12,9 @@
  *
  * Reports load time, prefill and decode tok/s, and the inference worker's peak JS heap (+ ArrayBuffer backing
  * stores) during load and generation, against the limit: 1.5 × the largest tensor.
+ *
+ * --wllama: also hands the same file (as a Blob, in the same browser) to wllama 3.8.1 with a 3-minute limit and
+ * prints what it answers (it cannot open a single file over 2 GB).
  */
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
@@ -22,6 +25,7 @@ import { ggmlTypeByName } from '../src/lib/loaders/ggml-types.ts';
 import type { GenerationResult } from '../src/lib/inference/protocol.ts';
 import { writeGguf, type GgufTyped, type GgufWriterTensor } from '../tests/support/gguf-writer.ts';
 import { syntheticSpmVocabulary } from '../tests/support/model-generator.ts';
+import { WllamaPeer } from './wllama-peer.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -184,6 +188,19 @@ async function main(): Promise<void> {
         'wllama 3.8.1 (llama.cpp → WebAssembly) cannot open a single file over 2 GB (environment.md; a split GGUF loads): this file runs in rbee-web only.',
       ].join('\n'),
     );
+    if (args.includes('--wllama')) {
+      const peer = await WllamaPeer.open(session);
+      const answer = await Promise.race([
+        peer
+          .run({ modelUrl: url, threads: 1, prompt: 'Once upon a time', maxTokens: 2, contextLength: CONTEXT })
+          .then((r) => `loaded in ${r.loadSeconds.toFixed(1)} s and decoded at ${r.decodeTokensPerSecond.toFixed(3)} tok/s`)
+          .catch((e: unknown) => `refused: ${((e as Error).message ?? String(e)).split('\n')[0]}`),
+        new Promise<string>((ok) => setTimeout(() => ok('no answer within 3 minutes'), 180_000)),
+      ]);
+      await peer.close();
+      console.log(`wllama 3.8.1 on the same file: ${answer}`);
+      Object.assign(summary, { wllama: answer });
+    }
     console.log(JSON.stringify(summary));
     if (!summary.heapWithinLimit) process.exitCode = 1;
   } finally {
