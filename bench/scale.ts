@@ -13,8 +13,8 @@
  * Reports load time, prefill and decode tok/s, and the inference worker's peak JS heap (+ ArrayBuffer backing
  * stores) during load and generation, against the limit: 1.5 × the largest tensor.
  *
- * --wllama: also hands the same file (as a Blob, in the same browser) to wllama 3.8.1 with a 3-minute limit and
- * prints what it answers (it cannot open a single file over 2 GB).
+ * --wllama: also hands the same file (picked in a file input, as a user's dropped file, in the same browser) to
+ * wllama 3.8.1 with a 3-minute limit and prints what it answers (it cannot open a single file over 2 GB).
  */
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
@@ -185,14 +185,14 @@ async function main(): Promise<void> {
           `${t.prefillTokensPerSecond.toFixed(3)} tok/s (${t.promptTokens} tokens) | ${t.decodeTokensPerSecond.toFixed(3)} tok/s (${t.generatedTokens - 1} tokens) | ` +
           `${mb(peak)} | ${mb(limit)} ${peak < limit ? '✓' : '✗ EXCEEDED'} |`,
         '',
-        'wllama 3.8.1 (llama.cpp → WebAssembly) cannot open a single file over 2 GB (environment.md; a split GGUF loads): this file runs in rbee-web only.',
+        'wllama 3.8.1 (llama.cpp → WebAssembly) cannot load it: its wasm memory is capped at 4 GiB, less than the weights (--wllama shows its answer).',
       ].join('\n'),
     );
     if (args.includes('--wllama')) {
       const peer = await WllamaPeer.open(session);
       const answer = await Promise.race([
         peer
-          .run({ modelUrl: url, threads: 1, prompt: 'Once upon a time', maxTokens: 2, contextLength: CONTEXT })
+          .run({ modelPath: path, threads: 1, prompt: 'Once upon a time', maxTokens: 2, contextLength: CONTEXT, verbose: true })
           .then((r) => `loaded in ${r.loadSeconds.toFixed(1)} s and decoded at ${r.decodeTokensPerSecond.toFixed(3)} tok/s`)
           .catch((e: unknown) => `refused: ${((e as Error).message ?? String(e)).split('\n')[0]}`),
         new Promise<string>((ok) => setTimeout(() => ok('no answer within 3 minutes'), 180_000)),

@@ -8,7 +8,8 @@
 import { Wllama } from '@wllama/wllama';
 
 export interface WllamaBenchRequest {
-  modelUrl: string;
+  /** The GGUF on the harness server, fetched into a Blob; absent: the File picked in the page's #model input. */
+  modelUrl?: string;
   wasmUrl: string;
   /** 1: the single-threaded baseline; more needs cross-origin isolation (else wllama falls back to 1). */
   threads: number;
@@ -47,7 +48,9 @@ declare global {
 
 window.wllamaBench = async (r) => {
   const t0 = performance.now();
-  const blob = await (await fetch(r.modelUrl)).blob();
+  const picked = (document.getElementById('model') as HTMLInputElement | null)?.files?.[0];
+  const blob = r.modelUrl ? await (await fetch(r.modelUrl)).blob() : picked;
+  if (!blob) throw new Error('no model: neither a URL nor a picked file');
   const wllama = new Wllama({ default: r.wasmUrl }, { suppressNativeLog: !r.verbose, allowOffline: true });
   try {
     await wllama.loadModel([blob], { n_ctx: r.contextLength, n_threads: r.threads, n_gpu_layers: 0, n_batch: 512 });
