@@ -2,6 +2,7 @@
  * The companion (a native rbee worker on this machine; src/lib/companion) behind the ChatEngine interface. The model
  * is the one the companion was started with: load() only asks it what that is.
  */
+import { redactUrl } from '../url-redaction.ts';
 import { RbeeError, toRbeeError } from '../errors.ts';
 import { CompanionClient, type CompanionEndpoint } from '../companion/client.ts';
 import type { CompanionInfo } from '../companion/protocol.ts';
@@ -27,7 +28,7 @@ export class CompanionEngine implements ChatEngine {
 
   async load(options: EngineLoadOptions = {}): Promise<EngineModelInfo> {
     const started = performance.now();
-    options.onProgress?.({ phase: 'loading', text: `Asking the companion at ${this.client.url}` });
+    options.onProgress?.({ phase: 'loading', text: `Asking the companion at ${redactUrl(this.client.url)}` });
     try {
       this.info = await this.client.info(options.signal);
     } catch (e) {

@@ -101,7 +101,7 @@ export class HttpByteSource implements ByteSource {
     }
 
     const contentRange = parseContentRange(response.headers.get('Content-Range'));
-    if (!contentRange || contentRange.start !== offset) {
+    if (!contentRange || contentRange.start !== offset || contentRange.end < contentRange.start) {
       await cancelBody(response);
       throw new RbeeError('http', `${this.url} answered a Range request with a different range (${response.headers.get('Content-Range') ?? 'none'}).`, {
         hint: 'The server does not handle Range requests correctly; open the file from disk instead.',
