@@ -5,6 +5,7 @@
  */
 import { Template } from '@huggingface/jinja';
 import { RbeeError } from '../errors.ts';
+import { renderWithBudget, templateBudgetFor, TemplateBudgetError } from './template-budget.ts';
 import type { ChatMessage, ChatTemplateOptions } from './types.ts';
 
 /** ChatML: the fallback for vocabularies that have <|im_start|> / <|im_end|> (and llama.cpp's own default). */
@@ -28,6 +29,12 @@ const MAX_MARKER_LENGTH = 32;
 
 function templateError(e: unknown, what: 'parse' | 'render'): RbeeError {
   const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof TemplateBudgetError) {
+    return new RbeeError('template', `The model's chat template was stopped: ${message}.`, {
+      hint: 'The model file carries a template that runs away (a damaged or hostile file); the built-in fallback chat format is used instead.',
+      cause: e,
+    });
+  }
   return new RbeeError(
     'template',
     what === 'parse' ? `The model's chat template cannot be read: ${message}` : `The model's chat template failed on this conversation: ${message}`,
@@ -55,12 +62,18 @@ export function compileChatTemplate(template: string): Template {
 
 function renderCompiled(t: Template, messages: readonly ChatMessage[], options: ChatTemplateOptions): string {
   try {
-    const out = t.render({
-      messages: messages.map((m) => ({ role: m.role, content: m.content })),
-      add_generation_prompt: options.addGenerationPrompt ?? true,
-      bos_token: options.bos_token ?? '',
-      eos_token: options.eos_token ?? '',
-    });
+    // Untrusted code from a model file: rendered within a step, time and size budget (template-budget.ts).
+    const inputChars = messages.reduce((n, m) => n + m.content.length, 0);
+    const out = renderWithBudget(
+      t,
+      {
+        messages: messages.map((m) => ({ role: m.role, content: m.content })),
+        add_generation_prompt: options.addGenerationPrompt ?? true,
+        bos_token: options.bos_token ?? '',
+        eos_token: options.eos_token ?? '',
+      },
+      templateBudgetFor(inputChars),
+    );
     if (typeof out !== 'string') throw new Error('the template did not produce text');
     return out;
   } catch (e) {
