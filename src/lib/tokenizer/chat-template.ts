@@ -144,6 +144,21 @@ function probeEndOfTurn(t: Template, options: ChatTemplateOptions): string | und
   }
 }
 
+/**
+ * Which format chatFormatFor would choose, from parsing alone: no template is rendered, so pages can say which format
+ * a model gets without running the model's template code on their own thread (the worker renders, within budget).
+ */
+export function chatFormatChoice(input: ChatFormatInput): Pick<ChatFormat, 'source' | 'fallback' | 'fallbackReason' | 'error'> {
+  const fallback: 'chatml' | 'plain' = input.hasChatMlTokens ? 'chatml' : 'plain';
+  if (input.template === undefined || input.template.trim() === '') return { source: 'fallback', fallback, fallbackReason: 'missing' };
+  try {
+    compileChatTemplate(input.template);
+    return { source: 'model', fallback };
+  } catch (e) {
+    return { source: 'fallback', fallback, fallbackReason: 'invalid', error: e instanceof RbeeError ? e : templateError(e, 'parse') };
+  }
+}
+
 export function chatFormatFor(input: ChatFormatInput): ChatFormat {
   const options: ChatTemplateOptions = { bos_token: input.bosToken ?? '', eos_token: input.eosToken ?? '' };
   const fallbackKind: 'chatml' | 'plain' = input.hasChatMlTokens ? 'chatml' : 'plain';
