@@ -123,11 +123,10 @@ export interface ChatFormatInput {
  * The end-of-turn marker a template writes after an assistant message (`<|eot_id|>`, `<|im_end|>`, `</s>`), found by
  * rendering a conversation that ends with a sentinel assistant message and reading what follows it.
  */
-function probeEndOfTurn(t: Template, options: ChatTemplateOptions): string | undefined {
+function probeEndOfTurn(render: (messages: readonly ChatMessage[], options: ChatTemplateOptions) => string, options: ChatTemplateOptions): string | undefined {
   const sentinel = 'RBEE_END_OF_TURN_PROBE';
   try {
-    const text = renderCompiled(
-      t,
+    const text = render(
       [
         { role: 'user', content: 'hi' },
         { role: 'assistant', content: sentinel },
@@ -177,8 +176,20 @@ export function chatFormatFor(input: ChatFormatInput): ChatFormat {
     }
   }
 
+  // A template that once ran past its budget is not run again: every later conversation would cost the whole budget.
+  let runaway: RbeeError | undefined;
+  const renderModel = (t: Template, messages: readonly ChatMessage[], o: ChatTemplateOptions): string => {
+    if (runaway) throw runaway;
+    try {
+      return renderCompiled(t, messages, o);
+    } catch (e) {
+      if (e instanceof RbeeError && e.cause instanceof TemplateBudgetError) runaway = e;
+      throw e;
+    }
+  };
+
   const stops = new Set<string>();
-  const marker = probeEndOfTurn(compiled ?? fallbackCompiled, options);
+  const marker = probeEndOfTurn((m, o) => renderModel(compiled ?? fallbackCompiled, m, o), options);
   if (marker) stops.add(marker);
   if (input.eosToken && (compiled ?? fallbackKind === 'chatml')) stops.add(input.eosToken);
   if (!compiled && fallbackKind === 'chatml') stops.add('<|im_end|>');
@@ -190,10 +201,10 @@ export function chatFormatFor(input: ChatFormatInput): ChatFormat {
       fallback: fallbackKind,
       template: input.template!,
       stopStrings: [...stops],
-      render: (messages, o = {}) => renderCompiled(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }),
+      render: (messages, o = {}) => renderModel(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }),
       renderOrFallback: (messages, o = {}) => {
         try {
-          return { text: renderCompiled(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }), usedFallback: false };
+          return { text: renderModel(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }), usedFallback: false };
         } catch (e) {
           return { text: renderFallback(messages, o.addGenerationPrompt), usedFallback: true, error: e as RbeeError };
         }

@@ -54,6 +54,10 @@ describe('hostile chat templates', () => {
     expect(text).toContain('<|im_start|>user\nHi!<|im_end|>');
     expect(isRbeeError(error) && error.code).toBe('template');
     expect(error!.message).toMatch(/stopped: it did not finish within/);
+    // Once past its budget, the template is not run again: the next conversation costs nothing.
+    const again = performance.now();
+    expect(format.renderOrFallback(messages.slice(0, 2)).usedFallback).toBe(true);
+    expect(performance.now() - again).toBeLessThan(100);
   });
 
   test('the limits are far above what real templates need', () => {
