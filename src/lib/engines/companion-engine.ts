@@ -21,7 +21,8 @@ export class CompanionEngine implements ChatEngine {
   constructor(
     endpoint: CompanionEndpoint,
     /** Renders a conversation with the model's template (the chat page passes the tokenizer module's renderer). */
-    private readonly renderChat: (messages: NonNullable<EngineGenerateRequest['messages']>, info: CompanionInfo) => string = (m) => plainChatPrompt(m),
+    private readonly renderChat: (messages: NonNullable<EngineGenerateRequest['messages']>, info: CompanionInfo) => string | Promise<string> = (m) =>
+      plainChatPrompt(m),
   ) {
     this.client = new CompanionClient(endpoint);
   }
@@ -46,7 +47,7 @@ export class CompanionEngine implements ChatEngine {
 
   async generate(request: EngineGenerateRequest, options: EngineGenerateOptions = {}): Promise<EngineGenerationResult> {
     if (!this.info) throw new RbeeError('internal', 'The companion is not connected: call load() first.');
-    const prompt = request.messages ? this.renderChat(request.messages, this.info) : (request.prompt ?? '');
+    const prompt = request.messages ? await this.renderChat(request.messages, this.info) : (request.prompt ?? '');
     try {
       const r = await this.client.generate({
         prompt,
