@@ -5,7 +5,7 @@
 
 const ALIGNMENT = 32; // the GGUF default; files that set general.alignment are not used with this helper
 
-export function withChatTemplate(gguf: Uint8Array, template: string): Uint8Array {
+export function withChatTemplate(gguf: Uint8Array, template: string): Uint8Array<ArrayBuffer> {
   const view = new DataView(gguf.buffer, gguf.byteOffset, gguf.byteLength);
   if (new TextDecoder().decode(gguf.subarray(0, 4)) !== 'GGUF' || view.getUint32(4, true) < 2) throw new Error('a little-endian GGUF v2/v3 file');
   const encoder = new TextEncoder();
