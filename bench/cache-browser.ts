@@ -54,6 +54,18 @@ const built = await esbuild.build({
   logLevel: 'silent',
 });
 const pageJs = built.outputFiles[0]!.text;
+// The download's whole-file hash runs in a module worker (src/workers/file-hash.worker.ts), which Vite emits for
+// the app; here esbuild bundles it too and the page gets it where the library's URL points.
+const hashWorker = await esbuild.build({
+  entryPoints: [join(HERE, '../src/workers/file-hash.worker.ts')],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  write: false,
+  logLevel: 'silent',
+});
+const hashWorkerJs = hashWorker.outputFiles[0]!.text;
 
 const server = await startRangeServer({ '/bench.bin': file });
 const url = `${server.url}/bench.bin`;
@@ -83,6 +95,7 @@ try {
   await page.goto(`${server.url}/bench/index.html`);
   await page.waitForFunction(() => 'rbeeCacheBench' in globalThis, undefined, { timeout: 60_000 });
   await page.unrouteAll();
+  await page.route('**/workers/file-hash.worker.ts', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: hashWorkerJs }));
 
   const call = <K extends keyof CacheBenchApi>(name: K, ...a: Parameters<CacheBenchApi[K]>): Promise<Awaited<ReturnType<CacheBenchApi[K]>>> =>
     page.evaluate(
@@ -91,6 +104,7 @@ try {
     ) as Promise<Awaited<ReturnType<CacheBenchApi[K]>>>;
 
   const info = await call('machine');
+  const hashWhere = (await call('hashOffThread')) ? 'in a worker' : 'on the page thread (the worker did not start)';
   let db = 0;
   const chunkLabel = (c: number): string => `${c / MiB} MiB chunks${c === DEFAULT_CHUNK_SIZE ? ' (default)' : ''}`;
   for (let run = 1; run <= runs; run++) {
@@ -125,6 +139,7 @@ try {
   console.log(`\nCache and upload throughput in headless Chromium ${ua}: a ${sizeMB} MB file of random bytes from the local Range server,`);
   console.log(`parallel ${parallel}, median of ${runs} runs (MB = 10^6 bytes). Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), page sees ${info.hardwareConcurrency};`);
   console.log(`WebGPU adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || '(no info)'}, binding limit ${(info.maxBinding / MiB).toFixed(0)} MiB;`);
+  console.log(`Whole-file SHA-256 of hub-checked downloads: hash-wasm ${hashWhere}; chunks stored as Blobs in IndexedDB.`);
   console.log(`load average ${loadBefore.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (other jobs share the machine).\n`);
   console.log('| path | MB/s (median) | runs (MB/s) | × plain fetch | × fetch → GPU |');
   console.log('|---|---:|---:|---:|---:|');
