@@ -8,7 +8,9 @@
  *   hashed, as a library recheck does and as every hub-checked download did before hashing moved into it) · cache to GPU (the engine's WeightUploader from the cached file,
  *   until queue.onSubmittedWorkDone) · fetch to GPU (the same upload fed by one plain fetch: its baseline) · Range
  *   to GPU (the same upload from HttpByteSource: running a URL without the cache).
- * Each repetition deletes the cached file and uses a fresh database; the table gives the median of the runs.
+ * Each repetition deletes the cached file and uses a fresh database; the table gives the median of the runs, and the
+ * last line is one JSON object with the ratios the cache is held to (downloadToCacheRatio: hub-checked download ÷
+ * plain fetch; cacheReadRatio: cache read ÷ plain fetch; cacheToGpuRatio: cache → GPU ÷ fetch → GPU).
  *
  *   npx tsx bench/cache-browser.ts [--mb 200] [--runs 3] [--chunk-mib 32,8] [--parallel 3]
  */
@@ -148,6 +150,24 @@ try {
     const runsText = r.times.map((t) => mbps(t).toFixed(0)).join(' / ');
     console.log(`| ${r.path} | ${m.toFixed(0)} | ${runsText} | ${(m / fetchRate).toFixed(2)} | ${r.path.includes('GPU') ? (m / fetchGpuRate).toFixed(2) : ''} |`);
   }
+  // The last line: the three ratios the cache is held to (issue "Downloads at network speed"), for the README and
+  // later runs to quote. Default chunk size; medians.
+  const rate = (prefix: string): number => median(byPath.find((r) => r.path.startsWith(prefix))!);
+  const defaultChunks = chunkLabel(chunkSizes[0]!);
+  const ratio = (x: number): number => Number(x.toFixed(3));
+  console.log(
+    JSON.stringify({
+      sizeMB,
+      runs,
+      plainFetchMBps: Math.round(fetchRate),
+      fetchToGpuMBps: Math.round(fetchGpuRate),
+      downloadToCacheRatio: ratio(rate(`download to cache, ${defaultChunks}, hub SHA-256 checked`) / fetchRate),
+      cacheReadRatio: ratio(rate(`cache read (CachedFileSource.chunks), ${defaultChunks}`) / fetchRate),
+      cacheToGpuRatio: ratio(rate(`cache → GPU (WeightUploader, 8 MiB writeBuffer), ${defaultChunks}`) / fetchGpuRate),
+      rangeToGpuRatio: ratio(rate('Range → GPU') / fetchGpuRate),
+      loadAverage: [Number(loadBefore.toFixed(1)), Number(loadavg()[0]!.toFixed(1))],
+    }),
+  );
 } finally {
   await browser.close();
   await server.close();
