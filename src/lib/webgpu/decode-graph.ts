@@ -1,10 +1,12 @@
 /**
- * The decode graph: one token a step, fused so a Llama-family layer is 6 dispatches (the prefill graph takes 13+):
+ * The decode graph: one token a step, fused so a Llama-family layer is 5 dispatches (the prefill graph takes 13+):
  *
  *   embedding                                                     1
  *   per layer:
- *     qkv      = [Wq|Wk|Wv] · rmsnorm(x)·attn_norm → q, K[pos], V[pos]   decode-matvec 'qkv' (norm folded in)
- *     qk-rope  : biases, per-head q/k norms, rope of q and K[pos]        qk-rope (one invocation per head)
+ *     qkv      = [Wq|Wk|Wv] · rmsnorm(x)·attn_norm → q, K[pos], V[pos]   decode-matvec 'qkv' (norm folded in,
+ *                rope of q and K[pos] in the epilogue for interleaved pairs without biases or head norms)
+ *    (qk-rope  : biases, per-head q/k norms, rope of q and K[pos]        qk-rope, one invocation per head,
+ *                where rope cannot go in the epilogue: NeoX pairs, Qwen2's biases, Qwen3/Gemma 3 head norms)
  *     attention: one query over the cache                               decode-attention (subgroups, no barrier)
  *     o        : x += Wo · att                                          matvec, ACCUMULATE
  *     gate-up  : g = act(Wgate·xn) ⊙ Wup·xn, xn = rmsnorm(x)·ffn_norm   decode-matvec 'gated' (norm folded in)
@@ -12,7 +14,7 @@
  *   output     : logits = Wout · rmsnorm(x)·output_norm (soft-capped)  decode-matvec 'plain' (norm folded in)
  *   select     : the next token on the GPU (model.ts, kernels/select-token.ts)
  *
- * So 6 per layer + 3. Gemma 2/3's post-norms add 2 per layer (o and down write xb, then a norm adds it into x).
+ * So 5 per layer + 3 for Llama-family GGUF files (6 where qk-rope is needed). Gemma 2/3's post-norms add 2 per layer (o and down write xb, then a norm adds it into x).
  * Where a fusion's precondition fails the graph falls back to the prefill graph's separate ops for that step, with
  * the same results: q/k/v or gate/up of different weight types or too big to share a binding (weights.ts stack),
  * an output matrix split by rows, an adapter without subgroups for attention (the general attention kernel).
@@ -34,7 +36,17 @@ export function buildDecodeGraph(c: GraphContext): Graph {
   const actKind = arch.activation === 'gelu' ? ACTIVATION.GELU : ACTIVATION.SILU;
 
   /** A fused matvec op over `w` (the first matrix of its stack: the binding starts there). */
-  const fused = (name: string, mode: DecodeMatvecMode, w: WeightMatrix, rows: number, input: GPUBuffer, norm: GPUBuffer | undefined, outputs: GPUBuffer[], extra: Parameters<typeof packDecodeMatvecParams>[0]): Op => {
+  const fused = (
+    name: string,
+    mode: DecodeMatvecMode,
+    w: WeightMatrix,
+    rows: number,
+    input: GPUBuffer,
+    norm: GPUBuffer | undefined,
+    outputs: GPUBuffer[],
+    extra: Parameters<typeof packDecodeMatvecParams>[0],
+    trailing: GPUBuffer[] = [],
+  ): Op => {
     const units = w.k / w.format.unitElems;
     const part = w.parts[0]!;
     const binding = part.offset ? weightBinding(w) : { buffer: part.buffer };
@@ -45,6 +57,7 @@ export function buildDecodeGraph(c: GraphContext): Graph {
       ...outputs.map((buffer) => ({ buffer })),
       c.params.add(packDecodeMatvecParams(extra)),
       c.step,
+      ...trailing.map((buffer) => ({ buffer })),
     ]);
     return { name, dispatches: 1, encode: (pass) => kernels.decodeMatvec.encode(pass, w.format, mode, norm !== undefined, group, rows, units) };
   };
@@ -65,9 +78,15 @@ export function buildDecodeGraph(c: GraphContext): Graph {
     return buffer;
   };
 
+  /** Whether rope can be applied in the qkv product's epilogue (then no qk-rope dispatch). */
+  const ropeInQkv = (L: LayerWeights) => {
+    const v = L.values;
+    return h.rope.layout !== 'neox' && h.rope.nRot % 4 === 0 && !v.qBias && !v.kBias && !v.vBias && !v.qNorm && !v.kNorm;
+  };
   const qkvOps = (n: (s: string) => string, L: LayerWeights, i: number): Op[] => {
     const { k: kCache, v: vCache } = act.kv[i]!;
     if (stackedWith(L.q, L.k) && stackedWith(L.q, L.v)) {
+      const rope = ropeInQkv(L);
       return [
         fused(n('qkv'), 'qkv', L.q, qDim + 2 * kvDim, x, L.attnNorm, [q, kCache, vCache], {
           rows: qDim + 2 * kvDim,
@@ -80,7 +99,11 @@ export function buildDecodeGraph(c: GraphContext): Graph {
           base1: offsetFrom(L.q, L.k),
           base2: offsetFrom(L.q, L.v),
           kvStride: kvDim,
-        }),
+          flags: rope ? DECODE_MATVEC_FLAGS.ROPE : 0,
+          headDim: h.headDim,
+          halfRot: h.rope.nRot / 2,
+        }, [c.ropeTable(i)]),
+        ...(rope ? [] : [qkRope(n, L, i)]),
       ];
     }
     return [
@@ -88,6 +111,7 @@ export function buildDecodeGraph(c: GraphContext): Graph {
       c.product(n('q'), L.q, xb, q, { yStride: qDim }),
       c.product(n('k'), L.k, xb, kCache, { yStride: kvDim, flags: MATMUL_FLAGS.Y_AT_POS }),
       c.product(n('v'), L.v, xb, vCache, { yStride: kvDim, flags: MATMUL_FLAGS.Y_AT_POS }),
+      qkRope(n, L, i),
     ];
   };
 
@@ -153,7 +177,7 @@ export function buildDecodeGraph(c: GraphContext): Graph {
   const layers: Op[] = [c.embedding()];
   weights.layers.forEach((L, i) => {
     const n = (s: string) => `L${i} ${s}`;
-    layers.push(...qkvOps(n, L, i), qkRope(n, L, i), attention(n, i));
+    layers.push(...qkvOps(n, L, i), attention(n, i));
     // A post-norm (Gemma 2/3) normalises the block's output before it joins the residual: the product goes to
     // xb and the norm adds into x.
     if (L.postAttnNorm) layers.push(c.product(n('o'), L.o, att, xb, { yStride: h.nEmbd }), c.norm(n('post attn norm'), xb, L.postAttnNorm, x, false, true));

@@ -14,7 +14,9 @@
  */
 import { bindGroup, type Binding, createLayout, createPipeline } from './kernel.ts';
 
-const WG = 256;
+// 64 invocations: a tree of 6 barriers (on SwiftShader each barrier switches between the workgroup's subgroups, so
+// a wider workgroup costs more there than the strided scan it saves).
+const WG = 64;
 /** Most excluded ids a step may pass (the repetition penalty's distinct recent tokens); more → full logits. */
 export const MAX_EXCLUDED = 1024;
 
@@ -31,13 +33,15 @@ const NONE = 0xffffffffu;
 fn main(@builtin(local_invocation_index) li: u32) {
   // −∞, made at run time (a constant infinity is a shader-creation error in WGSL); P._a is 0.
   let neg_inf = bitcast<f32>(P._a | 0xff800000u);
-  for (var i = li; i < P.n_excluded; i += ${WG}u) {
-    let id = E[i];
-    O[2u + i] = bitcast<u32>(L[id]);
-    L[id] = neg_inf;
+  if (P.n_excluded > 0u) {
+    for (var i = li; i < P.n_excluded; i += ${WG}u) {
+      let id = E[i];
+      O[2u + i] = bitcast<u32>(L[id]);
+      L[id] = neg_inf;
+    }
+    storageBarrier();
+    workgroupBarrier();
   }
-  storageBarrier();
-  workgroupBarrier();
   var bv = neg_inf;
   var bi = NONE;
   for (var i = li; i < P.n; i += ${WG}u) {
