@@ -165,3 +165,57 @@ describe('VocabularyPieces', () => {
     expect(VocabularyPieces.fromMetadata({})).toBeUndefined();
   });
 });
+
+/**
+ * CountingModel that also selects the next token itself, as WebGpuEngine's prefillSelect/decodeSelect do on the GPU
+ * (the first largest logit outside `exclude`, and the raw logits of `exclude`): counts which path each step took.
+ */
+class SelectingModel extends CountingModel {
+  selects = 0;
+  excludedSeen: number[][] = [];
+  readonly maxExcluded = 64;
+  private select(logits: Float32Array, exclude: readonly number[]) {
+    this.selects++;
+    this.excludedSeen.push([...exclude]);
+    let id = -1;
+    for (let i = 0; i < logits.length; i++) if (!exclude.includes(i) && (id < 0 ? logits[i]! > -Infinity : logits[i]! > logits[id]!)) id = i;
+    return { id, logit: id >= 0 ? logits[id]! : 0, excluded: Float32Array.from(exclude, (t) => logits[t]!) };
+  }
+  async prefillSelect(tokens: number[], selection: { exclude: readonly number[] }) {
+    return this.select(await this.prefill(tokens), selection.exclude);
+  }
+  async decodeSelect(token: number, selection: { exclude: readonly number[] }) {
+    return this.select(await this.decode(token), selection.exclude);
+  }
+}
+
+describe('runGeneration with a model that selects tokens itself', () => {
+  test('greedy uses the selection (no logits), and picks what the full-logits path picks', async () => {
+    const m = new SelectingModel();
+    const r = await runGeneration(m, { ...base, promptTokens: [1, 2, 3], maxTokens: 5 });
+    const plain = await runGeneration(new CountingModel(), { ...base, promptTokens: [1, 2, 3], maxTokens: 5 });
+    expect(r.tokens).toEqual(plain.tokens);
+    expect(m.selects).toBe(5);
+    expect(m.excludedSeen.every((e) => e.length === 0)).toBe(true);
+  });
+
+  test('a repetition penalty passes the recent distinct tokens and is applied to their raw logits', async () => {
+    // The penalty (÷ 3 on positive logits) makes the repeated top token lose to the runner-up (5/3 < 3).
+    const sampling = { temperature: 0, repeatPenalty: 3, repeatLastN: 4 };
+    const m = new SelectingModel(8);
+    const r = await runGeneration(m, { ...base, sampling, promptTokens: [1, 2, 2], maxTokens: 6 });
+    const plain = await runGeneration(new CountingModel(8), { ...base, sampling, promptTokens: [1, 2, 2], maxTokens: 6 });
+    expect(r.tokens).toEqual(plain.tokens);
+    expect(m.excludedSeen[0]).toEqual([1, 2]);
+    expect(m.selects).toBe(6);
+  });
+
+  test('logprobs, or sampling with a temperature, need the full logits', async () => {
+    const m = new SelectingModel();
+    const r = await runGeneration(m, { ...base, promptTokens: [1], maxTokens: 3, logprobs: true });
+    expect(r.steps.every((s) => s.logprob !== undefined)).toBe(true);
+    const t = await runGeneration(m, { ...base, sampling: { temperature: 0.8, seed: 1 }, promptTokens: [1], maxTokens: 3 });
+    expect(t.tokens).toHaveLength(3);
+    expect(m.selects).toBe(0);
+  });
+});
