@@ -22,7 +22,7 @@ import { architectureFor, runnableDescriptor } from './architectures/architectur
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
 import { weightFormat } from './kernels/weight-formats.ts';
 import type { DecodeProfile } from './decode-profile.ts';
-import { MAX_EXCLUDED } from './kernels/select-token.ts';
+import { MAX_EXCLUDED, MAX_TOP_K } from './kernels/select-token.ts';
 import { KernelSet, MAX_CHUNK, type SelectedToken, type TokenSelection, TransformerModel } from './model.ts';
 
 export interface LoadProgress {
@@ -76,9 +76,9 @@ export class WebGpuEngine {
     return this.model?.weightBytesPerToken ?? 0;
   }
 
-  /** Most ids a selection may exclude (prefillSelect / decodeSelect). */
-  get maxExcluded(): number {
-    return MAX_EXCLUDED;
+  /** What a selection may ask (prefillSelect / decodeSelect): excluded ids, top-k, and the vocabulary they share. */
+  get selectionLimits(): { maxExcluded: number; maxTopK: number; vocab: number } {
+    return { maxExcluded: MAX_EXCLUDED, maxTopK: MAX_TOP_K, vocab: this.model?.arch.hyper.nVocab ?? 0 };
   }
 
   get contextLength(): number {
@@ -155,8 +155,9 @@ export class WebGpuEngine {
   }
 
   /**
-   * Like prefill, but the next token is selected on the GPU (the best logit outside `selection.exclude`, and the raw
-   * logits of those): reads back a few bytes instead of the logits. The result is valid until the next call.
+   * Like prefill, but the next token's candidates are selected on the GPU (the k best logits outside
+   * `selection.exclude`, and the raw logits of those): reads back a few bytes instead of the logits. The result is
+   * valid until the next call.
    */
   async prefillSelect(tokens: number[], selection: TokenSelection): Promise<SelectedToken> {
     if (tokens.length === 0) throw new RbeeError('bad-value', 'Prefill needs at least one token.');
