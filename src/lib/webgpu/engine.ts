@@ -21,6 +21,7 @@ import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { architectureFor, runnableDescriptor } from './architectures/architecture.ts';
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
 import { weightFormat } from './kernels/weight-formats.ts';
+import type { DecodeVariants } from './decode-graph.ts';
 import type { DecodeProfile } from './decode-profile.ts';
 import { MAX_EXCLUDED, MAX_TOP_K } from './kernels/select-token.ts';
 import { KernelSet, MAX_CHUNK, type SelectedToken, type TokenSelection, TransformerModel } from './model.ts';
@@ -39,6 +40,8 @@ export interface LoadOptions {
   contextLength?: number;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Kernel variants of the decode graph (default: chosen for the adapter); tests and benchmarks compare them. */
+  decodeVariants?: DecodeVariants;
 }
 
 export class WebGpuEngine {
@@ -112,7 +115,7 @@ export class WebGpuEngine {
       let model: TransformerModel | undefined;
       let failure: unknown;
       try {
-        model = await TransformerModel.load(this.ctx, this.kernels, arch, descriptor, sources, counter, opts.contextLength);
+        model = await TransformerModel.load(this.ctx, this.kernels, arch, descriptor, sources, counter, opts.contextLength, opts.decodeVariants);
       } catch (e) {
         failure = e;
       }

@@ -11,7 +11,7 @@ import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor, TensorInfo } from '../loaders/descriptor.ts';
 import type { Architecture } from './architectures/architecture.ts';
 import type { GpuContext } from './device.ts';
-import { buildDecodeGraph } from './decode-graph.ts';
+import { buildDecodeGraph, type DecodeVariants } from './decode-graph.ts';
 import { type Activations, GraphContext, type LayerWeights, type Op, ParamArena } from './graph.ts';
 import { ActivationKernels, SoftCapKernel } from './kernels/activation.ts';
 import { AttentionKernel, MAX_HEAD_DIM } from './kernels/attention.ts';
@@ -68,6 +68,7 @@ export class KernelSet {
   readonly softCap: SoftCapKernel;
   readonly select: SelectTokenKernel;
   readonly decodeMatvec: DecodeMatvecKernels;
+  private decodeMatvecShared: DecodeMatvecKernels | undefined;
   readonly qkRope: QkRopeKernel;
   /** Barrier-free one-query attention; undefined without subgroups (the decode graph then uses `attention`). */
   readonly decodeAttention: DecodeAttentionKernel | undefined;
@@ -83,6 +84,15 @@ export class KernelSet {
     this.decodeMatvec = new DecodeMatvecKernels(ctx.device, ctx.caps);
     this.qkRope = new QkRopeKernel(ctx.device);
     this.decodeAttention = ctx.caps.subgroups && ctx.caps.subgroupMinSize > 0 ? new DecodeAttentionKernel(ctx.device, ctx.caps.subgroupMinSize) : undefined;
+    this.ctx = ctx;
+  }
+  private readonly ctx: GpuContext;
+
+  /** The fused decode matvecs; `subgroups: false` forces the shared-memory variant (tests run both). */
+  decodeMatvecFor(subgroups: boolean): DecodeMatvecKernels {
+    if (subgroups) return this.decodeMatvec;
+    this.decodeMatvecShared ??= new DecodeMatvecKernels(this.ctx.device, this.ctx.caps, false);
+    return this.decodeMatvecShared;
   }
 }
 
@@ -156,6 +166,7 @@ export class TransformerModel {
     sources: ByteSource[],
     counter: UploadCounter,
     contextLength?: number,
+    decodeVariants: DecodeVariants = {},
   ): Promise<TransformerModel> {
     const h = arch.hyper;
     if (h.headDim > MAX_HEAD_DIM || h.headDim % 4 !== 0 || h.nHead % h.nHeadKv !== 0) {
@@ -164,7 +175,7 @@ export class TransformerModel {
     const ctxLen = Math.max(1, Math.min(contextLength ?? Math.min(h.contextLength, DEFAULT_MAX_CONTEXT), h.contextLength || Infinity));
     const model = new TransformerModel(ctx, kernels, arch, ctxLen);
     try {
-      await model.build(descriptor, sources, counter);
+      await model.build(descriptor, sources, counter, decodeVariants);
     } catch (e) {
       model.destroy();
       throw e;
@@ -172,7 +183,7 @@ export class TransformerModel {
     return model;
   }
 
-  private async build(descriptor: ModelDescriptor, sources: ByteSource[], counter: UploadCounter): Promise<void> {
+  private async build(descriptor: ModelDescriptor, sources: ByteSource[], counter: UploadCounter, decodeVariants: DecodeVariants): Promise<void> {
     const { device, caps } = this.ctx;
     const { arch, kernels } = this;
     const h = arch.hyper;
@@ -312,7 +323,7 @@ export class TransformerModel {
       this.buffers.push(b),
     );
     this.prefillGraph = buildPrefillGraph(graph);
-    this.decodeGraph = buildDecodeGraph(graph);
+    this.decodeGraph = buildDecodeGraph(graph, decodeVariants);
   }
 
   /** Checks a step's tokens and writes them and (pos0, T) for the GPU. */

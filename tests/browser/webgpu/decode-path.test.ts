@@ -9,6 +9,20 @@ import { WebGpuEngine } from '../../../src/lib/webgpu/engine.ts';
 import { fixtureSource } from './fixture-source.ts';
 
 const PROMPT = [1, 403, 407, 261, 378];
+// llama.cpp (node-llama-cpp 3.21.1, CPU, greedy) from PROMPT: the first 20 generated ids (as llama-fixtures.test.ts).
+const STORIES_LLAMA_CPP_FIRST_20 = [432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292];
+
+async function greedy(e: WebGpuEngine, n: number): Promise<number[]> {
+  e.reset();
+  const out: number[] = [];
+  const selection = { exclude: [], k: 1 };
+  let selected = await e.prefillSelect(PROMPT, selection);
+  for (let i = 0; i < n; i++) {
+    out.push(selected.ids[0]!);
+    selected = await e.decodeSelect(out.at(-1)!, selection);
+  }
+  return out;
+}
 const LAYERS = 5;
 
 let engine: WebGpuEngine;
@@ -24,7 +38,6 @@ describe('decode path (stories260K)', () => {
   test('profile: one submit, ≤ 7 dispatches per layer + 3, a token id read back, per-kernel GPU times', async () => {
     await engine.prefill(PROMPT);
     const profile = await engine.profileDecode(8);
-    console.log("PROFILE", JSON.stringify(await engine.profileDecode(64)));
     expect(profile.steps).toBe(8);
     expect(profile.submits).toBe(1);
     expect(profile.readbackBytes).toBe(8);
@@ -40,6 +53,27 @@ describe('decode path (stories260K)', () => {
     }
     // The cache still holds the prompt only.
     expect(engine.cachedTokens).toEqual(PROMPT);
+  });
+
+  test.each([
+    ['norms as separate dispatches', { foldNorms: 'never' }],
+    ['shared-memory matvecs and the general attention kernel', { subgroups: false }],
+    ['both', { foldNorms: 'never', subgroups: false }],
+  ] as const)('decode variant (%s) continues as llama.cpp and as the default graph', async (_, variants) => {
+    const expected = await greedy(engine, 64);
+    expect(expected.slice(0, 20)).toEqual(STORIES_LLAMA_CPP_FIRST_20);
+    const other = await WebGpuEngine.create();
+    try {
+      const source = await fixtureSource('models/stories260K.gguf');
+      await other.load(await readGguf(source!), [source!], { contextLength: 256, decodeVariants: variants });
+      expect(await greedy(other, 64)).toEqual(expected);
+      const profile = await other.profileDecode(2);
+      const names = profile.kernels.map((k) => k.name);
+      if ('foldNorms' in variants) expect(names).toContain('attn norm');
+      else expect(names).not.toContain('attn norm');
+    } finally {
+      other.destroy();
+    }
   });
 
   const settings: [string, SamplingSettings][] = [
