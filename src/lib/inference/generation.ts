@@ -17,7 +17,7 @@
  */
 import { RbeeError } from '../errors.ts';
 import type { GeneratedStep, GenerationResult, StopReason } from './protocol.ts';
-import { logprobsOf, Sampler, type SamplingSettings } from './sampling.ts';
+import { logprobsOf, Sampler, type SamplingSettings, type SelectedCandidates, type SelectionLimits, type TokenSelection } from './sampling.ts';
 
 export interface LogitsModel {
   /** Appends tokens to the KV cache; the last token's logits. */
@@ -33,22 +33,14 @@ export interface LogitsModel {
   /** Empties the KV cache. */
   reset(): void;
   /**
-   * Optional: like prefill / decode, but the model selects the next token itself (the best logit outside `exclude`,
-   * and the raw logits of `exclude`), so only a few bytes come back per token (WebGpuEngine). Used when the sampler
-   * allows it (Sampler.gpuSelection) and no logprobs are asked for.
+   * Optional: like prefill / decode, but the model selects the next token's candidates itself (the k best logits
+   * outside `exclude`, and the raw logits of `exclude`), so only a few bytes come back per token (WebGpuEngine).
+   * Used when the sampler allows it (Sampler.gpuSelection: greedy or top-k) and no logprobs are asked for.
    */
-  prefillSelect?(tokens: number[], selection: { exclude: readonly number[] }): Promise<SelectedLogit>;
-  decodeSelect?(token: number, selection: { exclude: readonly number[] }): Promise<SelectedLogit>;
-  /** Most ids `exclude` may hold. */
-  readonly maxExcluded?: number;
-}
-
-export interface SelectedLogit {
-  /** The best id outside `exclude` (−1: none finite) and its logit. */
-  id: number;
-  logit: number;
-  /** The raw logits of `exclude`, in its order. */
-  excluded: ArrayLike<number>;
+  prefillSelect?(tokens: number[], selection: TokenSelection): Promise<SelectedCandidates>;
+  decodeSelect?(token: number, selection: TokenSelection): Promise<SelectedCandidates>;
+  /** What a selection may ask. */
+  readonly selectionLimits?: SelectionLimits;
 }
 
 /** Renders generated ids as text as they come (a tokenizer's stream decoder, or vocabulary pieces). */
@@ -124,12 +116,13 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   else model.reset();
   const evaluated = prompt.length - reused;
   // The next token and, when this step needed them, the logits it came from.
-  const selectable = !wantLogprobs && model.prefillSelect !== undefined && model.decodeSelect !== undefined;
+  const limits = model.selectionLimits;
+  const selectable = !wantLogprobs && limits !== undefined && model.prefillSelect !== undefined && model.decodeSelect !== undefined;
   const next = async (input: number[] | number): Promise<{ token: number; logits?: Float32Array }> => {
-    const selection = selectable ? sampler.gpuSelection(model.maxExcluded ?? 0) : undefined;
+    const selection = selectable ? sampler.gpuSelection(limits!) : undefined;
     if (selection) {
       const selected = typeof input === 'number' ? await model.decodeSelect!(input, selection) : await model.prefillSelect!(input, selection);
-      return { token: sampler.pick(selected, selection.exclude) };
+      return { token: sampler.pick(selected, selection) };
     }
     const logits = typeof input === 'number' ? await model.decode(input) : await model.prefill(input);
     return { token: sampler.sample(logits), logits };

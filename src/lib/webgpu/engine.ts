@@ -21,8 +21,9 @@ import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { architectureFor, runnableDescriptor } from './architectures/architecture.ts';
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
 import { weightFormat } from './kernels/weight-formats.ts';
+import type { DecodeVariants } from './decode-graph.ts';
 import type { DecodeProfile } from './decode-profile.ts';
-import { MAX_EXCLUDED } from './kernels/select-token.ts';
+import { MAX_EXCLUDED, MAX_TOP_K } from './kernels/select-token.ts';
 import { KernelSet, MAX_CHUNK, type SelectedToken, type TokenSelection, TransformerModel } from './model.ts';
 
 export interface LoadProgress {
@@ -39,6 +40,8 @@ export interface LoadOptions {
   contextLength?: number;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Kernel variants of the decode graph (default: chosen for the adapter); tests and benchmarks compare them. */
+  decodeVariants?: DecodeVariants;
 }
 
 export class WebGpuEngine {
@@ -76,9 +79,9 @@ export class WebGpuEngine {
     return this.model?.weightBytesPerToken ?? 0;
   }
 
-  /** Most ids a selection may exclude (prefillSelect / decodeSelect). */
-  get maxExcluded(): number {
-    return MAX_EXCLUDED;
+  /** What a selection may ask (prefillSelect / decodeSelect): excluded ids, top-k, and the vocabulary they share. */
+  get selectionLimits(): { maxExcluded: number; maxTopK: number; vocab: number } {
+    return { maxExcluded: MAX_EXCLUDED, maxTopK: MAX_TOP_K, vocab: this.model?.arch.hyper.nVocab ?? 0 };
   }
 
   get contextLength(): number {
@@ -112,7 +115,7 @@ export class WebGpuEngine {
       let model: TransformerModel | undefined;
       let failure: unknown;
       try {
-        model = await TransformerModel.load(this.ctx, this.kernels, arch, descriptor, sources, counter, opts.contextLength);
+        model = await TransformerModel.load(this.ctx, this.kernels, arch, descriptor, sources, counter, opts.contextLength, opts.decodeVariants);
       } catch (e) {
         failure = e;
       }
@@ -174,8 +177,9 @@ export class WebGpuEngine {
   }
 
   /**
-   * Like prefill, but the next token is selected on the GPU (the best logit outside `selection.exclude`, and the raw
-   * logits of those): reads back a few bytes instead of the logits. The result is valid until the next call.
+   * Like prefill, but the next token's candidates are selected on the GPU (the k best logits outside
+   * `selection.exclude`, and the raw logits of those): reads back a few bytes instead of the logits. The result is
+   * valid until the next call.
    */
   async prefillSelect(tokens: number[], selection: TokenSelection): Promise<SelectedToken> {
     if (tokens.length === 0) throw new RbeeError('bad-value', 'Prefill needs at least one token.');

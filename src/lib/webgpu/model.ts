@@ -11,7 +11,7 @@ import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor, TensorInfo } from '../loaders/descriptor.ts';
 import type { Architecture } from './architectures/architecture.ts';
 import type { GpuContext } from './device.ts';
-import { buildDecodeGraph } from './decode-graph.ts';
+import { buildDecodeGraph, type DecodeVariants } from './decode-graph.ts';
 import { type Activations, GraphContext, type LayerWeights, type Op, ParamArena } from './graph.ts';
 import { ActivationKernels, packSoftCapParams, SoftCapKernel } from './kernels/activation.ts';
 import { AttentionKernel, MAX_HEAD_DIM } from './kernels/attention.ts';
@@ -23,7 +23,7 @@ import { rowBytes, weightFormat } from './kernels/weight-formats.ts';
 import { DecodeAttentionKernel } from './kernels/decode-attention.ts';
 import { DecodeMatvecKernels } from './kernels/decode-matvec.ts';
 import { QkRopeKernel } from './kernels/qk-rope.ts';
-import { MAX_EXCLUDED, SelectTokenKernel } from './kernels/select-token.ts';
+import { MAX_EXCLUDED, MAX_TOP_K, SelectTokenKernel } from './kernels/select-token.ts';
 import { buildPrefillGraph } from './prefill-graph.ts';
 import { type DecodeProfile, opKind } from './decode-profile.ts';
 import { type UploadCounter, type WeightMatrix, WeightUploader } from './weights.ts';
@@ -39,18 +39,19 @@ const ALL_POSITIONS_LOGITS_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_CONTEXT = 4096;
 
 /**
- * A step's token selection on the GPU (kernels/select-token.ts): the id and logit of the largest logit among the ids
- * not in `exclude`, and the raw logits of `exclude` (distinct ids, at most MAX_EXCLUDED).
+ * A step's token selection on the GPU (kernels/select-token.ts): the `k` largest logits (default 1, at most
+ * MAX_TOP_K) among the ids not in `exclude`, and the raw logits of `exclude` (distinct ids, at most MAX_EXCLUDED).
  */
 export interface TokenSelection {
   exclude: readonly number[];
+  k?: number;
 }
 
 /** What a selecting step reads back. The arrays are the model's own, valid until its next step. */
 export interface SelectedToken {
-  /** The best id outside `exclude`, or −1 when every such logit is −∞ or NaN. */
-  id: number;
-  logit: number;
+  /** The k best ids outside `exclude`, value descending then id ascending; −1 where there was none (all NaN). */
+  ids: Int32Array;
+  logits: Float32Array;
   /** The raw logits of `exclude`, in its order. */
   excluded: Float32Array;
 }
@@ -72,6 +73,7 @@ export class KernelSet {
   readonly softCap: SoftCapKernel;
   readonly select: SelectTokenKernel;
   readonly decodeMatvec: DecodeMatvecKernels;
+  private decodeMatvecShared: DecodeMatvecKernels | undefined;
   readonly qkRope: QkRopeKernel;
   /** Barrier-free one-query attention; undefined without subgroups (the decode graph then uses `attention`). */
   readonly decodeAttention: DecodeAttentionKernel | undefined;
@@ -87,6 +89,15 @@ export class KernelSet {
     this.decodeMatvec = new DecodeMatvecKernels(ctx.device, ctx.caps);
     this.qkRope = new QkRopeKernel(ctx.device);
     this.decodeAttention = ctx.caps.subgroups && ctx.caps.subgroupMinSize > 0 ? new DecodeAttentionKernel(ctx.device, ctx.caps.subgroupMinSize) : undefined;
+    this.ctx = ctx;
+  }
+  private readonly ctx: GpuContext;
+
+  /** The fused decode matvecs; `subgroups: false` forces the shared-memory variant (tests run both). */
+  decodeMatvecFor(subgroups: boolean): DecodeMatvecKernels {
+    if (subgroups) return this.decodeMatvec;
+    this.decodeMatvecShared ??= new DecodeMatvecKernels(this.ctx.device, this.ctx.caps, false);
+    return this.decodeMatvecShared;
   }
 }
 
@@ -105,8 +116,10 @@ export class TransformerModel {
   private readonly selectGroup: GPUBindGroup;
   private readonly excludedScratch = new Uint32Array(MAX_EXCLUDED);
   private readonly selectParamsScratch = new Uint32Array(4);
-  private readonly selected: SelectedToken = { id: -1, logit: 0, excluded: new Float32Array(0) };
-  private readonly selectedLogits = new Float32Array(MAX_EXCLUDED);
+  private readonly selectedIds = new Int32Array(MAX_TOP_K);
+  private readonly selectedValues = new Float32Array(MAX_TOP_K);
+  private readonly selectedExcluded = new Float32Array(MAX_EXCLUDED);
+  private readonly selected: SelectedToken = { ids: this.selectedIds.subarray(0, 1), logits: this.selectedValues.subarray(0, 1), excluded: this.selectedExcluded.subarray(0, 0) };
   /** Host-side timings of decode steps, summed while profiling. */
   private timing: { encode: number; wait: number; read: number; steps: number } | undefined;
   private prefillGraph: Graph = { layers: [], head: [] };
@@ -133,7 +146,7 @@ export class TransformerModel {
     this.logitsBuffer = this.create(arch.hyper.nVocab * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'logits');
     this.readback = device.createBuffer({ label: 'logits readback', size: arch.hyper.nVocab * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.buffers.push(this.readback);
-    const selectBytes = (2 + MAX_EXCLUDED) * 4;
+    const selectBytes = (2 * MAX_TOP_K + MAX_EXCLUDED) * 4;
     this.excludedBuffer = this.create(MAX_EXCLUDED * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'excluded ids');
     this.selectedBuffer = this.create(selectBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'selected token');
     this.selectParams = this.create(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'select params');
@@ -161,6 +174,7 @@ export class TransformerModel {
     sources: ByteSource[],
     counter: UploadCounter,
     contextLength?: number,
+    decodeVariants: DecodeVariants = {},
   ): Promise<TransformerModel> {
     const h = arch.hyper;
     if (h.headDim > MAX_HEAD_DIM || h.headDim % 4 !== 0 || h.nHead % h.nHeadKv !== 0) {
@@ -169,7 +183,7 @@ export class TransformerModel {
     const ctxLen = Math.max(1, Math.min(contextLength ?? Math.min(h.contextLength, DEFAULT_MAX_CONTEXT), h.contextLength || Infinity));
     const model = new TransformerModel(ctx, kernels, arch, ctxLen);
     try {
-      await model.build(descriptor, sources, counter);
+      await model.build(descriptor, sources, counter, decodeVariants);
     } catch (e) {
       model.destroy();
       throw e;
@@ -177,7 +191,7 @@ export class TransformerModel {
     return model;
   }
 
-  private async build(descriptor: ModelDescriptor, sources: ByteSource[], counter: UploadCounter): Promise<void> {
+  private async build(descriptor: ModelDescriptor, sources: ByteSource[], counter: UploadCounter, decodeVariants: DecodeVariants): Promise<void> {
     const { device, caps } = this.ctx;
     const { arch, kernels } = this;
     const h = arch.hyper;
@@ -318,7 +332,7 @@ export class TransformerModel {
     );
     this.graphContext = graph;
     this.prefillGraph = buildPrefillGraph(graph);
-    this.decodeGraph = buildDecodeGraph(graph);
+    this.decodeGraph = buildDecodeGraph(graph, decodeVariants);
   }
 
   /** Checks a step's tokens and writes them and (pos0, T) for the GPU. */
@@ -356,10 +370,17 @@ export class TransformerModel {
     return new Float32Array(this.logitsOut!);
   }
 
-  /** Runs `tokens` like step() and selects the next token on the GPU (reads back 8 bytes + the excluded logits). */
+  /**
+   * Runs `tokens` like step() and selects on the GPU (reads back 8 bytes per candidate + 4 per excluded id).
+   * k + excluded must leave room in the vocabulary (k + excluded.length ≤ nVocab).
+   */
   async stepSelect(tokens: number[], pos0: number, selection: TokenSelection): Promise<SelectedToken> {
     const n = selection.exclude.length;
+    const k = selection.k ?? 1;
     if (n > MAX_EXCLUDED) throw new RbeeError('internal', `At most ${MAX_EXCLUDED} excluded ids, not ${n}.`);
+    if (!Number.isInteger(k) || k < 1 || k > MAX_TOP_K || k + n > this.arch.hyper.nVocab) {
+      throw new RbeeError('internal', `Cannot select ${k} of ${this.arch.hyper.nVocab} tokens with ${n} excluded.`);
+    }
     for (let i = 0; i < n; i++) {
       const id = selection.exclude[i]!;
       if (!Number.isInteger(id) || id < 0 || id >= this.arch.hyper.nVocab) throw new RbeeError('internal', `Excluded id ${id} is outside the vocabulary.`);
@@ -369,8 +390,9 @@ export class TransformerModel {
     if (n > 0) queue.writeBuffer(this.excludedBuffer, 0, this.excludedScratch, 0, n);
     this.selectParamsScratch[0] = this.arch.hyper.nVocab;
     this.selectParamsScratch[1] = n;
+    this.selectParamsScratch[2] = k;
     queue.writeBuffer(this.selectParams, 0, this.selectParamsScratch);
-    await this.run(tokens, pos0, 'select', n);
+    await this.run(tokens, pos0, 'select', n, k);
     return this.selected;
   }
 
@@ -421,7 +443,7 @@ export class TransformerModel {
   /** The last run's logits, as read back (run(…, 'logits') or run(…, 'all-positions')). */
   private logitsOut: ArrayBuffer | undefined;
 
-  private async run(tokens: number[], pos0: number, out: 'none' | 'logits' | 'select' | 'all-positions', nExcluded = 0): Promise<void> {
+  private async run(tokens: number[], pos0: number, out: 'none' | 'logits' | 'select' | 'all-positions', nExcluded = 0, k = 1): Promise<void> {
     const t0 = performance.now();
     this.prepare(tokens, pos0);
     const device = this.ctx.device;
@@ -433,10 +455,10 @@ export class TransformerModel {
     const pass = encoder.beginComputePass();
     for (const op of graph.layers) op.encode(pass, T);
     if (out !== 'none') for (const op of allPositions?.ops ?? graph.head) op.encode(pass, T);
-    if (out === 'select') this.kernels.select.encode(pass, this.selectGroup);
+    if (out === 'select') this.kernels.select.encode(pass, this.selectGroup, k);
     pass.end();
     const readback = out === 'select' ? this.selectReadback : (allPositions?.readback ?? this.readback);
-    const bytes = out === 'select' ? (2 + nExcluded) * 4 : this.arch.hyper.nVocab * 4 * (allPositions ? T : 1);
+    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4 * (allPositions ? T : 1);
     if (out === 'logits') encoder.copyBufferToBuffer(this.logitsBuffer, 0, readback, 0, bytes);
     if (allPositions) encoder.copyBufferToBuffer(allPositions.logits, 0, readback, 0, bytes);
     if (out === 'select') encoder.copyBufferToBuffer(this.selectedBuffer, 0, readback, 0, bytes);
@@ -449,12 +471,14 @@ export class TransformerModel {
     if (out === 'logits' || out === 'all-positions') {
       this.logitsOut = mapped.slice(0);
     } else {
-      const words = new Uint32Array(mapped);
+      const ids = new Int32Array(mapped); // 0xffffffff (none) reads as −1
       const f = new Float32Array(mapped);
-      this.selected.id = words[0] === 0xffffffff ? -1 : words[0]!;
-      this.selected.logit = f[1]!;
-      this.selectedLogits.set(f.subarray(2, 2 + nExcluded));
-      this.selected.excluded = this.selectedLogits.subarray(0, nExcluded);
+      this.selectedIds.set(ids.subarray(0, k));
+      this.selectedValues.set(f.subarray(k, 2 * k));
+      this.selectedExcluded.set(f.subarray(2 * k, 2 * k + nExcluded));
+      this.selected.ids = this.selectedIds.subarray(0, k);
+      this.selected.logits = this.selectedValues.subarray(0, k);
+      this.selected.excluded = this.selectedExcluded.subarray(0, nExcluded);
     }
     readback.unmap();
     if (this.timing) {

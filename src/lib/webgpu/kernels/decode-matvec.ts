@@ -9,7 +9,9 @@
  * - mode 'plain': Y[row] = total, or += with ACCUMULATE (o and down projections add into the residual stream), and
  *   cap·tanh(total/cap) with SOFT_CAP (Gemma 2's final logits).
  * - mode 'qkv': q, k and v stacked in one buffer (weights.ts stack(): k at byte base1, v at base2) as one matrix
- *   of nq + 2·nkv rows; rows go to Q, or straight into the K / V cache at row pos0.
+ *   of nq + 2·nkv rows; rows go to Q, or straight into the K / V cache at row pos0. With ROPE (interleaved pairs,
+ *   no biases or head norms to apply first) q and k rows are rotated before they are stored: a group of 4 rows
+ *   is two whole pairs, so the rotation needs nothing from other lanes.
  * - mode 'gated': gate and up stacked (up at byte up_base); each output row computes both dots and writes
  *   act(gate)·up (SiLU or GELU-tanh) — 8 weight rows share each activation load.
  *
@@ -22,7 +24,7 @@ import { matvecThreadsPerRow, unitDotWgsl } from './matmul.ts';
 import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
 
 export type DecodeMatvecMode = 'plain' | 'qkv' | 'gated';
-export const DECODE_MATVEC_FLAGS = { ACCUMULATE: 1, SOFT_CAP: 2 } as const;
+export const DECODE_MATVEC_FLAGS = { ACCUMULATE: 1, SOFT_CAP: 2, ROPE: 4 } as const;
 
 export interface DecodeMatvecParams {
   /** Output rows (qkv: nq + 2·nkv; gated: the FFN width). */
@@ -44,6 +46,9 @@ export interface DecodeMatvecParams {
   act?: number;
   /** SOFT_CAP's cap. */
   cap?: number;
+  /** qkv with ROPE: head size and rotated pairs per head (interleaved layout, nRot a multiple of 4). */
+  headDim?: number;
+  halfRot?: number;
 }
 
 export function packDecodeMatvecParams(p: DecodeMatvecParams): ArrayBuffer {
@@ -64,6 +69,8 @@ export function packDecodeMatvecParams(p: DecodeMatvecParams): ArrayBuffer {
   u[11] = p.upBase ?? 0;
   f[12] = p.cap ?? 0;
   u[13] = p.act ?? 0;
+  u[14] = p.headDim ?? 1;
+  u[15] = p.halfRot ?? 0;
   return b;
 }
 
@@ -78,7 +85,8 @@ function bindings(mode: DecodeMatvecMode): string {
 @group(0) @binding(4) var<storage, read_write> YK: array<f32>;
 @group(0) @binding(5) var<storage, read_write> YV: array<f32>;
 @group(0) @binding(6) var<uniform> P: Params;
-@group(0) @binding(7) var<uniform> S: Step;`
+@group(0) @binding(7) var<uniform> S: Step;
+@group(0) @binding(8) var<storage, read> C: array<vec2f>;`
       : `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(4) var<uniform> P: Params;
 @group(0) @binding(5) var<uniform> S: Step;`;
@@ -87,7 +95,7 @@ function bindings(mode: DecodeMatvecMode): string {
 @group(0) @binding(2) var<storage, read> G: array<vec4f>;
 ${out}
 struct Params { rows: u32, units: u32, row_bytes: u32, flags: u32, k: u32, eps: f32, seg1: u32, seg2: u32,
-  base1: u32, base2: u32, kv_stride: u32, up_base: u32, cap: f32, act: u32, _a: u32, _b: u32 }
+  base1: u32, base2: u32, kv_stride: u32, up_base: u32, cap: f32, act: u32, head_dim: u32, half_rot: u32 }
 ${STEP_WGSL}`;
 }
 
@@ -99,6 +107,18 @@ fn row_base(r: u32) -> u32 {
   if (r < P.seg1) { return r * P.row_bytes; }
   if (r < P.seg2) { return P.base1 + (r - P.seg1) * P.row_bytes; }
   return P.base2 + (r - P.seg2) * P.row_bytes;
+}
+// ROPE: rotate q and k rows in place before storing (interleaved pairs: a group of 4 rows is 2 whole pairs).
+fn rope4(row: u32, v: vec4f) -> vec4f {
+  if ((P.flags & 4u) == 0u || row >= P.seg2) { return v; }
+  var r = row;
+  if (r >= P.seg1) { r -= P.seg1; }
+  let d = r % P.head_dim;
+  if (d >= 2u * P.half_rot) { return v; }
+  let c = S.pos0 * P.half_rot + d / 2u;
+  let c0 = C[c];
+  let c1 = C[c + 1u];
+  return vec4f(v.x * c0.x - v.y * c0.y, v.x * c0.y + v.y * c0.x, v.z * c1.x - v.w * c1.y, v.z * c1.y + v.w * c1.x);
 }
 fn store(r: u32, v: f32) {
   if (r < P.seg1) { YQ[r] = v; }
@@ -144,7 +164,7 @@ function rowSetup(mode: DecodeMatvecMode): string {
 
 /** Stores the 4 rows' results: t (and tu for gated), scaled by inv. */
 function epilogue(mode: DecodeMatvecMode): string {
-  const value = mode === 'gated' ? 'gate_act(t * inv, P.act) * (tu * inv)' : 't * inv';
+  const value = mode === 'gated' ? 'gate_act(t * inv, P.act) * (tu * inv)' : mode === 'qkv' ? 'rope4(row, t * inv)' : 't * inv';
   return `let v = ${value};
       ${IDX.map((i) => `if (row + ${i}u < P.rows) { store(row + ${i}u, v[${i}]); }`).join('\n      ')}`;
 }
@@ -244,7 +264,7 @@ export class DecodeMatvecKernels {
   ) {
     this.subgroupRows = useSubgroups && caps.subgroups && caps.subgroupId ? (WG / Math.max(4, caps.subgroupMinSize || 4)) * R : 0;
     this.layout = createLayout(device, ['read', 'read', 'read', 'write', 'uniform', 'uniform']);
-    this.qkvLayout = createLayout(device, ['read', 'read', 'read', 'write', 'write', 'write', 'uniform', 'uniform']);
+    this.qkvLayout = createLayout(device, ['read', 'read', 'read', 'write', 'write', 'write', 'uniform', 'uniform', 'read']);
   }
 
   private pipeline(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean, tpr: number): GPUComputePipeline {
@@ -260,7 +280,7 @@ export class DecodeMatvecKernels {
 
   /**
    * Bindings: weights (the whole stack for qkv/gated), x, norm weight (any buffer without NORM), then Y — or Q, K
-   * cache, V cache for qkv — then params (packDecodeMatvecParams) and the step.
+   * cache, V cache for qkv — then params (packDecodeMatvecParams) and the step; qkv last the rope cos/sin table.
    */
   bind(mode: DecodeMatvecMode, bindings: Binding[]): GPUBindGroup {
     return bindGroup(this.device, mode === 'qkv' ? this.qkvLayout : this.layout, bindings);
