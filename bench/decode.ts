@@ -8,13 +8,16 @@
  * Plus the engine's roofline fraction (weight bytes read per decoded token × tokens/s ÷ the same adapter's measured
  * buffer-copy bandwidth) and the inference worker's peak JS heap (+ ArrayBuffers) during load.
  *
- *   npx tsx bench/decode.ts [--decode N] [--prompt N] [--only stories|q4k|q8] [--no-q8]
+ *   npx tsx bench/decode.ts [--decode N] [--prompt N] [--runs N] [--only stories|q4k|q8] [--no-q8]
  *   npx tsx bench/decode.ts --chat [--only stories|mid|q4k|q8]
  *
  * Cases: stories260K (fixture) with a ~150-token prompt (its prefill case) and 64 decoded tokens, and random-weight
  * Llamas in Q4_K and Q8_0 (dim 1024, 12 layers, FFN 2816, 16/4 heads, 32k vocabulary: ≥ 100 MB, so per-dispatch
  * overhead does not hide the kernels) with a 32-token prompt and 16 decoded tokens, generated into the temp
  * directory once and reused. Prints a markdown table and, as its last line, one JSON object with every figure.
+ *
+ * --runs N: N rounds per case, each engine once a round (interleaved, so a change in the machine's load hits them
+ * alike); every figure is the median of its rounds (default 1).
  *
  * What each side measures (all greedy, end-of-generation ignored, the second of two identical runs in a loaded
  * engine, the whole prompt evaluated both times):
@@ -44,7 +47,7 @@ import { readGguf } from '../src/lib/loaders/gguf.ts';
 import { NodeFileSource } from '../src/lib/loaders/node-file-source.ts';
 import { fixture, HAS_FIXTURES } from '../tests/support/fixtures.ts';
 import { writeGeneratedModel, type GeneratedModelOptions } from '../tests/support/model-generator.ts';
-import { oracleLlama, oracleTiming } from '../tests/support/oracle.ts';
+import { oracleLlama, oracleTiming, type OracleTiming } from '../tests/support/oracle.ts';
 import { WllamaPeer } from './wllama-peer.ts';
 import type { DecodeProfile } from '../src/lib/webgpu/decode-profile.ts';
 import type { WllamaBenchResult } from './wllama-page.ts';
@@ -60,6 +63,13 @@ const PROMPT_SMALL = flag('--prompt', 150);
 const PROMPT_LARGE = Math.min(PROMPT_SMALL, 32);
 const DECODE_SMALL = flag('--decode', 64);
 const DECODE_LARGE = Math.max(8, Math.round(DECODE_SMALL / 4));
+/** Rounds per case (each engine once a round, interleaved); every figure is the median over them. */
+const RUNS = Math.max(1, flag('--runs', 1));
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 const BIG: Omit<GeneratedModelOptions, 'weightType'> = {
   embeddingLength: 1024,
@@ -161,6 +171,8 @@ interface CaseResult {
   wllama1?: Rates & { threads: number; loadSeconds: number };
   wllamaAll?: Rates & { threads: number; multithread: boolean; crossOriginIsolated: boolean };
   llamaCppNative?: Rates & { threads: number };
+  /** Rounds the medians are over. */
+  rounds?: number;
   failures: string[];
 }
 
@@ -248,30 +260,53 @@ async function main(): Promise<void> {
       };
       const url = session.serveFolder(dirname(m.path)) + encodeURIComponent(basename(m.path));
       const wllamaRequest = { modelUrl: url, prompt: prompt.text, maxTokens: m.decodeTokens + 1, contextLength: 256 };
-      process.stderr.write(`${m.label}: rbee-web (WebGPU)…\n`);
-      r.rbeeWeb = await attempt(`${m.label}: rbee-web`, failures, () => rbeeWebRun(session, m, prompt.ids, perToken, bandwidth));
-      process.stderr.write(`${m.label}: wllama, 1 thread…\n`);
-      const w1 = await attempt(`${m.label}: wllama 1 thread`, failures, () => peer.run({ ...wllamaRequest, threads: 1 }));
-      if (w1) {
-        checkWllamaPrompt(w1, prompt.ids, failures, `${m.label}: wllama 1 thread`);
-        r.wllama1 = { prefill: w1.prefillTokensPerSecond, decode: w1.decodeTokensPerSecond, threads: w1.threads, loadSeconds: w1.loadSeconds };
+      // Each engine once per round, rounds interleaved, so a change in the machine's load hits every engine alike;
+      // each figure is the median of its rounds.
+      const rounds: { rbee?: NonNullable<CaseResult['rbeeWeb']>; w1?: WllamaBenchResult; wn?: WllamaBenchResult; cpu?: OracleTiming }[] = [];
+      for (let round = 0; round < RUNS; round++) {
+        const of = RUNS > 1 ? ` (round ${round + 1} of ${RUNS})` : '';
+        process.stderr.write(`${m.label}: rbee-web (WebGPU)${of}…\n`);
+        const rbee = await attempt(`${m.label}: rbee-web`, failures, () => rbeeWebRun(session, m, prompt.ids, perToken, bandwidth));
+        process.stderr.write(`${m.label}: wllama, 1 thread${of}…\n`);
+        const w1 = await attempt(`${m.label}: wllama 1 thread`, failures, () => peer.run({ ...wllamaRequest, threads: 1 }));
+        if (w1) checkWllamaPrompt(w1, prompt.ids, failures, `${m.label}: wllama 1 thread`);
+        process.stderr.write(`${m.label}: wllama, ${allThreads} threads${of}…\n`);
+        const wn = await attempt(`${m.label}: wllama ${allThreads} threads`, failures, () => peer.run({ ...wllamaRequest, threads: allThreads }));
+        if (wn) {
+          checkWllamaPrompt(wn, prompt.ids, failures, `${m.label}: wllama ${allThreads} threads`);
+          if (!wn.multithread) failures.push(`${m.label}: wllama ran on 1 thread (cross-origin isolated: ${wn.crossOriginIsolated})`);
+        }
+        process.stderr.write(`${m.label}: llama.cpp native${of}…\n`);
+        const cpu = await attempt(`${m.label}: llama.cpp native`, failures, () => oracleTiming(m.path, prompt.ids, m.decodeTokens));
+        rounds.push({ ...(rbee ? { rbee } : {}), ...(w1 ? { w1 } : {}), ...(wn ? { wn } : {}), ...(cpu ? { cpu } : {}) });
       }
-      process.stderr.write(`${m.label}: wllama, ${allThreads} threads…\n`);
-      const wn = await attempt(`${m.label}: wllama ${allThreads} threads`, failures, () => peer.run({ ...wllamaRequest, threads: allThreads }));
-      if (wn) {
-        checkWllamaPrompt(wn, prompt.ids, failures, `${m.label}: wllama ${allThreads} threads`);
-        if (!wn.multithread) failures.push(`${m.label}: wllama ran on 1 thread (cross-origin isolated: ${wn.crossOriginIsolated})`);
-        r.wllamaAll = {
-          prefill: wn.prefillTokensPerSecond,
-          decode: wn.decodeTokensPerSecond,
-          threads: wn.threads,
-          multithread: wn.multithread,
-          crossOriginIsolated: wn.crossOriginIsolated,
+      const rbees = rounds.flatMap((x) => (x.rbee ? [x.rbee] : []));
+      if (rbees.length) {
+        const prefill = median(rbees.map((x) => x.prefill));
+        const decode = median(rbees.map((x) => x.decode));
+        r.rbeeWeb = { ...rbees.at(-1)!, prefill, decode, roofline: (perToken * decode) / bandwidth };
+      }
+      const w1s = rounds.flatMap((x) => (x.w1 ? [x.w1] : []));
+      if (w1s.length)
+        r.wllama1 = {
+          prefill: median(w1s.map((x) => x.prefillTokensPerSecond)),
+          decode: median(w1s.map((x) => x.decodeTokensPerSecond)),
+          threads: w1s[0]!.threads,
+          loadSeconds: median(w1s.map((x) => x.loadSeconds)),
         };
-      }
-      process.stderr.write(`${m.label}: llama.cpp native…\n`);
-      const cpu = await attempt(`${m.label}: llama.cpp native`, failures, () => oracleTiming(m.path, prompt.ids, m.decodeTokens));
-      if (cpu) r.llamaCppNative = { prefill: cpu.prefillTokensPerSecond, decode: cpu.decodeTokensPerSecond, threads: cpu.threads };
+      const wns = rounds.flatMap((x) => (x.wn ? [x.wn] : []));
+      if (wns.length)
+        r.wllamaAll = {
+          prefill: median(wns.map((x) => x.prefillTokensPerSecond)),
+          decode: median(wns.map((x) => x.decodeTokensPerSecond)),
+          threads: wns[0]!.threads,
+          multithread: wns.every((x) => x.multithread),
+          crossOriginIsolated: wns.every((x) => x.crossOriginIsolated),
+        };
+      const cpus = rounds.flatMap((x) => (x.cpu ? [x.cpu] : []));
+      if (cpus.length)
+        r.llamaCppNative = { prefill: median(cpus.map((x) => x.prefillTokensPerSecond)), decode: median(cpus.map((x) => x.decodeTokensPerSecond)), threads: cpus[0]!.threads };
+      r.rounds = RUNS;
       results.push(r);
     }
   } finally {
@@ -313,7 +348,8 @@ function printResults(results: CaseResult[], bandwidth: number, allThreads: numb
   const isolated = results.find((r) => r.wllamaAll)?.wllamaAll;
   console.log(
     [
-      `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Greedy, second of two identical runs, whole prompt evaluated each time. ` +
+      `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Greedy, second of two identical runs, whole prompt evaluated each time` +
+        (RUNS > 1 ? `; medians of ${RUNS} interleaved rounds. ` : '. ') +
         `rbee-web: headless Chromium, the app's worker, WebGPU. wllama 3.8.1 (llama.cpp → WebAssembly, CPU) in the same browser, same file ` +
         `(from a Blob): 1 thread, and ${allThreads} threads` +
         (isolated ? (isolated.multithread ? ' (page cross-origin isolated)' : ' — NOT isolated, so it ran on 1 thread') : '') +
