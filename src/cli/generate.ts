@@ -282,7 +282,7 @@ export async function run(argv: string[]): Promise<number> {
     const job = {
       model: modelInput(modelArg, (d) => session.serveFolder(d)),
       ...(args.contextLength ? { contextLength: args.contextLength } : {}),
-      ...(args.engine ? { engine: args.engine } : {}),
+      engine: args.engine ?? ('auto' as const),
       ...(args.threads ? { threads: args.threads } : {}),
       generations: [request],
     };
