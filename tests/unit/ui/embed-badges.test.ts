@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, test } from 'vitest';
 import { CONFIDENCE_ORDER } from '../../../src/lib/compat/verdict.ts';
-import { badgeImagePath, badgeSvg, themeColours } from '../../../src/lib/ui/embed/badge-svg.ts';
+import { badgeImagePath, badgeSize, badgeSvg, themeColours } from '../../../src/lib/ui/embed/badge-svg.ts';
 import { REPO_ROOT } from '../../support/fixtures.ts';
 
 const theme = readFileSync(resolve(REPO_ROOT, 'src/lib/ui/theme.css'), 'utf8');
@@ -15,7 +15,8 @@ test.each([...CONFIDENCE_ORDER])('the %s badge is the app\'s word in the app\'s 
   expect(file).toBe(badgeSvg(confidence, colour));
   expect(file).toContain(`>${confidence}</text>`);
   expect(file).toContain(`fill="${colour}"`);
-  expect(file).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="\d+" height="20"/);
+  const { width, height } = badgeSize(confidence);
+  expect(file.startsWith(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"`)).toBe(true);
 });
 
 test("the colours come from theme.css's light palette, not its dark one", () => {

@@ -18,12 +18,19 @@ const HEIGHT = 20;
 const CHAR_WIDTH = 7;
 const PADDING = 6;
 
+const LABEL_WIDTH = LABEL.length * CHAR_WIDTH + 2 * PADDING;
+
+/** The badge's size in CSS pixels (the SVG's width and height). */
+export function badgeSize(confidence: Confidence): { width: number; height: number } {
+  return { width: LABEL_WIDTH + confidence.length * CHAR_WIDTH + 2 * PADDING, height: HEIGHT };
+}
+
 /** The badge for `confidence` in `colour` (a #rrggbb from theme.css): "rbee-web | verified". */
 export function badgeSvg(confidence: Confidence, colour: string): string {
   if (!/^#[0-9a-f]{6}$/i.test(colour)) throw new Error(`badge colour must be #rrggbb, got ${colour}`);
-  const labelWidth = LABEL.length * CHAR_WIDTH + 2 * PADDING;
-  const wordWidth = confidence.length * CHAR_WIDTH + 2 * PADDING;
-  const width = labelWidth + wordWidth;
+  const labelWidth = LABEL_WIDTH;
+  const { width } = badgeSize(confidence);
+  const wordWidth = width - labelWidth;
   const text = (x: number, value: string): string =>
     `<text x="${x}" y="14" textLength="${value.length * CHAR_WIDTH}" lengthAdjust="spacingAndGlyphs">${value}</text>`;
   return [
