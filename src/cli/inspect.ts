@@ -15,11 +15,12 @@
 import { check, type SiblingFile } from '../lib/compat/check.ts';
 import { formatBytes } from '../lib/compat/device-caps.ts';
 import type { Verdict } from '../lib/compat/verdict.ts';
+import { showsMemoryFit, verdictSummary } from '../lib/ui/confidence-meaning.ts';
 import { toRbeeError } from '../lib/errors.ts';
 import type { GgufValue, ModelDescriptor } from '../lib/loaders/descriptor.ts';
 import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
 import { inspect, inspectSet, type InspectResult } from '../lib/loaders/inspect.ts';
-import { isLocalPath, localFileSet } from './local-file-set.ts';
+import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
 /** Metadata arrays up to this length are printed whole; longer ones (vocabularies) as {type, length}. */
 export const JSON_ARRAY_LIMIT = 64;
@@ -95,6 +96,7 @@ async function inspectInput(input: string, hubBase: string, token: string | unde
       await set.close?.();
     }
   }
+  if (looksLikeLocalPath(input)) throw localFileMissing(input);
   return inspect(input, { hubBase, ...(token ? { token } : {}) });
 }
 
@@ -157,8 +159,13 @@ function humanOf(input: string, result: InspectResult, verdict: Verdict): string
     row('rope', [r.layout, r.freqBase && `base ${r.freqBase}`, r.scalingType && r.scalingType !== 'none' && `${r.scalingType}${r.scalingFactor ? ` ×${r.scalingFactor}` : ''}`].filter(Boolean).join(' · '));
   }
   row('tokenizer', `${d.tokenizer ?? 'unknown'} · chat template: ${d.hasChatTemplate ? 'yes' : 'no'}`);
-  row('verdict', `${verdict.runs ? 'runs' : 'does not run'} · ${verdict.confidence} · engine ${verdict.engine} · needs ~${formatBytes(verdict.memory.totalBytes)}`);
-  for (const r of verdict.reasons) row('', r);
+  // No fit figure for a model that does not run, unless its size is what stops it (as on the model page).
+  const memory = showsMemoryFit(verdict) ? ` · needs ~${formatBytes(verdict.memory.totalBytes)}` : '';
+  row('verdict', `${verdict.runs ? 'runs' : 'does not run'} · ${verdict.confidence} · engine ${verdict.engine}${memory}`);
+  row('', verdictSummary(verdict));
+  for (const r of verdict.reasons) if (r !== verdictSummary(verdict)) row('', r);
+  // Among them: that the device was assumed (a typical desktop GPU), since the CLI probes none.
+  for (const w of verdict.warnings) row('note', w);
   for (const r of verdict.recommendations) row('try', r);
   for (const w of d.warnings) row('note', w);
   if (result.candidates.length > 1) {
