@@ -16,6 +16,7 @@ import { check, type SiblingFile } from '../lib/compat/check.ts';
 import { formatBytes } from '../lib/compat/device-caps.ts';
 import type { Verdict } from '../lib/compat/verdict.ts';
 import { showsMemoryFit, verdictSummary } from '../lib/ui/confidence-meaning.ts';
+import { countOf } from '../lib/ui/quantities.ts';
 import { toRbeeError } from '../lib/errors.ts';
 import type { GgufValue, ModelDescriptor } from '../lib/loaders/descriptor.ts';
 import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
@@ -142,13 +143,13 @@ function humanOf(input: string, result: InspectResult, verdict: Verdict): string
   };
   const format = d.format === 'gguf' ? `GGUF v${d.gguf?.version ?? '?'}` : d.format === 'mlc' ? 'MLC (web-llm)' : d.format === 'onnx' ? 'ONNX (transformers.js)' : 'SafeTensors';
   row('format', `${format} · ${d.kind} · ${d.architecture}${d.fileType ? ` · ${d.fileType}` : ''}`);
-  row('size', `${count(d.parameterCount)} parameters · ${formatBytes(d.totalWeightBytes)} of weights in ${d.files.length} file${d.files.length === 1 ? '' : 's'} · ${d.tensors.length} tensors`);
+  row('size', `${count(d.parameterCount)} parameters · ${formatBytes(d.totalWeightBytes)} of weights in ${d.files.length} file${d.files.length === 1 ? '' : 's'} · ${countOf(d.tensors.length, 'tensor')}`);
   row('weights', d.weightTypes.map((w) => `${w.type} ×${w.tensors} (${formatBytes(w.bytes)})`).join(', '));
   const shape = [
     d.contextLength && `ctx ${d.contextLength}`,
     d.embeddingLength && `embd ${d.embeddingLength}`,
-    d.blockCount && `${d.blockCount} layers`,
-    d.headCount && `${d.headCount} heads${d.headCountKv ? ` (${d.headCountKv} kv)` : ''}`,
+    d.blockCount && countOf(d.blockCount, 'layer'),
+    d.headCount && `${countOf(d.headCount, 'head')}${d.headCountKv ? ` (${d.headCountKv} kv)` : ''}`,
     d.headDim && `head dim ${d.headDim}`,
     d.feedForwardLength && `ffn ${d.feedForwardLength}`,
     d.vocabSize && `vocab ${d.vocabSize}`,

@@ -25,8 +25,8 @@ const storiesUrl = (): string => `${server.url}/stories260K.gguf`;
 
 /** No horizontal scrolling of the page itself. */
 async function expectFitsWidth(page: Page): Promise<void> {
-  const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth }));
-  expect(scrollWidth, `page is ${scrollWidth}px wide in a ${innerWidth}px window`).toBeLessThanOrEqual(innerWidth);
+  const { scrollWidth, windowWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, windowWidth: window.innerWidth }));
+  expect(scrollWidth, `page is ${scrollWidth}px wide in a ${windowWidth}px window`).toBeLessThanOrEqual(windowWidth);
 }
 
 /** The element lies wholly within the window's width (scrolled into view vertically first). */

@@ -14,6 +14,7 @@ import { displayName } from '../../../src/lib/loaders/gguf-descriptor.ts';
 import { NodeFileSource } from '../../../src/lib/loaders/node-file-source.ts';
 import { chatTemplateSummary, templateFallbackNote } from '../../../src/lib/ui/chat/template-note.ts';
 import { showsMemoryFit, verdictSummary } from '../../../src/lib/ui/confidence-meaning.ts';
+import { countOf } from '../../../src/lib/ui/quantities.ts';
 import { descriptorOf, TINYLLAMA_SHAPE, tinyLlamaTensors } from '../compat/model-descriptors.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
 
@@ -103,5 +104,15 @@ describe('titles and chat template line', () => {
     expect(templateFallbackNote(plain)).not.toContain('ChatML');
     expect(chatTemplateSummary(own)).toBe('its own (from the file)');
     expect(templateFallbackNote(own)).toBeUndefined();
+  });
+});
+
+describe('copy', () => {
+  it('counts read right: "1 layer", "1 kv head", "5 layers"', () => {
+    expect(countOf(1, 'layer')).toBe('1 layer');
+    expect(countOf(5, 'layer')).toBe('5 layers');
+    expect(countOf(1024, 'tensor')).toBe('1,024 tensors');
+    const one = check(descriptorOf({ ...TINYLLAMA_SHAPE, blockCount: 1, headCountKv: 1, tensorSpecs: tinyLlamaTensors('F32') }), desktop);
+    expect(one.memory.formulas.kvCache).toMatch(/^2 × 1 layer × \d+ ctx × 1 kv head × /);
   });
 });

@@ -20,8 +20,8 @@ export interface ChatSettings {
   seed: Field;
 }
 
-/** llama.cpp's defaults, which the CLI's `generate` uses too (repeat penalty 1 = off). */
-export const DEFAULT_CHAT_SETTINGS: Readonly<ChatSettings> = {
+/** llama.cpp's defaults, which the CLI's `generate` uses too (repeat penalty 1 = off); no seed: random. */
+export const DEFAULT_CHAT_SETTINGS: Readonly<{ [K in keyof ChatSettings]: number | null }> = {
   maxTokens: 128,
   temperature: 0.8,
   topK: 40,
