@@ -50,7 +50,7 @@ export function templateFallbackNote(d: ModelDescriptor): string | undefined {
 
 /**
  * The model page's "Chat template" line: the answer the chat will give for the same file (the same rule the worker
- * applies, chatFormatFor), so the two pages never disagree about a model without a template.
+ * applies, chatFormatChoice), so the two pages never disagree about a model without a template.
  */
 export function chatTemplateSummary(d: ModelDescriptor): string {
   const own = 'its own (from the file)';
