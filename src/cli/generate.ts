@@ -21,6 +21,9 @@ import { validateSamplingSettings, type SamplingSettings } from '../lib/inferenc
 import { DEFAULT_HUB, parseHfRef } from '../lib/loaders/hf.ts';
 import type { HarnessEngine } from './browser-harness/harness-page.ts';
 import { openBrowserSession } from './browser-harness/run-in-browser.ts';
+import { holdsNoWeights, noWeightsError } from '../lib/compat/no-weights.ts';
+import { inspectSet } from '../lib/loaders/inspect.ts';
+import { localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
 const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT [--chat]) [options]
 
@@ -199,6 +202,7 @@ function resolveModelArg(model: string, hub: string): ModelArg {
     if (statSync(full).isDirectory()) return { kind: 'local', folder: full, file: weightsInFolder(full, model) };
     return { kind: 'local', folder: dirname(full), file: basename(full) };
   }
+  if (looksLikeLocalPath(model)) throw localFileMissing(model);
   if (/^https?:\/\//i.test(model) && !parseHfRef(model, hub)) return { kind: 'url', url: model };
   if (parseHfRef(model, hub)) return { kind: 'hf', ref: model, hubBase: hub, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) };
   throw new RbeeError('not-found', `'${model}' is not a file here, an http(s) URL or a Hugging Face reference.`, {
@@ -225,6 +229,20 @@ function weightsInFolder(folder: string, shown: string): string {
   });
 }
 
+/**
+ * A local file the verdict already rules out (no weight tensors: a vocabulary file) fails here with the verdict's
+ * reason, before Chromium starts; the worker gives the same error for URLs and hub files (model-opening.ts).
+ */
+async function refuseFileWithoutWeights(path: string): Promise<void> {
+  const set = localFileSet(path);
+  try {
+    const { descriptor } = await inspectSet(set);
+    if (holdsNoWeights(descriptor)) throw noWeightsError();
+  } finally {
+    await set.close?.();
+  }
+}
+
 function modelInput(arg: ModelArg, serveFolder: (dir: string) => string): ModelInput {
   return arg.kind === 'local' ? { kind: 'url', url: serveFolder(arg.folder) + encodeURIComponent(arg.file) } : arg;
 }
@@ -240,6 +258,8 @@ export interface GenerateJson {
   timings: GenerationResult['timings'] & { loadSeconds: number };
   adapter: LoadedModelInfo['adapter'];
   model: { name: string; architecture: string; fileType?: string; contextLength: number };
+  /** Set when the model's chat template failed (or ran past its budget) on this conversation and the fallback wrote it. */
+  templateFallback?: GenerationResult['templateFallback'];
 }
 
 export function toJson(model: LoadedModelInfo, result: GenerationResult, engine: HarnessEngine = 'webgpu'): GenerateJson {
@@ -253,6 +273,7 @@ export function toJson(model: LoadedModelInfo, result: GenerationResult, engine:
     timings: { ...result.timings, loadSeconds: model.loadSeconds },
     adapter: model.adapter,
     model: { name: model.name, architecture: model.architecture, ...(model.fileType ? { fileType: model.fileType } : {}), contextLength: model.contextLength },
+    ...(result.templateFallback ? { templateFallback: result.templateFallback } : {}),
   };
 }
 
@@ -269,6 +290,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const modelArg = resolveModelArg(args.model, args.hub);
+  if (modelArg.kind === 'local') await refuseFileWithoutWeights(join(modelArg.folder, modelArg.file));
   const session = await openBrowserSession();
   try {
     const request: GenerateRequestOptions = {
@@ -297,6 +319,10 @@ export async function run(argv: string[]): Promise<number> {
     if (args.json) {
       console.log(JSON.stringify(toJson(out.model, result, out.engine)));
     } else {
+      if (result.templateFallback) {
+        const used = result.templateFallback.kind === 'chatml-fallback' ? 'ChatML' : 'plain text';
+        console.error(`\nnote: the model's chat template failed on this conversation (${result.templateFallback.error}); the prompt was written as ${used}.`);
+      }
       const t = result.timings;
       process.stdout.write('\n');
       console.error(

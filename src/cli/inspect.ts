@@ -12,14 +12,17 @@
  * A Hugging Face token for gated repositories comes from $HF_TOKEN (never from the command line, where it would
  * land in shell history).
  */
+import { redactUrl } from '../lib/url-redaction.ts';
 import { check, type SiblingFile } from '../lib/compat/check.ts';
 import { formatBytes } from '../lib/compat/device-caps.ts';
 import type { Verdict } from '../lib/compat/verdict.ts';
+import { showsMemoryFit, verdictSummary } from '../lib/ui/confidence-meaning.ts';
+import { countOf } from '../lib/ui/quantities.ts';
 import { toRbeeError } from '../lib/errors.ts';
 import type { GgufValue, ModelDescriptor } from '../lib/loaders/descriptor.ts';
 import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
 import { inspect, inspectSet, type InspectResult } from '../lib/loaders/inspect.ts';
-import { isLocalPath, localFileSet } from './local-file-set.ts';
+import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
 /** Metadata arrays up to this length are printed whole; longer ones (vocabularies) as {type, length}. */
 export const JSON_ARRAY_LIMIT = 64;
@@ -75,12 +78,12 @@ export async function run(argv: string[]): Promise<number> {
       const result = await inspectInput(input, args.hub, token);
       const verdict = check(result.descriptor, undefined, { siblings: siblingsOf(result) });
       if (args.json) process.stdout.write(`${JSON.stringify(jsonOf(result, verdict), jsonReplacer)}\n`);
-      else process.stdout.write(`${humanOf(input, result, verdict)}\n`);
+      else process.stdout.write(`${humanOf(redactUrl(input), result, verdict)}\n`);
     } catch (e) {
       failed++;
       const err = toRbeeError(e);
-      if (args.json) process.stdout.write(`${JSON.stringify({ source: input, error: err.toJSON() })}\n`);
-      else process.stdout.write(`${input}\n  error: ${err.code}: ${err.message}${err.hint ? `\n  ${err.hint}` : ''}\n\n`);
+      if (args.json) process.stdout.write(`${JSON.stringify({ source: redactUrl(input), error: err.toJSON() })}\n`);
+      else process.stdout.write(`${redactUrl(input)}\n  error: ${err.code}: ${err.message}${err.hint ? `\n  ${err.hint}` : ''}\n\n`);
     }
   }
   return failed > 0 ? 1 : 0;
@@ -95,6 +98,7 @@ async function inspectInput(input: string, hubBase: string, token: string | unde
       await set.close?.();
     }
   }
+  if (looksLikeLocalPath(input)) throw localFileMissing(input);
   return inspect(input, { hubBase, ...(token ? { token } : {}) });
 }
 
@@ -108,7 +112,7 @@ function siblingsOf(result: InspectResult): SiblingFile[] {
 
 function jsonOf(result: InspectResult, verdict: Verdict): Record<string, unknown> {
   const d = result.descriptor;
-  const out: Record<string, unknown> = { ...d };
+  const out: Record<string, unknown> = { ...d, files: d.files.map((f) => ({ ...f, location: redactUrl(f.location) })) };
   if (d.gguf) out.gguf = { ...d.gguf, metadata: summariseMetadata(d.gguf.metadata) };
   out.verdict = verdict;
   if (result.candidates.length > 0) {
@@ -140,13 +144,13 @@ function humanOf(input: string, result: InspectResult, verdict: Verdict): string
   };
   const format = d.format === 'gguf' ? `GGUF v${d.gguf?.version ?? '?'}` : d.format === 'mlc' ? 'MLC (web-llm)' : d.format === 'onnx' ? 'ONNX (transformers.js)' : 'SafeTensors';
   row('format', `${format} · ${d.kind} · ${d.architecture}${d.fileType ? ` · ${d.fileType}` : ''}`);
-  row('size', `${count(d.parameterCount)} parameters · ${formatBytes(d.totalWeightBytes)} of weights in ${d.files.length} file${d.files.length === 1 ? '' : 's'} · ${d.tensors.length} tensors`);
+  row('size', `${count(d.parameterCount)} parameters · ${formatBytes(d.totalWeightBytes)} of weights in ${d.files.length} file${d.files.length === 1 ? '' : 's'} · ${countOf(d.tensors.length, 'tensor')}`);
   row('weights', d.weightTypes.map((w) => `${w.type} ×${w.tensors} (${formatBytes(w.bytes)})`).join(', '));
   const shape = [
     d.contextLength && `ctx ${d.contextLength}`,
     d.embeddingLength && `embd ${d.embeddingLength}`,
-    d.blockCount && `${d.blockCount} layers`,
-    d.headCount && `${d.headCount} heads${d.headCountKv ? ` (${d.headCountKv} kv)` : ''}`,
+    d.blockCount && countOf(d.blockCount, 'layer'),
+    d.headCount && `${countOf(d.headCount, 'head')}${d.headCountKv ? ` (${d.headCountKv} kv)` : ''}`,
     d.headDim && `head dim ${d.headDim}`,
     d.feedForwardLength && `ffn ${d.feedForwardLength}`,
     d.vocabSize && `vocab ${d.vocabSize}`,
@@ -157,8 +161,13 @@ function humanOf(input: string, result: InspectResult, verdict: Verdict): string
     row('rope', [r.layout, r.freqBase && `base ${r.freqBase}`, r.scalingType && r.scalingType !== 'none' && `${r.scalingType}${r.scalingFactor ? ` ×${r.scalingFactor}` : ''}`].filter(Boolean).join(' · '));
   }
   row('tokenizer', `${d.tokenizer ?? 'unknown'} · chat template: ${d.hasChatTemplate ? 'yes' : 'no'}`);
-  row('verdict', `${verdict.runs ? 'runs' : 'does not run'} · ${verdict.confidence} · engine ${verdict.engine} · needs ~${formatBytes(verdict.memory.totalBytes)}`);
-  for (const r of verdict.reasons) row('', r);
+  // No fit figure for a model that does not run, unless its size is what stops it (as on the model page).
+  const memory = showsMemoryFit(verdict) ? ` · needs ~${formatBytes(verdict.memory.totalBytes)}` : '';
+  row('verdict', `${verdict.runs ? 'runs' : 'does not run'} · ${verdict.confidence} · engine ${verdict.engine}${memory}`);
+  row('', verdictSummary(verdict));
+  for (const r of verdict.reasons) if (r !== verdictSummary(verdict)) row('', r);
+  // Among them: that the device was assumed (a typical desktop GPU), since the CLI probes none.
+  for (const w of verdict.warnings) row('note', w);
   for (const r of verdict.recommendations) row('try', r);
   for (const w of d.warnings) row('note', w);
   if (result.candidates.length > 1) {

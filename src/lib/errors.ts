@@ -2,7 +2,10 @@
  * One error type for everything a user can meet: a stable machine-readable `code` (the CLI prints it, the UI picks
  * its message and actions from it), a message that says what happened and why, and a hint that says what to do.
  * Anything thrown by our code that reaches a user is an RbeeError; anything else is a bug.
+ * Its message and hint never carry credentials: URLs in them are redacted (url-redaction.ts) as the error is made.
  */
+import { redactUrlsInText } from './url-redaction.ts';
+
 export type RbeeErrorCode =
   // reading bytes
   | 'truncated' // the file ends before the structure it declares
@@ -17,6 +20,7 @@ export type RbeeErrorCode =
   | 'duplicate-tensor'
   | 'bad-json' // a JSON header / config that is not what it must be
   | 'adapter' // a LoRA adapter, not a model
+  | 'no-weights' // a vocabulary-only or empty file: no weight tensors to run
   | 'split-missing' // a split GGUF whose other parts cannot be found
   | 'unknown-format'
   // fetching bytes
@@ -26,6 +30,7 @@ export type RbeeErrorCode =
   | 'not-found' // 404 / no such repository or file
   | 'gated' // 401 / 403 from the hub: a gated or private repository
   | 'aborted'
+  | 'files-closed' // local files of an earlier page: a reload forgets them (they are never uploaded or kept)
   | 'quota' // storage full
   | 'checksum' // downloaded bytes do not match the hash the hub gives
   // running
@@ -46,9 +51,9 @@ export class RbeeError extends Error {
   readonly hint?: string;
 
   constructor(code: RbeeErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(redactUrlsInText(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.hint = options.hint;
+    this.hint = options.hint === undefined ? undefined : redactUrlsInText(options.hint);
   }
 
   toJSON(): { code: RbeeErrorCode; message: string; hint?: string } {

@@ -63,6 +63,8 @@ export function crossOriginIsolation(): Plugin {
   return {
     name: 'rbee-cross-origin-isolation',
     configureServer(server) {
+      // Vitest's browser mode serves its runner from this dev server: it runs no wasm threads, and stays as it was.
+      if (process.env.VITEST) return;
       server.middlewares.use(isolate);
     },
     configurePreviewServer(server) {
