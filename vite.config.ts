@@ -4,26 +4,21 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumPath, chromiumArgs } from './src/cli/browser-harness/chromium.js';
 import { onnxRuntimeFiles } from './src/lib/engines/onnx-runtime-files.ts';
-import { wllamaRuntimeFiles } from './src/lib/engines/wasm-runtime-files.ts';
-
-/**
- * Cross-origin isolation for `npm start` (vite preview) and the dev server: llama.cpp's WebAssembly build (the CPU
- * engine) runs on every core only where SharedArrayBuffer exists, i.e. in a cross-origin-isolated page.
- * COEP `credentialless` rather than `require-corp`: both let CORS fetches through (Hugging Face downloads, the hub API,
- * the companion on loopback, which all answer with Access-Control-Allow-Origin — checked by the e2e suite under these
- * headers), but require-corp also blocks every cross-origin no-cors load that lacks a Cross-Origin-Resource-Policy
- * header (an avatar or model-card image from another host), while credentialless loads those without cookies.
- * Safari has no credentialless: there the page is not isolated and the CPU engine runs on one thread (and says so).
- */
-const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
+import { crossOriginIsolation, wllamaRuntimeFiles } from './src/lib/engines/wasm-runtime-files.ts';
+import { frameHeadersPlugin } from './src/lib/framing/frame-headers.ts';
 
 export default defineConfig({
   plugins: [
+    // Only /embed may be framed, by any site; every other page refuses (src/lib/framing/frame-policy.ts).
+    frameHeadersPlugin(),
     sveltekit(),
     // ONNX Runtime's WASM files for transformers.js, served by the app (ort/), copied from node_modules at build time.
     onnxRuntimeFiles(),
     // llama.cpp's WebAssembly build for the CPU engine, served by the app (wllama/), copied from node_modules at build time.
     wllamaRuntimeFiles(),
+    // COOP/COEP on `npm start` (vite preview) and the dev server, so the CPU engine gets threads (see the plugin for
+    // why COEP credentialless).
+    crossOriginIsolation(),
     SvelteKitPWA({
       registerType: 'autoUpdate',
       manifest: {
@@ -59,8 +54,7 @@ export default defineConfig({
   ],
   worker: { format: 'es' },
   // Browser tests read the shared fixtures (../shared/fixtures) through the dev server.
-  server: { fs: { allow: ['.', '../shared'] }, headers: CROSS_ORIGIN_ISOLATION },
-  preview: { headers: CROSS_ORIGIN_ISOLATION },
+  server: { fs: { allow: ['.', '../shared'] } },
   test: {
     projects: [
       {

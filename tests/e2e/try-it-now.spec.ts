@@ -123,6 +123,10 @@ test('above the "ask above" size it asks first, with the size, and fetches no we
   await expect(ask).toContainText(`Download 1.1 MiB to run ${REPO}`);
   await expect(ask).toContainText(/free\./);
   await expect(ask.getByRole('button', { name: 'Just look' })).toBeVisible();
+  // The question the page waits for comes first: above the verdict (and its "Run in browser"), in the first screen.
+  const askBox = (await ask.boundingBox())!;
+  expect(askBox.y).toBeLessThan((await page.getByTestId('verdict').boundingBox())!.y);
+  expect(askBox.y + askBox.height).toBeLessThanOrEqual(page.viewportSize()!.height);
   // Only the header was read: no download probe, no Range beyond the first MiB.
   await page.waitForTimeout(1000);
   expect(ranges.length).toBeGreaterThan(0);
@@ -166,6 +170,9 @@ test('a model already stored goes straight to the chat, with no download', async
 });
 
 test('a model that does not run in this browser stays on its page with the verdict; nothing is downloaded', async ({ page }) => {
+  // IQ1_S has no WebGPU kernel; on this machine's software adapter the app would run it on the CPU engine (llama.cpp
+  // runs every type), so the user's saved engine choice is WebGPU here: the case is a model the chosen engine refuses.
+  await page.addInitScript(() => localStorage.setItem('rbee-web:engine', 'webgpu'));
   const ranges: string[] = [];
   page.context().on('request', (r) => {
     if (new URL(r.url()).pathname === '/iq1.gguf') ranges.push(r.headers()['range'] ?? '(whole file)');

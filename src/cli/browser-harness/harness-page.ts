@@ -26,8 +26,12 @@ export interface HarnessJob {
   model: ModelInput;
   contextLength?: number;
   generations: GenerateRequestOptions[];
-  /** Default: what the app would choose on this browser's adapter (check(): a software adapter → wasm for GGUF). */
-  engine?: HarnessEngine;
+  /**
+   * 'auto': what the app would choose on this browser's adapter (check(): a software adapter → wasm for GGUF), as
+   * `rbee-web generate` does without --engine. Default 'webgpu': a job that names no engine measures rbee-web's own
+   * engine, as every job did before the CPU engine existed (parity tests and benchmarks still name it).
+   */
+  engine?: HarnessEngine | 'auto';
   /** The CPU engine's threads (default 1: the harness page is not cross-origin isolated). */
   threads?: number;
   /** Scorings (teacher-forced log-probabilities), run after the generations (WebGPU engine only). */
@@ -137,7 +141,7 @@ window.rbeeHarness = {
       for (const [j, job] of jobs.entries()) {
         let engine: HarnessEngine;
         try {
-          engine = job.engine ?? (await appEngine(job.model));
+          engine = job.engine === 'auto' ? await appEngine(job.model) : (job.engine ?? 'webgpu');
         } catch (e) {
           out.push({ error: serialise(e) });
           continue;

@@ -49,6 +49,14 @@ export type CompanionBackend = Exclude<Backend, BrowserBackend>;
  */
 export type Engine = 'webgpu' | 'wasm' | 'web-llm' | 'transformers.js' | 'companion' | 'none';
 
+/**
+ * The engines that read a GGUF / SafeTensors file where it is (URL, cache, dropped file): rbee-web's WebGPU engine and
+ * the CPU engine. A verdict that runs on one of them gets "Run in browser", "Download to this device" and "Chat".
+ */
+export function runsFromFile(engine: Engine): boolean {
+  return engine === 'webgpu' || engine === 'wasm';
+}
+
 /** The test that verifies a cell: a file in this repository and the title passed to `test(...)` / `it(...)`. */
 export interface VerifyingTest {
   file: string;

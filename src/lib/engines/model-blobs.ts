@@ -1,8 +1,8 @@
 /**
  * A model's files as Blobs, for the CPU engine (llama.cpp's WebAssembly build takes Blobs and reads them from its own
- * worker): a local File as it is; a file in the download cache as its stored chunks joined into one Blob (each chunk
- * read, wrapped, dropped — never one copied ArrayBuffer of the whole file); anything else (a URL) read in ranges
- * into Blob parts, so the browser keeps the bytes in its blob store (on disk when large), not in the JS heap.
+ * worker): a local File as it is; a file in the download cache as its stored chunks' Blobs joined into one Blob
+ * (CachedFileSource.blob(): no byte read, never one copied ArrayBuffer of the whole file); anything else (a URL) read
+ * in ranges into Blob parts, so the browser keeps the bytes in its blob store (on disk when large), not in the JS heap.
  */
 import { CachedFileSource } from '../cache/cached-source.ts';
 import { RbeeError } from '../errors.ts';
@@ -43,23 +43,20 @@ async function sourceAsBlob(source: ByteSource, size: number, report: (bytes: nu
     report(size, 'device');
     return source.blob;
   }
+  if (source instanceof CachedFileSource) {
+    const blob = await source.blob();
+    report(blob.size, 'device');
+    return blob;
+  }
   const parts: Blob[] = [];
   let read = 0;
-  if (source instanceof CachedFileSource) {
-    for await (const { bytes } of source.chunks(signal)) {
-      parts.push(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-      read += bytes.byteLength;
-      report(read, 'device');
-    }
-  } else {
-    while (read < size) {
-      aborted();
-      const bytes = await source.read(read, Math.min(REMOTE_READ_BYTES, size - read), signal);
-      if (bytes.byteLength === 0) break;
-      parts.push(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-      read += bytes.byteLength;
-      report(read, 'network');
-    }
+  while (read < size) {
+    aborted();
+    const bytes = await source.read(read, Math.min(REMOTE_READ_BYTES, size - read), signal);
+    if (bytes.byteLength === 0) break;
+    parts.push(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    read += bytes.byteLength;
+    report(read, 'network');
   }
   if (read !== size) {
     throw new RbeeError('truncated', `${source.name} ended after ${read} of ${size} bytes.`, { hint: 'Load the model again; if it repeats, the file on the server is incomplete.' });

@@ -36,3 +36,39 @@ export function wllamaRuntimeFiles(): Plugin {
     },
   };
 }
+
+/**
+ * Cross-origin isolation for `npm start` (vite preview) and the dev server: llama.cpp's WebAssembly build runs on every
+ * core only where SharedArrayBuffer exists, i.e. in a cross-origin-isolated page. (A middleware, not Vite's
+ * `preview.headers`: SvelteKit's preview handler answers before those are applied.) The installed PWA on a plain static
+ * host gets the same headers from its service worker.
+ *
+ * COEP `credentialless` rather than `require-corp`: both let CORS fetches through — Hugging Face downloads and its API,
+ * the companion on loopback, the e2e suite's local hub and model servers, which all answer with
+ * Access-Control-Allow-Origin — but require-corp also blocks every cross-origin no-cors load that lacks a
+ * Cross-Origin-Resource-Policy header (an image from another host in a model card), where credentialless loads it
+ * without cookies. Safari has no credentialless: there the page is not isolated and the CPU engine runs on one thread,
+ * and says so.
+ */
+export const CROSS_ORIGIN_ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'credentialless',
+};
+
+export function crossOriginIsolation(): Plugin {
+  const isolate = (_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+    for (const [name, value] of Object.entries(CROSS_ORIGIN_ISOLATION_HEADERS)) res.setHeader(name, value);
+    next();
+  };
+  return {
+    name: 'rbee-cross-origin-isolation',
+    configureServer(server) {
+      // Vitest's browser mode serves its runner from this dev server: it runs no wasm threads, and stays as it was.
+      if (process.env.VITEST) return;
+      server.middlewares.use(isolate);
+    },
+    configurePreviewServer(server) {
+      server.middlewares.use(isolate);
+    },
+  };
+}

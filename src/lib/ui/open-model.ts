@@ -15,8 +15,8 @@ import { inspect, inspectCandidate, type InspectInput, type InspectResult } from
 import type { ModelCandidate } from '../loaders/model-candidates.ts';
 import { blobFileSet } from '../loaders/model-file-set.ts';
 import { modelPageForLocal, modelPageForSource, tryItNowPage } from './model-links.ts';
-import { openedFiles } from './opened-files.ts';
-import { hubBase } from './settings.ts';
+import { filesNoLongerOpen, openedFiles } from './opened-files.ts';
+import { hubBase, savedEngineChoice } from './settings.ts';
 import { thisDeviceCaps } from './this-device.ts';
 
 export type ModelRequest =
@@ -57,9 +57,7 @@ function inspectInput(request: ModelRequest): InspectInput {
   if (request.kind === 'local') {
     const files = openedFiles(request.id);
     if (!files) {
-      throw new RbeeError('not-found', 'The local files of this page are no longer open: the page was reloaded or opened in another tab.', {
-        hint: 'Open the files again from the home page. They are read in this tab only and never uploaded, so a reload forgets them.',
-      });
+      throw filesNoLongerOpen('page');
     }
     // A chosen file among dropped ones (a repository-like set): point the set at it.
     return request.file ? { ...blobFileSet(files), primary: request.file } : files;
@@ -72,7 +70,7 @@ function inspectInput(request: ModelRequest): InspectInput {
 }
 
 export interface OpenModelOptions {
-  /** The engine the user picked (chat link `&engine=`, Settings); undefined: this device's best. */
+  /** The engine the user picked (chat link `&engine=`); default the saved one (Settings), else this device's best. */
   engine?: EngineChoice;
 }
 
@@ -82,7 +80,7 @@ export async function openModel(request: ModelRequest, signal?: AbortSignal, opt
   // Offline, a model downloaded to this device is read from the cache (the library's links carry its reference).
   const offline = request.kind === 'remote' ? await cachedSetWhenOffline(request.source, request.file, hubBase()) : undefined;
   const result = await inspect(offline ?? inspectInput(request), { hubBase: hubBase(), signal });
-  const verdict = verdictFor(result.descriptor, await caps, result.candidates, options.engine);
+  const verdict = verdictFor(result.descriptor, await caps, result.candidates, options.engine ?? savedEngineChoice());
   return { request, result, verdict, caps: await caps, elapsedMs: performance.now() - started };
 }
 
