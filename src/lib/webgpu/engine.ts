@@ -218,7 +218,7 @@ export class WebGpuEngine {
     return this.serial(async () => {
       const model = this.loaded();
       const pos0 = this.cached.length;
-      if (pos0 >= model.contextLength) throw new RbeeError('limit-exceeded', `The context is full (${model.contextLength} tokens).`);
+      if (pos0 + 1 >= model.contextLength) throw new RbeeError('limit-exceeded', `The context is full (${model.contextLength} tokens).`);
       return this.run(() => model.profileDecode(this.cached.at(-1) ?? 1, pos0, steps));
     });
   }

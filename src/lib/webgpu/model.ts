@@ -56,6 +56,9 @@ export interface SelectedToken {
   excluded: Float32Array;
 }
 
+/** What a step reads back: nothing, the last token's logits, a token selected on the GPU, or every position's logits. */
+type StepOutput = 'none' | 'logits' | 'select' | 'all-positions';
+
 /** A graph's ops: the layers (every step) and the head (the logits, when a step asks for them). */
 export interface Graph {
   layers: Op[];
@@ -112,7 +115,10 @@ export class TransformerModel {
   private readonly excludedBuffer: GPUBuffer;
   private readonly selectedBuffer: GPUBuffer;
   private readonly selectParams: GPUBuffer;
-  private readonly selectReadback: GPUBuffer;
+  /** Two, so a step submitted ahead (run) copies into one while the other is read. */
+  private readonly selectReadbacks: [GPUBuffer, GPUBuffer];
+  /** A greedy decode step submitted before it was asked for (run): its position, readback, and token (−2: not yet known). */
+  private ahead: { pos: number; token: number; readback: GPUBuffer } | undefined;
   private readonly selectGroup: GPUBindGroup;
   private readonly excludedScratch = new Uint32Array(MAX_EXCLUDED);
   private readonly selectParamsScratch = new Uint32Array(4);
@@ -121,7 +127,7 @@ export class TransformerModel {
   private readonly selectedExcluded = new Float32Array(MAX_EXCLUDED);
   private readonly selected: SelectedToken = { ids: this.selectedIds.subarray(0, 1), logits: this.selectedValues.subarray(0, 1), excluded: this.selectedExcluded.subarray(0, 0) };
   /** Host-side timings of decode steps, summed while profiling. */
-  private timing: { encode: number; wait: number; read: number; steps: number } | undefined;
+  private timing: { encode: number; wait: number; read: number; steps: number; ahead: number } | undefined;
   private prefillGraph: Graph = { layers: [], head: [] };
   private decodeGraph: Graph = { layers: [], head: [] };
   private readonly idsScratch = new Uint32Array(MAX_CHUNK);
@@ -150,8 +156,9 @@ export class TransformerModel {
     this.excludedBuffer = this.create(MAX_EXCLUDED * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'excluded ids');
     this.selectedBuffer = this.create(selectBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'selected token');
     this.selectParams = this.create(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'select params');
-    this.selectReadback = device.createBuffer({ label: 'selected readback', size: selectBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.buffers.push(this.selectReadback);
+    const selectReadback = () => device.createBuffer({ label: 'selected readback', size: selectBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.selectReadbacks = [selectReadback(), selectReadback()];
+    this.buffers.push(...this.selectReadbacks);
     this.selectGroup = kernels.select.bind([
       { buffer: this.logitsBuffer },
       { buffer: this.excludedBuffer },
@@ -443,27 +450,40 @@ export class TransformerModel {
   /** The last run's logits, as read back (run(…, 'logits') or run(…, 'all-positions')). */
   private logitsOut: ArrayBuffer | undefined;
 
-  private async run(tokens: number[], pos0: number, out: 'none' | 'logits' | 'select' | 'all-positions', nExcluded = 0, k = 1): Promise<void> {
+  /**
+   * Runs a step and reads back what `out` asks for. A greedy selection without excluded ids (what greedy generation
+   * asks every step) also submits the next decode step at once, before this one is read: its input token is this
+   * step's pick, copied on the GPU (selected → ids), so the GPU starts on it while the host maps this result, runs
+   * the generation loop and comes back. If the next call is that very step (position and token match), it only reads
+   * the result; any other call drops it (its K/V row is past the cached positions, so it is overwritten before it
+   * is read, and its readback buffer was never mapped).
+   */
+  private async run(tokens: number[], pos0: number, out: StepOutput, nExcluded = 0, k = 1): Promise<void> {
     const t0 = performance.now();
-    this.prepare(tokens, pos0);
-    const device = this.ctx.device;
     const T = tokens.length;
-    // All positions' logits come from the prefill graph whatever T (the decode graph computes only its token's).
-    const allPositions = out === 'all-positions' ? this.allPositionsHead! : undefined;
-    const graph = T === 1 && !allPositions ? this.decodeGraph : this.prefillGraph;
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    for (const op of graph.layers) op.encode(pass, T);
-    if (out !== 'none') for (const op of allPositions?.ops ?? graph.head) op.encode(pass, T);
-    if (out === 'select') this.kernels.select.encode(pass, this.selectGroup, k);
-    pass.end();
-    const readback = out === 'select' ? this.selectReadback : (allPositions?.readback ?? this.readback);
-    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4 * (allPositions ? T : 1);
-    if (out === 'logits') encoder.copyBufferToBuffer(this.logitsBuffer, 0, readback, 0, bytes);
-    if (allPositions) encoder.copyBufferToBuffer(allPositions.logits, 0, readback, 0, bytes);
-    if (out === 'select') encoder.copyBufferToBuffer(this.selectedBuffer, 0, readback, 0, bytes);
-    device.queue.submit([encoder.finish()]);
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const greedy = out === 'select' && k === 1 && nExcluded === 0;
+    const [first, second] = this.selectReadbacks;
+    let readback: GPUBuffer;
+    if (greedy && ahead && T === 1 && ahead.pos === pos0 && ahead.token === tokens[0]) {
+      readback = ahead.readback;
+      if (this.timing) this.timing.ahead++;
+    } else {
+      this.prepare(tokens, pos0);
+      readback = out === 'select' ? (ahead?.readback === first ? second : first) : out === 'all-positions' ? this.allPositionsHead!.readback : this.readback;
+      this.submit(T, out, k, nExcluded, readback, false);
+    }
+    if (greedy && pos0 + T < this.contextLength) {
+      const next = readback === first ? second : first;
+      this.stepScratch[0] = pos0 + T;
+      this.stepScratch[1] = 1;
+      this.ctx.device.queue.writeBuffer(this.stepBuffer, 0, this.stepScratch);
+      this.submit(1, 'select', 1, 0, next, true);
+      this.ahead = { pos: pos0 + T, token: -2, readback: next };
+    }
     if (out === 'none') return;
+    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4 * (out === 'all-positions' ? T : 1);
     const t1 = performance.now();
     await readback.mapAsync(GPUMapMode.READ, 0, bytes);
     const t2 = performance.now();
@@ -481,6 +501,8 @@ export class TransformerModel {
       this.selected.excluded = this.selectedExcluded.subarray(0, nExcluded);
     }
     readback.unmap();
+    // The step submitted ahead runs this step's pick.
+    if (this.ahead) this.ahead.token = this.selected.ids[0]!;
     if (this.timing) {
       const t3 = performance.now();
       this.timing.encode += t1 - t0;
@@ -490,6 +512,26 @@ export class TransformerModel {
     }
   }
 
+  /** Encodes and submits one step; `chained`: its token id is the last selection's pick (copied on the GPU). */
+  private submit(T: number, out: StepOutput, k: number, nExcluded: number, readback: GPUBuffer, chained: boolean): void {
+    const device = this.ctx.device;
+    // All positions' logits come from the prefill graph whatever T (the decode graph computes only its token's).
+    const allPositions = out === 'all-positions' ? this.allPositionsHead! : undefined;
+    const graph = T === 1 && !allPositions ? this.decodeGraph : this.prefillGraph;
+    const encoder = device.createCommandEncoder();
+    if (chained) encoder.copyBufferToBuffer(this.selectedBuffer, 0, this.idsBuffer, 0, 4);
+    const pass = encoder.beginComputePass();
+    for (const op of graph.layers) op.encode(pass, T);
+    if (out !== 'none') for (const op of allPositions?.ops ?? graph.head) op.encode(pass, T);
+    if (out === 'select') this.kernels.select.encode(pass, this.selectGroup, k);
+    pass.end();
+    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4 * (allPositions ? T : 1);
+    if (out === 'logits') encoder.copyBufferToBuffer(this.logitsBuffer, 0, readback, 0, bytes);
+    if (allPositions) encoder.copyBufferToBuffer(allPositions.logits, 0, readback, 0, bytes);
+    if (out === 'select') encoder.copyBufferToBuffer(this.selectedBuffer, 0, readback, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+  }
+
   /**
    * The decode profile (decode-profile.ts): `steps` greedy decode steps of `token` at positions pos0…, timed on the
    * host, then the same steps with each op in its own timestamped pass. Writes K/V rows from pos0 on (the caller's
@@ -497,16 +539,18 @@ export class TransformerModel {
    */
   async profileDecode(token: number, pos0: number, steps: number): Promise<DecodeProfile> {
     const device = this.ctx.device;
-    steps = Math.max(1, Math.min(steps, this.contextLength - pos0));
+    steps = Math.max(1, Math.min(steps, this.contextLength - pos0 - 1));
     const graph = this.decodeGraph;
     const ops = [...graph.layers, ...graph.head];
     const dispatches = ops.reduce((a, o) => a + o.dispatches, 0) + 1;
-    await this.stepSelect([token], pos0, { exclude: [] }); // warm-up (pipelines, first map)
-    const timing = { encode: 0, wait: 0, read: 0, steps: 0 };
+    // As greedy generation runs: each step's pick is the next step's token (so the step submitted ahead is used).
+    const greedy = { exclude: [] };
+    let next = (await this.stepSelect([token], pos0, greedy)).ids[0]!; // warm-up (pipelines, first map)
+    const timing = { encode: 0, wait: 0, read: 0, steps: 0, ahead: 0 };
     this.timing = timing;
     const start = performance.now();
     try {
-      for (let i = 0; i < steps; i++) await this.stepSelect([token], pos0 + i, { exclude: [] });
+      for (let i = 0; i < steps; i++) next = Math.max(0, (await this.stepSelect([next >= 0 ? next : 0], pos0 + 1 + i, greedy)).ids[0]!);
     } finally {
       this.timing = undefined;
     }
@@ -519,6 +563,7 @@ export class TransformerModel {
     }
     kinds.set('select token', { name: 'select token', dispatches: 1 });
     let gpuMs: number | undefined;
+    this.ahead = undefined;
     if (this.ctx.caps.timestampQuery) {
       const all = [...ops, { name: 'select token', dispatches: 1, encode: (pass: GPUComputePassEncoder) => this.kernels.select.encode(pass, this.selectGroup) }];
       const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * all.length });
@@ -560,6 +605,7 @@ export class TransformerModel {
       dispatches,
       submits: 1,
       readbackBytes: 8,
+      submittedAhead: timing.ahead,
       stepMs: wall / steps,
       encodeMs: timing.encode / steps,
       waitMs: timing.wait / steps,
@@ -571,6 +617,7 @@ export class TransformerModel {
   }
 
   destroy(): void {
+    this.ahead = undefined;
     for (const b of this.buffers) b.destroy();
     for (const b of this.weightBuffers) b.destroy();
     this.buffers.length = 0;

@@ -41,6 +41,8 @@ describe('decode path (stories260K)', () => {
     expect(profile.steps).toBe(8);
     expect(profile.submits).toBe(1);
     expect(profile.readbackBytes).toBe(8);
+    // Greedy steps feed the GPU's pick straight into the next step, submitted before the host reads the pick.
+    expect(profile.submittedAhead).toBe(profile.steps);
     expect(profile.dispatches).toBeLessThanOrEqual(7 * LAYERS + 3);
     expect(profile.kernels.reduce((a, k) => a + k.dispatches, 0)).toBe(profile.dispatches);
     expect(profile.stepMs).toBeGreaterThan(0);
@@ -74,6 +76,24 @@ describe('decode path (stories260K)', () => {
     } finally {
       other.destroy();
     }
+  });
+
+  test('a step submitted ahead is dropped when the next call differs: other token, logits, a prefill', async () => {
+    const argmax = (v: Float32Array) => v.reduce((best, x, i) => (x > v[best]! ? i : best), 0);
+    // Reference: the full-logits path only (never submits ahead).
+    engine.reset();
+    await engine.prefill(PROMPT);
+    const afterOther = argmax(await engine.decode(300));
+    const afterBoth = argmax(await engine.decode(301));
+    const greedy = { exclude: [], k: 1 };
+    engine.reset();
+    const first = await engine.prefillSelect(PROMPT, greedy); // submits position 5 ahead with its pick
+    expect(first.ids[0]).not.toBe(300);
+    expect((await engine.decodeSelect(300, greedy)).ids[0]).toBe(afterOther); // not the pick: the ahead step is dropped
+    expect(argmax(await engine.decode(301))).toBe(afterBoth); // a logits step after a greedy one
+    expect(engine.cachedTokens).toEqual([...PROMPT, 300, 301]);
+    engine.truncate(5);
+    expect((await engine.prefillSelect([300], greedy)).ids[0]).toBe(afterOther);
   });
 
   const settings: [string, SamplingSettings][] = [
