@@ -24,6 +24,7 @@ import type { GpuContext } from './device.ts';
 import { ACTIVATION, ActivationKernels, packSoftCapParams, SoftCapKernel } from './kernels/activation.ts';
 import { HEAD_NORM_AT_POS, HeadNormKernel, packHeadNormParams } from './kernels/head-norm.ts';
 import { AttentionKernel, MAX_HEAD_DIM, packAttentionParams } from './kernels/attention.ts';
+import { PrefillAttentionKernel } from './kernels/prefill-attention.ts';
 import type { Binding } from './kernels/kernel.ts';
 import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from './kernels/matmul.ts';
 import { packRmsNormParams, RMSNORM_ACCUMULATE, RMSNORM_LAST_TOKEN, RmsNormKernel } from './kernels/rmsnorm.ts';
@@ -42,6 +43,7 @@ export class KernelSet {
   readonly rmsnorm: RmsNormKernel;
   readonly rope: RopeKernel;
   readonly attention: AttentionKernel;
+  readonly prefillAttention: PrefillAttentionKernel;
   readonly activation: ActivationKernels;
   readonly headNorm: HeadNormKernel;
   readonly softCap: SoftCapKernel;
@@ -50,6 +52,9 @@ export class KernelSet {
     this.rmsnorm = new RmsNormKernel(ctx.device);
     this.rope = new RopeKernel(ctx.device);
     this.attention = new AttentionKernel(ctx.device);
+    // Shared-memory K/V tiles on GPUs; on a software adapter (SwiftShader) barriers and shared memory cost more than
+    // they save, so each query reads the cache directly (measured: README "Speed").
+    this.prefillAttention = new PrefillAttentionKernel(ctx.device, ctx.caps.architecture === 'swiftshader' ? 'direct' : 'tiled');
     this.activation = new ActivationKernels(ctx.device);
     this.headNorm = new HeadNormKernel(ctx.device);
     this.softCap = new SoftCapKernel(ctx.device);
@@ -123,7 +128,7 @@ export class TransformerModel {
     contextLength?: number,
   ): Promise<TransformerModel> {
     const h = arch.hyper;
-    if (h.headDim > MAX_HEAD_DIM || h.headDim % 4 !== 0 || h.nHead % h.nHeadKv !== 0) {
+    if (h.headDim > MAX_HEAD_DIM || h.headDim % 4 !== 0 || h.nHead % h.nHeadKv !== 0 || h.nHead / h.nHeadKv > 64) {
       throw new RbeeError('unsupported-architecture', `Head dimension ${h.headDim} with ${h.nHead}/${h.nHeadKv} heads is not supported.`);
     }
     const ctxLen = Math.max(1, Math.min(contextLength ?? Math.min(h.contextLength, DEFAULT_MAX_CONTEXT), h.contextLength || Infinity));
@@ -359,8 +364,13 @@ export class TransformerModel {
         softCap: arch.attentionSoftCap ?? 0,
         window: arch.slidingWindow?.(i) ?? 0,
       });
-      const attGroup = kernels.attention.bind([{ buffer: q }, { buffer: kCache }, { buffer: vCache }, { buffer: att }, params.add(attention), step]);
-      ops.push((pass, tokens) => kernels.attention.encode(pass, attGroup, h.nHead, tokens));
+      const attBindings = [{ buffer: q }, { buffer: kCache }, { buffer: vCache }, { buffer: att }, params.add(attention), step];
+      const attGroup = kernels.attention.bind(attBindings);
+      const prefillAttGroup = kernels.prefillAttention.bind(attBindings);
+      // One token: a workgroup per head across the keys; a prefill: a workgroup per tile of queries.
+      ops.push((pass, tokens) =>
+        tokens === 1 ? kernels.attention.encode(pass, attGroup, h.nHead, 1) : kernels.prefillAttention.encode(pass, prefillAttGroup, h, tokens),
+      );
       // A post-norm (Gemma 2/3) normalises the block's output before it joins the residual: the product goes to
       // xb (free by then) and the norm adds into x.
       if (L.postAttnNorm) ops.push(product(L.o, att, xb, { yStride: h.nEmbd }), norm(xb, L.postAttnNorm, x, false, true));
