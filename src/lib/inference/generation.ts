@@ -15,13 +15,16 @@
  * Written against the small `LogitsModel` interface (what WebGpuEngine offers) so the loop's rules — what counts as
  * a stop, when abort takes effect, how speed is measured, what is reused — are tested without a GPU.
  */
-import { RbeeError } from '../errors.ts';
+import { isRbeeError, RbeeError } from '../errors.ts';
 import type { GeneratedStep, GenerationResult, StopReason } from './protocol.ts';
 import { logprobsOf, Sampler, type SamplingSettings } from './sampling.ts';
 
 export interface LogitsModel {
-  /** Appends tokens to the KV cache; the last token's logits. */
-  prefill(tokens: number[]): Promise<Float32Array>;
+  /**
+   * Appends tokens to the KV cache; the last token's logits. With hooks it may run in slices, report progress after
+   * each and throw RbeeError('aborted') between them when `aborted()` says so, keeping the slices that ran cached.
+   */
+  prefill(tokens: number[], hooks?: { aborted?: () => boolean; onProgress?: (done: number, total: number) => void }): Promise<Float32Array>;
   /** Appends one token; its logits. */
   decode(token: number): Promise<Float32Array>;
   /** Tokens in the KV cache. */
@@ -55,8 +58,13 @@ export interface GenerationRequest {
 
 export interface GenerationHooks {
   onStep?: (step: GeneratedStep) => void;
-  /** Checked after every token; true ends the generation with stopReason 'aborted'. */
+  /**
+   * Checked between prompt slices and after every token; true ends the generation with stopReason 'aborted' (during
+   * the prompt: no tokens, and the cache keeps the prompt's slices that ran).
+   */
   aborted?: () => boolean;
+  /** Prompt tokens read so far of those evaluated (the reused prefix not counted), as the prefill goes. */
+  onPromptProgress?: (done: number, total: number) => void;
   text?: TextStream;
   /** Clock in milliseconds (tests inject one). */
   now?: () => number;
@@ -105,9 +113,23 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   const reused = request.cachePrompt === false ? 0 : reusablePrefix(model.cachedTokens, prompt);
   if (reused > 0) model.truncate(reused);
   else model.reset();
-  const evaluated = prompt.length - reused;
+  let evaluated = prompt.length - reused;
   const t0 = now();
-  let logits = await model.prefill(reused > 0 ? prompt.slice(reused) : prompt);
+  let logits: Float32Array | undefined;
+  let read = 0;
+  try {
+    logits = await model.prefill(reused > 0 ? prompt.slice(reused) : prompt, {
+      ...(hooks.aborted ? { aborted: hooks.aborted } : {}),
+      onProgress: (done, total) => {
+        read = done;
+        hooks.onPromptProgress?.(done, total);
+      },
+    });
+  } catch (e) {
+    if (!(isRbeeError(e) && e.code === 'aborted' && hooks.aborted?.())) throw e;
+    // Abandoned between slices: what was read is what was evaluated (and stays in the cache).
+    evaluated = read;
+  }
   const prefillMs = now() - t0;
   let firstTokenMs = 0;
 
@@ -116,8 +138,9 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   let text = '';
   let decodeMs = 0;
   let decodes = 0;
-  let stopReason: StopReason = 'max-tokens';
-  for (;;) {
+  // Stopped while the prompt was read: nothing to sample.
+  let stopReason: StopReason = logits ? 'max-tokens' : 'aborted';
+  while (logits) {
     const token = sampler.sample(logits);
     sampler.accept(token);
     const piece = hooks.text?.push(token) ?? '';

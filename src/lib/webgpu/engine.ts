@@ -32,6 +32,23 @@ export interface LoadProgress {
 
 export type EngineCaps = GpuCaps;
 
+/** What a caller may ask of a prefill that it might abandon (a chat's Stop during a long prompt). */
+export interface PrefillHooks {
+  /** Checked after each slice; true abandons the rest (RbeeError 'aborted'; the slices done stay cached). */
+  aborted?: () => boolean;
+  /** Tokens of this prefill evaluated so far, after each slice (and 0 before the first). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Slicing of an abandonable prefill: the first slice is short, later ones are sized from the speed measured so far
+ * to take about SLICE_TARGET_MS each, so Stop takes effect within about that time on any model and a fast model
+ * still reads a prompt in few submissions (each slice costs one submission and one wait for the GPU: ~1 ms here).
+ * Slices are whole 8-token tiles of the prefill matrix kernel.
+ */
+export const FIRST_SLICE = 16;
+export const SLICE_TARGET_MS = 250;
+
 export interface LoadOptions {
   /** KV cache length in tokens (default: the model's context length, capped at 4096). */
   contextLength?: number;
@@ -130,18 +147,40 @@ export class WebGpuEngine {
     });
   }
 
-  /** Appends tokens to the KV cache (chunks of at most 512 per submission); returns the last token's logits. */
-  async prefill(tokens: number[]): Promise<Float32Array> {
+  /**
+   * Appends tokens to the KV cache; returns the last token's logits. Without hooks: chunks of at most MAX_CHUNK per
+   * submission, queued back to back. With hooks: slices (FIRST_SLICE, then sized to SLICE_TARGET_MS), each waited
+   * for, reported and followed by the abort check; an abandoned prefill throws RbeeError('aborted') and the cache
+   * holds exactly the slices that ran (`cachedTokens`), which the next prompt can reuse.
+   */
+  async prefill(tokens: number[], hooks?: PrefillHooks): Promise<Float32Array> {
     if (tokens.length === 0) throw new RbeeError('bad-value', 'Prefill needs at least one token.');
     return this.serial(async () => {
       const model = this.loaded();
+      const device = this.ctx.device;
       let logits: Float32Array | undefined;
-      for (let i = 0; i < tokens.length; i += MAX_CHUNK) {
-        const chunk = tokens.slice(i, i + MAX_CHUNK);
-        const last = i + MAX_CHUNK >= tokens.length;
-        logits = await this.run(() => model.step(chunk, this.cached.length, last));
+      let size = hooks ? FIRST_SLICE : MAX_CHUNK;
+      hooks?.onProgress?.(0, tokens.length);
+      for (let i = 0; i < tokens.length; ) {
+        if (hooks?.aborted?.()) {
+          throw new RbeeError('aborted', `The prompt was abandoned after ${i} of ${tokens.length} tokens.`);
+        }
+        const chunk = tokens.slice(i, i + size);
+        const last = i + chunk.length >= tokens.length;
+        const started = performance.now();
+        logits = await this.run(async () => {
+          const out = await model.step(chunk, this.cached.length, last);
+          if (hooks && !last) await device.queue.onSubmittedWorkDone();
+          return out;
+        });
         // Recorded only once the chunk ran: a failed step wrote nothing below its first position.
         this.cached.push(...chunk);
+        i += chunk.length;
+        if (hooks) {
+          hooks.onProgress?.(i, tokens.length);
+          const perToken = Math.max(performance.now() - started, 0.001) / chunk.length;
+          size = Math.min(MAX_CHUNK, Math.max(8, Math.floor(SLICE_TARGET_MS / perToken / 8) * 8));
+        }
       }
       return logits!;
     });

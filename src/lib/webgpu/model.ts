@@ -48,13 +48,14 @@ export class KernelSet {
   readonly headNorm: HeadNormKernel;
   readonly softCap: SoftCapKernel;
   constructor(ctx: GpuContext) {
+    // A software adapter (SwiftShader: a 4-lane subgroup is a coroutine at every barrier, every storage load a
+    // gather) gets barrier-free prefill shapes; GPUs get shared-memory tiles and workgroup reductions.
+    const software = ctx.caps.architecture === 'swiftshader';
     this.matmul = new MatmulKernels(ctx.device, ctx.caps);
-    this.rmsnorm = new RmsNormKernel(ctx.device);
+    this.rmsnorm = new RmsNormKernel(ctx.device, software);
     this.rope = new RopeKernel(ctx.device);
     this.attention = new AttentionKernel(ctx.device);
-    // Shared-memory K/V tiles on GPUs; on a software adapter (SwiftShader) barriers and shared memory cost more than
-    // they save, so each query reads the cache directly (measured: README "Speed").
-    this.prefillAttention = new PrefillAttentionKernel(ctx.device, ctx.caps.architecture === 'swiftshader' ? 'direct' : 'tiled');
+    this.prefillAttention = new PrefillAttentionKernel(ctx.device, software ? 'direct' : 'tiled');
     this.activation = new ActivationKernels(ctx.device);
     this.headNorm = new HeadNormKernel(ctx.device);
     this.softCap = new SoftCapKernel(ctx.device);
