@@ -1,8 +1,9 @@
 // The prefill kernels beside the attention (prefill-attention.test.ts), against CPU references:
 // - the register-tiled matrix-matrix product (prefill-matmul.ts) for every weight type through its decoder
-//   (tests/support/dequant-reference.ts), at sizes that are not multiples of its tiles — 298 rows (two workgroups of
-//   256, a partial row tile) and 19 tokens (three 8-token tiles, the last partial) — accumulating into a known Y at
-//   cache rows pos0… (ACCUMULATE | Y_AT_POS, as the attention-output and K/V products use them);
+//   (tests/support/dequant-reference.ts), in both shapes ('direct': register tiles of 4 rows × 8 tokens; 'tiled':
+//   shared-memory tiles of 64 rows × 32 tokens), at sizes that are not multiples of their tiles — 298 rows and 37
+//   tokens — accumulating into a known Y at cache rows pos0… (ACCUMULATE | Y_AT_POS, as the attention-output and K/V
+//   products use them);
 // - RMSNorm's per-token prefill shape (software adapters), plain and accumulating, against the workgroup kernel's
 //   reference.
 // Tolerance as matmul.test.ts: |gpu − ref| ≤ 2e-5 · Σ|w·x| + 1e-6.
@@ -11,7 +12,7 @@ import { ggmlTypeName } from '../../../src/lib/loaders/ggml-types.ts';
 import { MemoryByteSource } from '../../../src/lib/loaders/memory-source.ts';
 import { GpuContext } from '../../../src/lib/webgpu/device.ts';
 import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from '../../../src/lib/webgpu/kernels/matmul.ts';
-import { PREFILL_TILE } from '../../../src/lib/webgpu/kernels/prefill-matmul.ts';
+import { PREFILL_TILE, PrefillMatmulKernels } from '../../../src/lib/webgpu/kernels/prefill-matmul.ts';
 import { packRmsNormParams, RMSNORM_ACCUMULATE, RmsNormKernel } from '../../../src/lib/webgpu/kernels/rmsnorm.ts';
 import { WeightUploader } from '../../../src/lib/webgpu/weights.ts';
 import { dequantize, randomWeights } from '../../support/dequant-reference.ts';
@@ -21,7 +22,7 @@ import { seeded } from '../../support/seeded-random.ts';
 const TYPES = [0, 1, 30, 2, 3, 6, 7, 8, 20, 10, 11, 12, 13, 14];
 const K = 256;
 const N = 298;
-const T = 19;
+const T = 37;
 const POS0 = 2;
 
 let ctx: GpuContext;
@@ -33,15 +34,23 @@ beforeAll(async () => {
 afterAll(() => ctx?.destroy());
 const { storage, uniform, run } = gpuOpHarness(() => ctx);
 
+test('the engine uses the barrier-free shape on SwiftShader', () => {
+  if (ctx.caps.architecture === 'swiftshader') expect(kernels.prefill.shape).toBe('direct');
+  else expect(kernels.prefill.shape).toBe('tiled');
+});
+
 test('the sizes are not multiples of the tile', () => {
   expect(N % (64 * PREFILL_TILE.rows)).not.toBe(0);
   expect(N % PREFILL_TILE.rows).not.toBe(0);
   expect(T % PREFILL_TILE.tokens).not.toBe(0);
-  expect(T).toBeGreaterThan(2 * PREFILL_TILE.tokens);
+  expect(T).toBeGreaterThan(32); // more than one token tile of the 'tiled' shape
+  expect(T % 32).not.toBe(0);
+  expect(N % 64).not.toBe(0);
 });
 
 describe.each(TYPES.map((type) => [ggmlTypeName(type), type] as const))('%s', (_name, type) => {
-  test('prefill product (T = 19, 298 rows) accumulated at cache rows pos0… equals the reference decoder', async () => {
+  test.each(['direct', 'tiled'] as const)('%s prefill product (T = 37, 298 rows) accumulated at cache rows pos0… equals the reference decoder', async (shape) => {
+    const prefill = new PrefillMatmulKernels(ctx.device, kernels.layout, shape);
     const rand = seeded(1800 + type);
     const bytes = randomWeights(type, K, N, rand);
     const w = dequantize(type, bytes, K, N);
@@ -86,7 +95,7 @@ describe.each(TYPES.map((type) => [ggmlTypeName(type), type] as const))('%s', (_
       ]),
     }));
     const got = await run((pass) => {
-      for (const g of groups) kernels.encode(pass, m.format, g.group, g.rows, K / m.format.unitElems, T);
+      for (const g of groups) prefill.encode(pass, m.format, g.group, g.rows, T);
     }, yBuf, N * rows);
     let worst = 0;
     for (let r = 0; r < N * POS0; r++) expect(got[r]).toBe(y0[r]); // rows below pos0 untouched

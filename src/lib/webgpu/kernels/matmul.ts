@@ -232,7 +232,8 @@ export class MatmulKernels {
     this.subgroupRows = useSubgroups && caps.subgroups && caps.subgroupId ? (MATVEC_WG / Math.max(4, caps.subgroupMinSize || 4)) * MATVEC_ROWS : 0;
     this.layout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
     this.embeddingLayout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
-    this.prefill = new PrefillMatmulKernels(device, this.layout);
+    // Barrier-free register tiles on a software adapter (SwiftShader), shared-memory tiles on GPUs.
+    this.prefill = new PrefillMatmulKernels(device, this.layout, caps.architecture === 'swiftshader' ? 'direct' : 'tiled');
   }
 
   private pipeline(kind: 'matvec' | 'embedding', format: WeightFormat, tpr = 0): GPUComputePipeline {
