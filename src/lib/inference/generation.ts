@@ -17,14 +17,21 @@
  */
 import { isRbeeError, RbeeError } from '../errors.ts';
 import type { GeneratedStep, GenerationResult, StopReason } from './protocol.ts';
-import { logprobsOf, Sampler, type SamplingSettings } from './sampling.ts';
+import { logprobsOf, Sampler, type SamplingSettings, type SelectedCandidates, type SelectionLimits, type TokenSelection } from './sampling.ts';
+
+/**
+ * A prefill the caller may abandon (a chat's Stop during a long prompt): run in slices, with the tokens read so far
+ * reported after each (and 0 before the first), and RbeeError('aborted') between slices once `aborted()` is true
+ * (the slices that ran stay cached).
+ */
+export interface PrefillHooks {
+  aborted?: () => boolean;
+  onProgress?: (done: number, total: number) => void;
+}
 
 export interface LogitsModel {
-  /**
-   * Appends tokens to the KV cache; the last token's logits. With hooks it may run in slices, report progress after
-   * each and throw RbeeError('aborted') between them when `aborted()` says so, keeping the slices that ran cached.
-   */
-  prefill(tokens: number[], hooks?: { aborted?: () => boolean; onProgress?: (done: number, total: number) => void }): Promise<Float32Array>;
+  /** Appends tokens to the KV cache; the last token's logits. */
+  prefill(tokens: number[], hooks?: PrefillHooks): Promise<Float32Array>;
   /** Appends one token; its logits. */
   decode(token: number): Promise<Float32Array>;
   /** Tokens in the KV cache. */
@@ -35,6 +42,15 @@ export interface LogitsModel {
   truncate(n: number): void;
   /** Empties the KV cache. */
   reset(): void;
+  /**
+   * Optional: like prefill / decode, but the model selects the next token's candidates itself (the k best logits
+   * outside `exclude`, and the raw logits of `exclude`), so only a few bytes come back per token (WebGpuEngine).
+   * Used when the sampler allows it (Sampler.gpuSelection: greedy or top-k) and no logprobs are asked for.
+   */
+  prefillSelect?(tokens: number[], selection: TokenSelection, hooks?: PrefillHooks): Promise<SelectedCandidates>;
+  decodeSelect?(token: number, selection: TokenSelection): Promise<SelectedCandidates>;
+  /** What a selection may ask. */
+  readonly selectionLimits?: SelectionLimits;
 }
 
 /** Renders generated ids as text as they come (a tokenizer's stream decoder, or vocabulary pieces). */
@@ -114,17 +130,32 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   if (reused > 0) model.truncate(reused);
   else model.reset();
   let evaluated = prompt.length - reused;
-  const t0 = now();
-  let logits: Float32Array | undefined;
+  // The next token and, when this step needed them, the logits it came from.
+  const limits = model.selectionLimits;
+  const selectable = !wantLogprobs && limits !== undefined && model.prefillSelect !== undefined && model.decodeSelect !== undefined;
+  // The prompt is read in slices the user can abandon (Stop), with progress; what was read stays cached.
   let read = 0;
+  const prefillHooks: PrefillHooks = {
+    ...(hooks.aborted ? { aborted: hooks.aborted } : {}),
+    onProgress: (done, total) => {
+      read = done;
+      hooks.onPromptProgress?.(done, total);
+    },
+  };
+  const next = async (input: number[] | number): Promise<{ token: number; logits?: Float32Array }> => {
+    const selection = selectable ? sampler.gpuSelection(limits!) : undefined;
+    if (selection) {
+      const selected =
+        typeof input === 'number' ? await model.decodeSelect!(input, selection) : await model.prefillSelect!(input, selection, prefillHooks);
+      return { token: sampler.pick(selected, selection) };
+    }
+    const logits = typeof input === 'number' ? await model.decode(input) : await model.prefill(input, prefillHooks);
+    return { token: sampler.sample(logits), logits };
+  };
+  const t0 = now();
+  let chosen: { token: number; logits?: Float32Array } | undefined;
   try {
-    logits = await model.prefill(reused > 0 ? prompt.slice(reused) : prompt, {
-      ...(hooks.aborted ? { aborted: hooks.aborted } : {}),
-      onProgress: (done, total) => {
-        read = done;
-        hooks.onPromptProgress?.(done, total);
-      },
-    });
+    chosen = await next(reused > 0 ? prompt.slice(reused) : prompt);
   } catch (e) {
     if (!(isRbeeError(e) && e.code === 'aborted' && hooks.aborted?.())) throw e;
     // Abandoned between slices: what was read is what was evaluated (and stays in the cache).
@@ -139,15 +170,15 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   let decodeMs = 0;
   let decodes = 0;
   // Stopped while the prompt was read: nothing to sample.
-  let stopReason: StopReason = logits ? 'max-tokens' : 'aborted';
-  while (logits) {
-    const token = sampler.sample(logits);
+  let stopReason: StopReason = chosen ? 'max-tokens' : 'aborted';
+  while (chosen) {
+    const token = chosen.token;
     sampler.accept(token);
     const piece = hooks.text?.push(token) ?? '';
     text += piece;
     const step: GeneratedStep = { token, text: piece };
     if (wantLogprobs) {
-      const lp = logprobsOf(logits, token, topK);
+      const lp = logprobsOf(chosen.logits!, token, topK);
       step.logprob = lp.logprob;
       if (lp.top) step.top = lp.top;
     }
@@ -169,7 +200,7 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
       break;
     }
     const t = now();
-    logits = await model.decode(token);
+    chosen = await next(token);
     decodeMs += now() - t;
     decodes++;
     // An abort that arrived during the decode takes effect before another token is reported.

@@ -17,11 +17,14 @@
  */
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { ByteSource } from '../loaders/byte-source.ts';
+import type { PrefillHooks } from '../inference/generation.ts';
 import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { architectureFor, runnableDescriptor } from './architectures/architecture.ts';
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
 import { weightFormat } from './kernels/weight-formats.ts';
-import { KernelSet, MAX_CHUNK, TransformerModel } from './model.ts';
+import type { DecodeProfile } from './decode-profile.ts';
+import { MAX_EXCLUDED, MAX_TOP_K } from './kernels/select-token.ts';
+import { KernelSet, MAX_CHUNK, type SelectedToken, type TokenSelection, TransformerModel } from './model.ts';
 
 export interface LoadProgress {
   bytesUploaded: number;
@@ -32,13 +35,6 @@ export interface LoadProgress {
 
 export type EngineCaps = GpuCaps;
 
-/** What a caller may ask of a prefill that it might abandon (a chat's Stop during a long prompt). */
-export interface PrefillHooks {
-  /** Checked after each slice; true abandons the rest (RbeeError 'aborted'; the slices done stay cached). */
-  aborted?: () => boolean;
-  /** Tokens of this prefill evaluated so far, after each slice (and 0 before the first). */
-  onProgress?: (done: number, total: number) => void;
-}
 
 /**
  * Slicing of an abandonable prefill: the first slice is short, later ones are sized from the speed measured so far
@@ -89,6 +85,11 @@ export class WebGpuEngine {
   /** Bytes of weights one decode step reads (every layer matrix and the output projection). */
   get weightBytesPerToken(): number {
     return this.model?.weightBytesPerToken ?? 0;
+  }
+
+  /** What a selection may ask (prefillSelect / decodeSelect): excluded ids, top-k, and the vocabulary they share. */
+  get selectionLimits(): { maxExcluded: number; maxTopK: number; vocab: number } {
+    return { maxExcluded: MAX_EXCLUDED, maxTopK: MAX_TOP_K, vocab: this.model?.arch.hyper.nVocab ?? 0 };
   }
 
   get contextLength(): number {
@@ -154,24 +155,47 @@ export class WebGpuEngine {
    * holds exactly the slices that ran (`cachedTokens`), which the next prompt can reuse.
    */
   async prefill(tokens: number[], hooks?: PrefillHooks): Promise<Float32Array> {
+    return this.prefillThen(tokens, hooks, async (model, chunk, pos0) => (await model.step(chunk, pos0, true))!);
+  }
+
+  /**
+   * Like prefill, but the next token's candidates are selected on the GPU (the k best logits outside
+   * `selection.exclude`, and the raw logits of those): reads back a few bytes instead of the logits. The result is
+   * valid until the next call.
+   */
+  async prefillSelect(tokens: number[], selection: TokenSelection, hooks?: PrefillHooks): Promise<SelectedToken> {
+    return this.prefillThen(tokens, hooks, (model, chunk, pos0) => model.stepSelect(chunk, pos0, selection));
+  }
+
+  /** Runs all but the last chunk / slice of a prefill, then `last` on the last (which gives the result). */
+  private prefillThen<T>(
+    tokens: number[],
+    hooks: PrefillHooks | undefined,
+    last: (model: TransformerModel, chunk: number[], pos0: number) => Promise<T>,
+  ): Promise<T> {
     if (tokens.length === 0) throw new RbeeError('bad-value', 'Prefill needs at least one token.');
     return this.serial(async () => {
       const model = this.loaded();
       const device = this.ctx.device;
-      let logits: Float32Array | undefined;
       let size = hooks ? FIRST_SLICE : MAX_CHUNK;
       hooks?.onProgress?.(0, tokens.length);
-      for (let i = 0; i < tokens.length; ) {
+      for (let i = 0; ; ) {
         if (hooks?.aborted?.()) {
           throw new RbeeError('aborted', `The prompt was abandoned after ${i} of ${tokens.length} tokens.`);
         }
         const chunk = tokens.slice(i, i + size);
-        const last = i + chunk.length >= tokens.length;
+        const pos0 = this.cached.length;
+        if (i + chunk.length >= tokens.length) {
+          const result = await this.run(() => last(model, chunk, pos0));
+          this.cached.push(...chunk);
+          hooks?.onProgress?.(tokens.length, tokens.length);
+          return result;
+        }
         const started = performance.now();
-        logits = await this.run(async () => {
-          const out = await model.step(chunk, this.cached.length, last);
-          if (hooks && !last) await device.queue.onSubmittedWorkDone();
-          return out;
+        await this.run(async () => {
+          await model.step(chunk, pos0, false);
+          // Waited for only when abandonable: the abort check and the progress must follow the GPU.
+          if (hooks) await device.queue.onSubmittedWorkDone();
         });
         // Recorded only once the chunk ran: a failed step wrote nothing below its first position.
         this.cached.push(...chunk);
@@ -182,7 +206,30 @@ export class WebGpuEngine {
           size = Math.min(MAX_CHUNK, Math.max(8, Math.floor(SLICE_TARGET_MS / perToken / 8) * 8));
         }
       }
-      return logits!;
+    });
+  }
+
+  /** One token in, the next selected on the GPU (see prefillSelect). */
+  async decodeSelect(token: number, selection: TokenSelection): Promise<SelectedToken> {
+    return this.serial(async () => {
+      const model = this.loaded();
+      const selected = await this.run(() => model.stepSelect([token], this.cached.length, selection));
+      this.cached.push(token);
+      return selected;
+    });
+  }
+
+  /**
+   * Where a decode step's time goes (decode-profile.ts): `steps` greedy decode steps after the cached tokens (their
+   * K/V rows are scratch: the cache still holds exactly what it held), timed on the host and per kernel on the GPU.
+   */
+  async profileDecode(steps = 32): Promise<DecodeProfile> {
+    if (!Number.isInteger(steps) || steps < 1) throw new RbeeError('bad-value', `Profile steps must be an integer ≥ 1, not ${steps}.`);
+    return this.serial(async () => {
+      const model = this.loaded();
+      const pos0 = this.cached.length;
+      if (pos0 >= model.contextLength) throw new RbeeError('limit-exceeded', `The context is full (${model.contextLength} tokens).`);
+      return this.run(() => model.profileDecode(this.cached.at(-1) ?? 1, pos0, steps));
     });
   }
 

@@ -9,6 +9,7 @@
 import { RbeeError } from '../errors.ts';
 import type { Architecture } from './architectures/architecture.ts';
 import type { KernelSet } from './model.ts';
+import { packSoftCapParams } from './kernels/activation.ts';
 import { packAttentionParams } from './kernels/attention.ts';
 import { HEAD_NORM_AT_POS, packHeadNormParams } from './kernels/head-norm.ts';
 import type { Binding } from './kernels/kernel.ts';
@@ -64,6 +65,8 @@ export interface LayerWeights {
   up: WeightMatrix;
   down: WeightMatrix;
   postFfnNorm?: GPUBuffer;
+  /** The biases' and head norms' values (norm offset applied), for the decode graph's joined buffers. */
+  values: { qBias?: Float32Array; kBias?: Float32Array; vBias?: Float32Array; qNorm?: Float32Array; kNorm?: Float32Array };
 }
 
 export interface ModelWeights {
@@ -102,6 +105,8 @@ export class GraphContext {
     readonly ropeTable: (layer: number) => GPUBuffer,
     /** A small buffer for bindings a kernel variant does not read. */
     readonly dummy: GPUBuffer,
+    /** Registers a buffer a graph made, to be destroyed with the model. */
+    readonly own: (buffer: GPUBuffer) => void,
   ) {
     this.step = { buffer: stepBuffer };
   }
@@ -183,6 +188,12 @@ export class GraphContext {
   bias(name: string, yBuf: GPUBuffer, b: GPUBuffer, n: number, stride: number, atPos: boolean): Op {
     const group = this.kernels.activation.bind([{ buffer: yBuf }, { buffer: b }, this.params.add(new Uint32Array([n, 0, stride, atPos ? 1 : 0])), this.step]);
     return { name, dispatches: 1, encode: (pass, tokens) => this.kernels.activation.encodeBias(pass, group, n, tokens) };
+  }
+
+  /** y = cap·tanh(y / cap) over the logits (Gemma 2). */
+  softCap(): Op {
+    const group = this.kernels.softCap.bind([{ buffer: this.act.logits }, this.params.add(packSoftCapParams(this.h.nVocab, this.arch.finalSoftCap ?? 0))]);
+    return { name: 'soft cap', dispatches: 1, encode: (pass) => this.kernels.softCap.encode(pass, group, this.h.nVocab) };
   }
 
   /** Embedding lookup: a dispatch per part of token_embd (each part writes the tokens whose rows it holds). */

@@ -21,13 +21,36 @@ import { MatmulKernels } from './kernels/matmul.ts';
 import { RmsNormKernel } from './kernels/rmsnorm.ts';
 import { RopeKernel, ropeTable } from './kernels/rope.ts';
 import { rowBytes, weightFormat } from './kernels/weight-formats.ts';
+import { DecodeAttentionKernel } from './kernels/decode-attention.ts';
+import { DecodeMatvecKernels } from './kernels/decode-matvec.ts';
+import { QkRopeKernel } from './kernels/qk-rope.ts';
+import { MAX_EXCLUDED, MAX_TOP_K, SelectTokenKernel } from './kernels/select-token.ts';
 import { buildPrefillGraph } from './prefill-graph.ts';
+import { type DecodeProfile, opKind } from './decode-profile.ts';
 import { type UploadCounter, type WeightMatrix, WeightUploader } from './weights.ts';
 
 /** Most tokens one submission processes (prefill chunks). */
 export const MAX_CHUNK = 512;
 /** Default KV cache length when the caller names none: the model's context, capped (the cache is f32). */
 const DEFAULT_MAX_CONTEXT = 4096;
+
+/**
+ * A step's token selection on the GPU (kernels/select-token.ts): the `k` largest logits (default 1, at most
+ * MAX_TOP_K) among the ids not in `exclude`, and the raw logits of `exclude` (distinct ids, at most MAX_EXCLUDED).
+ */
+export interface TokenSelection {
+  exclude: readonly number[];
+  k?: number;
+}
+
+/** What a selecting step reads back. The arrays are the model's own, valid until its next step. */
+export interface SelectedToken {
+  /** The k best ids outside `exclude`, value descending then id ascending; −1 where there was none (all NaN). */
+  ids: Int32Array;
+  logits: Float32Array;
+  /** The raw logits of `exclude`, in its order. */
+  excluded: Float32Array;
+}
 
 /** A graph's ops: the layers (every step) and the head (the logits, when a step asks for them). */
 export interface Graph {
@@ -45,6 +68,11 @@ export class KernelSet {
   readonly activation: ActivationKernels;
   readonly headNorm: HeadNormKernel;
   readonly softCap: SoftCapKernel;
+  readonly select: SelectTokenKernel;
+  readonly decodeMatvec: DecodeMatvecKernels;
+  readonly qkRope: QkRopeKernel;
+  /** Barrier-free one-query attention; undefined without subgroups (the decode graph then uses `attention`). */
+  readonly decodeAttention: DecodeAttentionKernel | undefined;
   constructor(ctx: GpuContext) {
     // A software adapter (SwiftShader: a 4-lane subgroup is a coroutine at every barrier, every storage load a
     // gather) gets barrier-free prefill shapes; GPUs get shared-memory tiles and workgroup reductions.
@@ -57,6 +85,10 @@ export class KernelSet {
     this.activation = new ActivationKernels(ctx.device);
     this.headNorm = new HeadNormKernel(ctx.device);
     this.softCap = new SoftCapKernel(ctx.device);
+    this.select = new SelectTokenKernel(ctx.device);
+    this.decodeMatvec = new DecodeMatvecKernels(ctx.device, ctx.caps);
+    this.qkRope = new QkRopeKernel(ctx.device);
+    this.decodeAttention = ctx.caps.subgroups && ctx.caps.subgroupMinSize > 0 ? new DecodeAttentionKernel(ctx.device, ctx.caps.subgroupMinSize) : undefined;
   }
 }
 
@@ -67,6 +99,20 @@ export class TransformerModel {
   private readonly idsBuffer: GPUBuffer;
   private readonly logitsBuffer: GPUBuffer;
   private readonly readback: GPUBuffer;
+  /** Token selection: excluded ids in, id + value + excluded logits out, and its readback. */
+  private readonly excludedBuffer: GPUBuffer;
+  private readonly selectedBuffer: GPUBuffer;
+  private readonly selectParams: GPUBuffer;
+  private readonly selectReadback: GPUBuffer;
+  private readonly selectGroup: GPUBindGroup;
+  private readonly excludedScratch = new Uint32Array(MAX_EXCLUDED);
+  private readonly selectParamsScratch = new Uint32Array(4);
+  private readonly selectedIds = new Int32Array(MAX_TOP_K);
+  private readonly selectedValues = new Float32Array(MAX_TOP_K);
+  private readonly selectedExcluded = new Float32Array(MAX_EXCLUDED);
+  private readonly selected: SelectedToken = { ids: this.selectedIds.subarray(0, 1), logits: this.selectedValues.subarray(0, 1), excluded: this.selectedExcluded.subarray(0, 0) };
+  /** Host-side timings of decode steps, summed while profiling. */
+  private timing: { encode: number; wait: number; read: number; steps: number } | undefined;
   private prefillGraph: Graph = { layers: [], head: [] };
   private decodeGraph: Graph = { layers: [], head: [] };
   private readonly idsScratch = new Uint32Array(MAX_CHUNK);
@@ -88,6 +134,18 @@ export class TransformerModel {
     this.logitsBuffer = this.create(arch.hyper.nVocab * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'logits');
     this.readback = device.createBuffer({ label: 'logits readback', size: arch.hyper.nVocab * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.buffers.push(this.readback);
+    const selectBytes = (2 * MAX_TOP_K + MAX_EXCLUDED) * 4;
+    this.excludedBuffer = this.create(MAX_EXCLUDED * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'excluded ids');
+    this.selectedBuffer = this.create(selectBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'selected token');
+    this.selectParams = this.create(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'select params');
+    this.selectReadback = device.createBuffer({ label: 'selected readback', size: selectBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.buffers.push(this.selectReadback);
+    this.selectGroup = kernels.select.bind([
+      { buffer: this.logitsBuffer },
+      { buffer: this.excludedBuffer },
+      { buffer: this.selectedBuffer },
+      { buffer: this.selectParams },
+    ]);
   }
 
   private create(size: number, usage: number, label: string): GPUBuffer {
@@ -175,15 +233,29 @@ export class TransformerModel {
       else if (n.q && n.k && n.v) qkv = [tensor(n.q), tensor(n.k), tensor(n.v)];
       else throw new RbeeError('bad-value', `Layer ${i} has neither separate q/k/v projections nor a fused one.`);
       const [q, k, v] = (await stacked(qkv)) as [WeightMatrix, WeightMatrix, WeightMatrix];
-      const optional = async (name?: string) => (name ? await vector(name) : undefined);
-      const optionalNorm = async (name?: string) => (name ? await normVector(name) : undefined);
-      const qBias = await optional(n.qBias);
-      const kBias = await optional(n.kBias);
-      const vBias = await optional(n.vBias);
-      const qNorm = await optionalNorm(n.qNorm);
-      const kNorm = await optionalNorm(n.kNorm);
+      // Biases and per-head norms, kept on the CPU too: the decode graph joins them into one small buffer each.
+      const values: LayerWeights['values'] = {};
+      const optional = async (key: keyof LayerWeights['values'], name?: string) => {
+        if (!name) return undefined;
+        const { buffer, values: v } = await uploader.vector(tensor(name));
+        values[key] = v;
+        return buffer;
+      };
+      const optionalNorm = async (key: keyof LayerWeights['values'], name?: string) => {
+        if (!name) return undefined;
+        const { buffer, values: raw } = await uploader.vector(tensor(name));
+        const v = arch.normWeightOffset ? raw.map((x) => x + arch.normWeightOffset!) : raw;
+        if (arch.normWeightOffset) device.queue.writeBuffer(buffer, 0, v);
+        values[key] = v;
+        return buffer;
+      };
+      const qBias = await optional('qBias', n.qBias);
+      const kBias = await optional('kBias', n.kBias);
+      const vBias = await optional('vBias', n.vBias);
+      const qNorm = await optionalNorm('qNorm', n.qNorm);
+      const kNorm = await optionalNorm('kNorm', n.kNorm);
       const o = await matrix(n.o);
-      const postAttnNorm = await optionalNorm(n.postAttnNorm);
+      const postAttnNorm = n.postAttnNorm ? await normVector(n.postAttnNorm) : undefined;
       const ffnNorm = await normVector(n.ffnNorm);
       let gateUp: TensorInfo[];
       if (n.gateUp) gateUp = [rowsOf(n.gateUp, 0, h.nFf), rowsOf(n.gateUp, h.nFf, h.nFf)];
@@ -191,9 +263,9 @@ export class TransformerModel {
       else throw new RbeeError('bad-value', `Layer ${i} has no gate/up projections.`);
       const [gate, up] = (await stacked(gateUp)) as [WeightMatrix, WeightMatrix];
       const down = await matrix(n.down);
-      const postFfnNorm = await optionalNorm(n.postFfnNorm);
+      const postFfnNorm = n.postFfnNorm ? await normVector(n.postFfnNorm) : undefined;
       layers.push({
-        attnNorm, q, k, v, o, ffnNorm, gate, up, down,
+        attnNorm, q, k, v, o, ffnNorm, gate, up, down, values,
         ...(qBias ? { qBias } : {}), ...(kBias ? { kBias } : {}), ...(vBias ? { vBias } : {}),
         ...(qNorm ? { qNorm } : {}), ...(kNorm ? { kNorm } : {}),
         ...(postAttnNorm ? { postAttnNorm } : {}), ...(postFfnNorm ? { postFfnNorm } : {}),
@@ -242,7 +314,9 @@ export class TransformerModel {
     const params = new ParamArena(device, 2 * parts + h.nLayer * 48 + 32);
     this.buffers.push(params.buffer);
     const dummy = this.create(16, storage, 'unused binding');
-    const graph = new GraphContext(device, kernels, arch, { embd, layers, outputNorm, output }, act, params, this.stepBuffer, ropeTableFor, dummy);
+    const graph = new GraphContext(device, kernels, arch, { embd, layers, outputNorm, output }, act, params, this.stepBuffer, ropeTableFor, dummy, (b) =>
+      this.buffers.push(b),
+    );
     this.prefillGraph = buildPrefillGraph(graph);
     this.decodeGraph = buildDecodeGraph(graph);
   }
@@ -274,6 +348,45 @@ export class TransformerModel {
    * One token runs the decode graph, more the prefill graph.
    */
   async step(tokens: number[], pos0: number, logits: boolean): Promise<Float32Array | undefined> {
+    if (!logits) {
+      await this.run(tokens, pos0, 'none');
+      return undefined;
+    }
+    await this.run(tokens, pos0, 'logits');
+    return new Float32Array(this.logitsOut!);
+  }
+
+  /**
+   * Runs `tokens` like step() and selects on the GPU (reads back 8 bytes per candidate + 4 per excluded id).
+   * k + excluded must leave room in the vocabulary (k + excluded.length ≤ nVocab).
+   */
+  async stepSelect(tokens: number[], pos0: number, selection: TokenSelection): Promise<SelectedToken> {
+    const n = selection.exclude.length;
+    const k = selection.k ?? 1;
+    if (n > MAX_EXCLUDED) throw new RbeeError('internal', `At most ${MAX_EXCLUDED} excluded ids, not ${n}.`);
+    if (!Number.isInteger(k) || k < 1 || k > MAX_TOP_K || k + n > this.arch.hyper.nVocab) {
+      throw new RbeeError('internal', `Cannot select ${k} of ${this.arch.hyper.nVocab} tokens with ${n} excluded.`);
+    }
+    for (let i = 0; i < n; i++) {
+      const id = selection.exclude[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= this.arch.hyper.nVocab) throw new RbeeError('internal', `Excluded id ${id} is outside the vocabulary.`);
+      this.excludedScratch[i] = id;
+    }
+    const queue = this.ctx.device.queue;
+    if (n > 0) queue.writeBuffer(this.excludedBuffer, 0, this.excludedScratch, 0, n);
+    this.selectParamsScratch[0] = this.arch.hyper.nVocab;
+    this.selectParamsScratch[1] = n;
+    this.selectParamsScratch[2] = k;
+    queue.writeBuffer(this.selectParams, 0, this.selectParamsScratch);
+    await this.run(tokens, pos0, 'select', n, k);
+    return this.selected;
+  }
+
+  /** The last run's logits, as read back (run(…, 'logits')). */
+  private logitsOut: ArrayBuffer | undefined;
+
+  private async run(tokens: number[], pos0: number, out: 'none' | 'logits' | 'select', nExcluded = 0, k = 1): Promise<void> {
+    const t0 = performance.now();
     this.prepare(tokens, pos0);
     const device = this.ctx.device;
     const T = tokens.length;
@@ -281,15 +394,119 @@ export class TransformerModel {
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     for (const op of graph.layers) op.encode(pass, T);
-    if (logits) for (const op of graph.head) op.encode(pass, T);
+    if (out !== 'none') for (const op of graph.head) op.encode(pass, T);
+    if (out === 'select') this.kernels.select.encode(pass, this.selectGroup, k);
     pass.end();
-    if (logits) encoder.copyBufferToBuffer(this.logitsBuffer, 0, this.readback, 0, this.arch.hyper.nVocab * 4);
+    const readback = out === 'select' ? this.selectReadback : this.readback;
+    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4;
+    if (out === 'logits') encoder.copyBufferToBuffer(this.logitsBuffer, 0, readback, 0, bytes);
+    if (out === 'select') encoder.copyBufferToBuffer(this.selectedBuffer, 0, readback, 0, bytes);
     device.queue.submit([encoder.finish()]);
-    if (!logits) return undefined;
-    await this.readback.mapAsync(GPUMapMode.READ);
-    const out = new Float32Array(this.readback.getMappedRange().slice(0));
-    this.readback.unmap();
-    return out;
+    if (out === 'none') return;
+    const t1 = performance.now();
+    await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+    const t2 = performance.now();
+    const mapped = readback.getMappedRange(0, bytes);
+    if (out === 'logits') {
+      this.logitsOut = mapped.slice(0);
+    } else {
+      const ids = new Int32Array(mapped); // 0xffffffff (none) reads as −1
+      const f = new Float32Array(mapped);
+      this.selectedIds.set(ids.subarray(0, k));
+      this.selectedValues.set(f.subarray(k, 2 * k));
+      this.selectedExcluded.set(f.subarray(2 * k, 2 * k + nExcluded));
+      this.selected.ids = this.selectedIds.subarray(0, k);
+      this.selected.logits = this.selectedValues.subarray(0, k);
+      this.selected.excluded = this.selectedExcluded.subarray(0, nExcluded);
+    }
+    readback.unmap();
+    if (this.timing) {
+      const t3 = performance.now();
+      this.timing.encode += t1 - t0;
+      this.timing.wait += t2 - t1;
+      this.timing.read += t3 - t2;
+      this.timing.steps++;
+    }
+  }
+
+  /**
+   * The decode profile (decode-profile.ts): `steps` greedy decode steps of `token` at positions pos0…, timed on the
+   * host, then the same steps with each op in its own timestamped pass. Writes K/V rows from pos0 on (the caller's
+   * cache bookkeeping stays as it was: rows past the cached length are overwritten before they are read).
+   */
+  async profileDecode(token: number, pos0: number, steps: number): Promise<DecodeProfile> {
+    const device = this.ctx.device;
+    steps = Math.max(1, Math.min(steps, this.contextLength - pos0));
+    const graph = this.decodeGraph;
+    const ops = [...graph.layers, ...graph.head];
+    const dispatches = ops.reduce((a, o) => a + o.dispatches, 0) + 1;
+    await this.stepSelect([token], pos0, { exclude: [] }); // warm-up (pipelines, first map)
+    const timing = { encode: 0, wait: 0, read: 0, steps: 0 };
+    this.timing = timing;
+    const start = performance.now();
+    try {
+      for (let i = 0; i < steps; i++) await this.stepSelect([token], pos0 + i, { exclude: [] });
+    } finally {
+      this.timing = undefined;
+    }
+    const wall = performance.now() - start;
+    const kinds = new Map<string, { name: string; dispatches: number; gpuMs?: number }>();
+    for (const op of ops) {
+      const k = kinds.get(opKind(op.name)) ?? { name: opKind(op.name), dispatches: 0 };
+      k.dispatches += op.dispatches;
+      kinds.set(k.name, k);
+    }
+    kinds.set('select token', { name: 'select token', dispatches: 1 });
+    let gpuMs: number | undefined;
+    if (this.ctx.caps.timestampQuery) {
+      const all = [...ops, { name: 'select token', dispatches: 1, encode: (pass: GPUComputePassEncoder) => this.kernels.select.encode(pass, this.selectGroup) }];
+      const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * all.length });
+      const resolve = device.createBuffer({ size: 16 * all.length, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const read = device.createBuffer({ size: 16 * all.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const sums = new Float64Array(all.length);
+      try {
+        for (let s = 0; s < steps; s++) {
+          this.prepare([token], pos0 + s);
+          const encoder = device.createCommandEncoder();
+          all.forEach((op, i) => {
+            const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+            op.encode(pass, 1);
+            pass.end();
+          });
+          encoder.resolveQuerySet(querySet, 0, 2 * all.length, resolve, 0);
+          encoder.copyBufferToBuffer(resolve, 0, read, 0, 16 * all.length);
+          device.queue.submit([encoder.finish()]);
+          await read.mapAsync(GPUMapMode.READ);
+          const t = new BigInt64Array(read.getMappedRange());
+          for (let i = 0; i < all.length; i++) sums[i]! += Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
+          read.unmap();
+        }
+      } finally {
+        querySet.destroy();
+        resolve.destroy();
+        read.destroy();
+      }
+      gpuMs = 0;
+      all.forEach((op, i) => {
+        const k = kinds.get(opKind(op.name))!;
+        const ms = sums[i]! / steps;
+        k.gpuMs = (k.gpuMs ?? 0) + ms;
+        gpuMs! += ms;
+      });
+    }
+    return {
+      steps,
+      dispatches,
+      submits: 1,
+      readbackBytes: 8,
+      stepMs: wall / steps,
+      encodeMs: timing.encode / steps,
+      waitMs: timing.wait / steps,
+      readMs: timing.read / steps,
+      timestamps: gpuMs !== undefined,
+      ...(gpuMs !== undefined ? { gpuMs } : {}),
+      kernels: [...kinds.values()],
+    };
   }
 
   destroy(): void {
