@@ -4,9 +4,12 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumPath, chromiumArgs } from './src/cli/browser-harness/chromium.js';
 import { onnxRuntimeFiles } from './src/lib/engines/onnx-runtime-files.ts';
+import { frameHeadersPlugin } from './src/lib/framing/frame-headers.ts';
 
 export default defineConfig({
   plugins: [
+    // Only /embed may be framed, by any site; every other page refuses (src/lib/framing/frame-policy.ts).
+    frameHeadersPlugin(),
     sveltekit(),
     // ONNX Runtime's WASM files for transformers.js, served by the app (ort/), copied from node_modules at build time.
     onnxRuntimeFiles(),
