@@ -14,7 +14,9 @@
  *   output     : logits = Wout · rmsnorm(x)·output_norm (soft-capped)  decode-matvec 'plain' (norm folded in)
  *   select     : the next token on the GPU (model.ts, kernels/select-token.ts)
  *
- * So 5 per layer + 3 for Llama-family GGUF files (6 where qk-rope is needed). Gemma 2/3's post-norms add 2 per layer (o and down write xb, then a norm adds it into x).
+ * So 5 per layer + 3 for Llama-family GGUF files (6 where qk-rope is needed). On a software adapter (SwiftShader)
+ * norms stay separate dispatches before products of more than 2^20 weights (foldNorm): 7 per layer + 4 there for a
+ * 1B-class model, where the products take hundreds of times longer than a dispatch. Gemma 2/3's post-norms add 2 per layer (o and down write xb, then a norm adds it into x).
  * Where a fusion's precondition fails the graph falls back to the prefill graph's separate ops for that step, with
  * the same results: q/k/v or gate/up of different weight types or too big to share a binding (weights.ts stack),
  * an output matrix split by rows, an adapter without subgroups for attention (the general attention kernel).
@@ -28,12 +30,34 @@ import { MATMUL_FLAGS } from './kernels/matmul.ts';
 import { packQkRopeParams, QK_ROPE_FLAGS } from './kernels/qk-rope.ts';
 import { stackedWith, type WeightMatrix } from './weights.ts';
 
-export function buildDecodeGraph(c: GraphContext): Graph {
+/** On a software adapter, fold norms only into products of at most this many weights (see foldNorm). */
+const FOLD_NORM_MAX_WEIGHTS_SOFTWARE = 1 << 20;
+
+/** Kernel variants of the decode graph; by default chosen for the adapter. */
+export interface DecodeVariants {
+  /** Fold RMSNorms into the following products: 'auto' (foldNorm's rule), 'always' or 'never'. */
+  foldNorms?: 'auto' | 'always' | 'never';
+  /** Use subgroup kernels where the adapter has subgroups (default true); false: the shared-memory matvec and the general attention kernel. */
+  subgroups?: boolean;
+}
+
+export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {}): Graph {
   const { h, act, kernels, arch, weights, device } = c;
+  const subgroups = variants.subgroups ?? true;
+  const decodeMatvec = kernels.decodeMatvecFor(subgroups);
   const qDim = h.nHead * h.headDim;
   const kvDim = h.nHeadKv * h.headDim;
   const { x, xb, q, att, g, u } = act;
   const actKind = arch.activation === 'gelu' ? ACTIVATION.GELU : ACTIVATION.SILU;
+  /**
+   * Whether to fold a norm into the product of `w` (rows of it), or run it first (one more dispatch). Folding costs
+   * each row group a load of the norm weight per activation load: free where loads of shared data are cached (real
+   * GPUs), but on SwiftShader every storage load is a gather, so for big matrices (+12–22 % of loads) one norm
+   * dispatch is cheaper; for small ones the dispatch is what costs.
+   */
+  const software = kernels.matmul.caps.architecture === 'swiftshader';
+  const foldNorm = (w: WeightMatrix, rows: number) =>
+    variants.foldNorms === 'always' || (variants.foldNorms !== 'never' && (!software || rows * w.k <= FOLD_NORM_MAX_WEIGHTS_SOFTWARE));
 
   /** A fused matvec op over `w` (the first matrix of its stack: the binding starts there). */
   const fused = (
@@ -50,7 +74,7 @@ export function buildDecodeGraph(c: GraphContext): Graph {
     const units = w.k / w.format.unitElems;
     const part = w.parts[0]!;
     const binding = part.offset ? weightBinding(w) : { buffer: part.buffer };
-    const group = kernels.decodeMatvec.bind(mode, [
+    const group = decodeMatvec.bind(mode, [
       binding,
       { buffer: input },
       { buffer: norm ?? c.dummy },
@@ -59,7 +83,7 @@ export function buildDecodeGraph(c: GraphContext): Graph {
       c.step,
       ...trailing.map((buffer) => ({ buffer })),
     ]);
-    return { name, dispatches: 1, encode: (pass) => kernels.decodeMatvec.encode(pass, w.format, mode, norm !== undefined, group, rows, units) };
+    return { name, dispatches: 1, encode: (pass) => decodeMatvec.encode(pass, w.format, mode, norm !== undefined, group, rows, units) };
   };
   /** Byte offset of `m` from the start of `first`'s binding (both in one stacked buffer). */
   const offsetFrom = (first: WeightMatrix, m: WeightMatrix) => (m.parts[0]!.offset ?? 0) - (first.parts[0]!.offset ?? 0);
@@ -87,8 +111,10 @@ export function buildDecodeGraph(c: GraphContext): Graph {
     const { k: kCache, v: vCache } = act.kv[i]!;
     if (stackedWith(L.q, L.k) && stackedWith(L.q, L.v)) {
       const rope = ropeInQkv(L);
+      const fold = foldNorm(L.q, qDim + 2 * kvDim);
       return [
-        fused(n('qkv'), 'qkv', L.q, qDim + 2 * kvDim, x, L.attnNorm, [q, kCache, vCache], {
+        ...(fold ? [] : [c.norm(n('attn norm'), x, L.attnNorm, xb)]),
+        fused(n('qkv'), 'qkv', L.q, qDim + 2 * kvDim, fold ? x : xb, fold ? L.attnNorm : undefined, [q, kCache, vCache], {
           rows: qDim + 2 * kvDim,
           units: L.q.k / L.q.format.unitElems,
           rowBytes: L.q.rowBytes,
@@ -139,7 +165,7 @@ export function buildDecodeGraph(c: GraphContext): Graph {
   };
 
   const attention = (n: (s: string) => string, i: number): Op => {
-    const decode = kernels.decodeAttention;
+    const decode = subgroups ? kernels.decodeAttention : undefined;
     if (!decode) return c.attention(n('attention'), i);
     const { k: kCache, v: vCache } = act.kv[i]!;
     const params = packAttentionParams(h, {
@@ -153,8 +179,10 @@ export function buildDecodeGraph(c: GraphContext): Graph {
 
   const ffnOps = (n: (s: string) => string, L: LayerWeights): Op[] => {
     if (stackedWith(L.gate, L.up)) {
+      const fold = foldNorm(L.gate, 2 * h.nFf);
       return [
-        fused(n('gate-up'), 'gated', L.gate, h.nFf, x, L.ffnNorm, [g], {
+        ...(fold ? [] : [c.norm(n('ffn norm'), x, L.ffnNorm, xb)]),
+        fused(n('gate-up'), 'gated', L.gate, h.nFf, fold ? x : xb, fold ? L.ffnNorm : undefined, [g], {
           rows: h.nFf,
           units: L.gate.k / L.gate.format.unitElems,
           rowBytes: L.gate.rowBytes,
@@ -191,8 +219,10 @@ export function buildDecodeGraph(c: GraphContext): Graph {
   let head: Op[];
   if (out.parts.length === 1) {
     const cap = arch.finalSoftCap ?? 0;
+    const fold = foldNorm(out, h.nVocab);
     head = [
-      fused('output', 'plain', out, h.nVocab, x, weights.outputNorm, [act.logits], {
+      ...(fold ? [] : [c.norm('output norm', x, weights.outputNorm, act.xLast, true)]),
+      fused('output', 'plain', out, h.nVocab, fold ? x : act.xLast, fold ? weights.outputNorm : undefined, [act.logits], {
         rows: h.nVocab,
         units: out.k / out.format.unitElems,
         rowBytes: out.rowBytes,

@@ -1,8 +1,9 @@
 /**
  * Where a decode step's time goes (WebGpuEngine.profileDecode, the worker's `profile` request, bench/decode.ts):
  *
- * - host side, from the real decode path run `steps` times: JS time to write the step's inputs, encode the graph
- *   and submit; the wait from submit until the readback is mapped (GPU work + queue latency); reading the result;
+ * - host side, from the real greedy decode path run `steps` times (each step's pick is the next step's token, as in
+ *   generation, so steps are submitted ahead): JS time to write the step's inputs, encode and submit (this step's
+ *   and the next one's); the wait until the readback is mapped; reading the result;
  * - GPU side, from the same graph run again with each op in its own compute pass between two timestamp writes
  *   (where the adapter has `timestamp-query`): time per kernel, summed over layers and averaged per step. Separate
  *   passes add a little overhead of their own, and Chromium quantises timestamps (100 µs unless its WebGPU
@@ -16,8 +17,13 @@ export interface DecodeProfile {
   /** Per step, on the real decode path. */
   dispatches: number;
   submits: number;
-  /** Bytes copied back to the CPU per step (4 for a greedy token id; the whole logits when a caller needs them). */
+  /** Bytes copied back to the CPU per step (8 for a greedy pick: its id and logit). */
   readbackBytes: number;
+  /**
+   * Of the `steps`, how many had been submitted ahead, while the host read the step before (model.ts run()): all of
+   * them in greedy generation, so the GPU never waits for the host between tokens.
+   */
+  submittedAhead: number;
   /** Wall time of a whole step (ms): write inputs, encode, submit, wait, read. */
   stepMs: number;
   /** JS time writing inputs, encoding and submitting (ms). */

@@ -22,6 +22,7 @@ import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { architectureFor, runnableDescriptor } from './architectures/architecture.ts';
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
 import { weightFormat } from './kernels/weight-formats.ts';
+import type { DecodeVariants } from './decode-graph.ts';
 import type { DecodeProfile } from './decode-profile.ts';
 import { MAX_EXCLUDED, MAX_TOP_K } from './kernels/select-token.ts';
 import { KernelSet, MAX_CHUNK, type SelectedToken, type TokenSelection, TransformerModel } from './model.ts';
@@ -50,6 +51,8 @@ export interface LoadOptions {
   contextLength?: number;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Kernel variants of the decode graph (default: chosen for the adapter); tests and benchmarks compare them. */
+  decodeVariants?: DecodeVariants;
 }
 
 export class WebGpuEngine {
@@ -123,7 +126,7 @@ export class WebGpuEngine {
       let model: TransformerModel | undefined;
       let failure: unknown;
       try {
-        model = await TransformerModel.load(this.ctx, this.kernels, arch, descriptor, sources, counter, opts.contextLength);
+        model = await TransformerModel.load(this.ctx, this.kernels, arch, descriptor, sources, counter, opts.contextLength, opts.decodeVariants);
       } catch (e) {
         failure = e;
       }
@@ -228,7 +231,7 @@ export class WebGpuEngine {
     return this.serial(async () => {
       const model = this.loaded();
       const pos0 = this.cached.length;
-      if (pos0 >= model.contextLength) throw new RbeeError('limit-exceeded', `The context is full (${model.contextLength} tokens).`);
+      if (pos0 + 1 >= model.contextLength) throw new RbeeError('limit-exceeded', `The context is full (${model.contextLength} tokens).`);
       return this.run(() => model.profileDecode(this.cached.at(-1) ?? 1, pos0, steps));
     });
   }

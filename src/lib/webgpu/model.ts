@@ -11,7 +11,7 @@ import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor, TensorInfo } from '../loaders/descriptor.ts';
 import type { Architecture } from './architectures/architecture.ts';
 import type { GpuContext } from './device.ts';
-import { buildDecodeGraph } from './decode-graph.ts';
+import { buildDecodeGraph, type DecodeVariants } from './decode-graph.ts';
 import { type Activations, GraphContext, type LayerWeights, type Op, ParamArena } from './graph.ts';
 import { ActivationKernels, SoftCapKernel } from './kernels/activation.ts';
 import { AttentionKernel, MAX_HEAD_DIM } from './kernels/attention.ts';
@@ -70,6 +70,7 @@ export class KernelSet {
   readonly softCap: SoftCapKernel;
   readonly select: SelectTokenKernel;
   readonly decodeMatvec: DecodeMatvecKernels;
+  private decodeMatvecShared: DecodeMatvecKernels | undefined;
   readonly qkRope: QkRopeKernel;
   /** Barrier-free one-query attention; undefined without subgroups (the decode graph then uses `attention`). */
   readonly decodeAttention: DecodeAttentionKernel | undefined;
@@ -89,6 +90,15 @@ export class KernelSet {
     this.decodeMatvec = new DecodeMatvecKernels(ctx.device, ctx.caps);
     this.qkRope = new QkRopeKernel(ctx.device);
     this.decodeAttention = ctx.caps.subgroups && ctx.caps.subgroupMinSize > 0 ? new DecodeAttentionKernel(ctx.device, ctx.caps.subgroupMinSize) : undefined;
+    this.ctx = ctx;
+  }
+  private readonly ctx: GpuContext;
+
+  /** The fused decode matvecs; `subgroups: false` forces the shared-memory variant (tests run both). */
+  decodeMatvecFor(subgroups: boolean): DecodeMatvecKernels {
+    if (subgroups) return this.decodeMatvec;
+    this.decodeMatvecShared ??= new DecodeMatvecKernels(this.ctx.device, this.ctx.caps, false);
+    return this.decodeMatvecShared;
   }
 }
 
@@ -103,7 +113,10 @@ export class TransformerModel {
   private readonly excludedBuffer: GPUBuffer;
   private readonly selectedBuffer: GPUBuffer;
   private readonly selectParams: GPUBuffer;
-  private readonly selectReadback: GPUBuffer;
+  /** Two, so a step submitted ahead (run) copies into one while the other is read. */
+  private readonly selectReadbacks: [GPUBuffer, GPUBuffer];
+  /** A greedy decode step submitted before it was asked for (run): its position, readback, and token (−2: not yet known). */
+  private ahead: { pos: number; token: number; readback: GPUBuffer } | undefined;
   private readonly selectGroup: GPUBindGroup;
   private readonly excludedScratch = new Uint32Array(MAX_EXCLUDED);
   private readonly selectParamsScratch = new Uint32Array(4);
@@ -112,7 +125,7 @@ export class TransformerModel {
   private readonly selectedExcluded = new Float32Array(MAX_EXCLUDED);
   private readonly selected: SelectedToken = { ids: this.selectedIds.subarray(0, 1), logits: this.selectedValues.subarray(0, 1), excluded: this.selectedExcluded.subarray(0, 0) };
   /** Host-side timings of decode steps, summed while profiling. */
-  private timing: { encode: number; wait: number; read: number; steps: number } | undefined;
+  private timing: { encode: number; wait: number; read: number; steps: number; ahead: number } | undefined;
   private prefillGraph: Graph = { layers: [], head: [] };
   private decodeGraph: Graph = { layers: [], head: [] };
   private readonly idsScratch = new Uint32Array(MAX_CHUNK);
@@ -138,8 +151,9 @@ export class TransformerModel {
     this.excludedBuffer = this.create(MAX_EXCLUDED * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'excluded ids');
     this.selectedBuffer = this.create(selectBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'selected token');
     this.selectParams = this.create(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'select params');
-    this.selectReadback = device.createBuffer({ label: 'selected readback', size: selectBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.buffers.push(this.selectReadback);
+    const selectReadback = () => device.createBuffer({ label: 'selected readback', size: selectBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.selectReadbacks = [selectReadback(), selectReadback()];
+    this.buffers.push(...this.selectReadbacks);
     this.selectGroup = kernels.select.bind([
       { buffer: this.logitsBuffer },
       { buffer: this.excludedBuffer },
@@ -162,6 +176,7 @@ export class TransformerModel {
     sources: ByteSource[],
     counter: UploadCounter,
     contextLength?: number,
+    decodeVariants: DecodeVariants = {},
   ): Promise<TransformerModel> {
     const h = arch.hyper;
     if (h.headDim > MAX_HEAD_DIM || h.headDim % 4 !== 0 || h.nHead % h.nHeadKv !== 0 || h.nHead / h.nHeadKv > 64) {
@@ -170,7 +185,7 @@ export class TransformerModel {
     const ctxLen = Math.max(1, Math.min(contextLength ?? Math.min(h.contextLength, DEFAULT_MAX_CONTEXT), h.contextLength || Infinity));
     const model = new TransformerModel(ctx, kernels, arch, ctxLen);
     try {
-      await model.build(descriptor, sources, counter);
+      await model.build(descriptor, sources, counter, decodeVariants);
     } catch (e) {
       model.destroy();
       throw e;
@@ -178,7 +193,7 @@ export class TransformerModel {
     return model;
   }
 
-  private async build(descriptor: ModelDescriptor, sources: ByteSource[], counter: UploadCounter): Promise<void> {
+  private async build(descriptor: ModelDescriptor, sources: ByteSource[], counter: UploadCounter, decodeVariants: DecodeVariants): Promise<void> {
     const { device, caps } = this.ctx;
     const { arch, kernels } = this;
     const h = arch.hyper;
@@ -318,7 +333,7 @@ export class TransformerModel {
       this.buffers.push(b),
     );
     this.prefillGraph = buildPrefillGraph(graph);
-    this.decodeGraph = buildDecodeGraph(graph);
+    this.decodeGraph = buildDecodeGraph(graph, decodeVariants);
   }
 
   /** Checks a step's tokens and writes them and (pos0, T) for the GPU. */
@@ -385,24 +400,40 @@ export class TransformerModel {
   /** The last run's logits, as read back (run(…, 'logits')). */
   private logitsOut: ArrayBuffer | undefined;
 
+  /**
+   * Runs a step and reads back what `out` asks for. A greedy selection without excluded ids (what greedy generation
+   * asks every step) also submits the next decode step at once, before this one is read: its input token is this
+   * step's pick, copied on the GPU (selected → ids), so the GPU starts on it while the host maps this result, runs
+   * the generation loop and comes back. If the next call is that very step (position and token match), it only reads
+   * the result; any other call drops it (its K/V row is past the cached positions, so it is overwritten before it
+   * is read, and its readback buffer was never mapped).
+   */
   private async run(tokens: number[], pos0: number, out: 'none' | 'logits' | 'select', nExcluded = 0, k = 1): Promise<void> {
     const t0 = performance.now();
-    this.prepare(tokens, pos0);
-    const device = this.ctx.device;
     const T = tokens.length;
-    const graph = T === 1 ? this.decodeGraph : this.prefillGraph;
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    for (const op of graph.layers) op.encode(pass, T);
-    if (out !== 'none') for (const op of graph.head) op.encode(pass, T);
-    if (out === 'select') this.kernels.select.encode(pass, this.selectGroup, k);
-    pass.end();
-    const readback = out === 'select' ? this.selectReadback : this.readback;
-    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4;
-    if (out === 'logits') encoder.copyBufferToBuffer(this.logitsBuffer, 0, readback, 0, bytes);
-    if (out === 'select') encoder.copyBufferToBuffer(this.selectedBuffer, 0, readback, 0, bytes);
-    device.queue.submit([encoder.finish()]);
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const greedy = out === 'select' && k === 1 && nExcluded === 0;
+    const [first, second] = this.selectReadbacks;
+    let readback: GPUBuffer;
+    if (greedy && ahead && T === 1 && ahead.pos === pos0 && ahead.token === tokens[0]) {
+      readback = ahead.readback;
+      if (this.timing) this.timing.ahead++;
+    } else {
+      this.prepare(tokens, pos0);
+      readback = out === 'select' ? (ahead?.readback === first ? second : first) : this.readback;
+      this.submit(T, out, k, nExcluded, readback, false);
+    }
+    if (greedy && pos0 + T < this.contextLength) {
+      const next = readback === first ? second : first;
+      this.stepScratch[0] = pos0 + T;
+      this.stepScratch[1] = 1;
+      this.ctx.device.queue.writeBuffer(this.stepBuffer, 0, this.stepScratch);
+      this.submit(1, 'select', 1, 0, next, true);
+      this.ahead = { pos: pos0 + T, token: -2, readback: next };
+    }
     if (out === 'none') return;
+    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4;
     const t1 = performance.now();
     await readback.mapAsync(GPUMapMode.READ, 0, bytes);
     const t2 = performance.now();
@@ -420,6 +451,8 @@ export class TransformerModel {
       this.selected.excluded = this.selectedExcluded.subarray(0, nExcluded);
     }
     readback.unmap();
+    // The step submitted ahead runs this step's pick.
+    if (this.ahead) this.ahead.token = this.selected.ids[0]!;
     if (this.timing) {
       const t3 = performance.now();
       this.timing.encode += t1 - t0;
@@ -429,6 +462,23 @@ export class TransformerModel {
     }
   }
 
+  /** Encodes and submits one step; `chained`: its token id is the last selection's pick (copied on the GPU). */
+  private submit(T: number, out: 'none' | 'logits' | 'select', k: number, nExcluded: number, readback: GPUBuffer, chained: boolean): void {
+    const device = this.ctx.device;
+    const graph = T === 1 ? this.decodeGraph : this.prefillGraph;
+    const encoder = device.createCommandEncoder();
+    if (chained) encoder.copyBufferToBuffer(this.selectedBuffer, 0, this.idsBuffer, 0, 4);
+    const pass = encoder.beginComputePass();
+    for (const op of graph.layers) op.encode(pass, T);
+    if (out !== 'none') for (const op of graph.head) op.encode(pass, T);
+    if (out === 'select') this.kernels.select.encode(pass, this.selectGroup, k);
+    pass.end();
+    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4;
+    if (out === 'logits') encoder.copyBufferToBuffer(this.logitsBuffer, 0, readback, 0, bytes);
+    if (out === 'select') encoder.copyBufferToBuffer(this.selectedBuffer, 0, readback, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+  }
+
   /**
    * The decode profile (decode-profile.ts): `steps` greedy decode steps of `token` at positions pos0…, timed on the
    * host, then the same steps with each op in its own timestamped pass. Writes K/V rows from pos0 on (the caller's
@@ -436,16 +486,18 @@ export class TransformerModel {
    */
   async profileDecode(token: number, pos0: number, steps: number): Promise<DecodeProfile> {
     const device = this.ctx.device;
-    steps = Math.max(1, Math.min(steps, this.contextLength - pos0));
+    steps = Math.max(1, Math.min(steps, this.contextLength - pos0 - 1));
     const graph = this.decodeGraph;
     const ops = [...graph.layers, ...graph.head];
     const dispatches = ops.reduce((a, o) => a + o.dispatches, 0) + 1;
-    await this.stepSelect([token], pos0, { exclude: [] }); // warm-up (pipelines, first map)
-    const timing = { encode: 0, wait: 0, read: 0, steps: 0 };
+    // As greedy generation runs: each step's pick is the next step's token (so the step submitted ahead is used).
+    const greedy = { exclude: [] };
+    let next = (await this.stepSelect([token], pos0, greedy)).ids[0]!; // warm-up (pipelines, first map)
+    const timing = { encode: 0, wait: 0, read: 0, steps: 0, ahead: 0 };
     this.timing = timing;
     const start = performance.now();
     try {
-      for (let i = 0; i < steps; i++) await this.stepSelect([token], pos0 + i, { exclude: [] });
+      for (let i = 0; i < steps; i++) next = Math.max(0, (await this.stepSelect([next >= 0 ? next : 0], pos0 + 1 + i, greedy)).ids[0]!);
     } finally {
       this.timing = undefined;
     }
@@ -458,6 +510,7 @@ export class TransformerModel {
     }
     kinds.set('select token', { name: 'select token', dispatches: 1 });
     let gpuMs: number | undefined;
+    this.ahead = undefined;
     if (this.ctx.caps.timestampQuery) {
       const all = [...ops, { name: 'select token', dispatches: 1, encode: (pass: GPUComputePassEncoder) => this.kernels.select.encode(pass, this.selectGroup) }];
       const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * all.length });
@@ -499,6 +552,7 @@ export class TransformerModel {
       dispatches,
       submits: 1,
       readbackBytes: 8,
+      submittedAhead: timing.ahead,
       stepMs: wall / steps,
       encodeMs: timing.encode / steps,
       waitMs: timing.wait / steps,
@@ -510,6 +564,7 @@ export class TransformerModel {
   }
 
   destroy(): void {
+    this.ahead = undefined;
     for (const b of this.buffers) b.destroy();
     for (const b of this.weightBuffers) b.destroy();
     this.buffers.length = 0;

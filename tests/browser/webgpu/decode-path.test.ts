@@ -9,6 +9,20 @@ import { WebGpuEngine } from '../../../src/lib/webgpu/engine.ts';
 import { fixtureSource } from './fixture-source.ts';
 
 const PROMPT = [1, 403, 407, 261, 378];
+// llama.cpp (node-llama-cpp 3.21.1, CPU, greedy) from PROMPT: the first 20 generated ids (as llama-fixtures.test.ts).
+const STORIES_LLAMA_CPP_FIRST_20 = [432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292];
+
+async function greedy(e: WebGpuEngine, n: number): Promise<number[]> {
+  e.reset();
+  const out: number[] = [];
+  const selection = { exclude: [], k: 1 };
+  let selected = await e.prefillSelect(PROMPT, selection);
+  for (let i = 0; i < n; i++) {
+    out.push(selected.ids[0]!);
+    selected = await e.decodeSelect(out.at(-1)!, selection);
+  }
+  return out;
+}
 const LAYERS = 5;
 
 let engine: WebGpuEngine;
@@ -24,10 +38,11 @@ describe('decode path (stories260K)', () => {
   test('profile: one submit, ≤ 7 dispatches per layer + 3, a token id read back, per-kernel GPU times', async () => {
     await engine.prefill(PROMPT);
     const profile = await engine.profileDecode(8);
-    console.log("PROFILE", JSON.stringify(await engine.profileDecode(64)));
     expect(profile.steps).toBe(8);
     expect(profile.submits).toBe(1);
     expect(profile.readbackBytes).toBe(8);
+    // Greedy steps feed the GPU's pick straight into the next step, submitted before the host reads the pick.
+    expect(profile.submittedAhead).toBe(profile.steps);
     expect(profile.dispatches).toBeLessThanOrEqual(7 * LAYERS + 3);
     expect(profile.kernels.reduce((a, k) => a + k.dispatches, 0)).toBe(profile.dispatches);
     expect(profile.stepMs).toBeGreaterThan(0);
@@ -40,6 +55,45 @@ describe('decode path (stories260K)', () => {
     }
     // The cache still holds the prompt only.
     expect(engine.cachedTokens).toEqual(PROMPT);
+  });
+
+  test.each([
+    ['norms as separate dispatches', { foldNorms: 'never' }],
+    ['shared-memory matvecs and the general attention kernel', { subgroups: false }],
+    ['both', { foldNorms: 'never', subgroups: false }],
+  ] as const)('decode variant (%s) continues as llama.cpp and as the default graph', async (_, variants) => {
+    const expected = await greedy(engine, 64);
+    expect(expected.slice(0, 20)).toEqual(STORIES_LLAMA_CPP_FIRST_20);
+    const other = await WebGpuEngine.create();
+    try {
+      const source = await fixtureSource('models/stories260K.gguf');
+      await other.load(await readGguf(source!), [source!], { contextLength: 256, decodeVariants: variants });
+      expect(await greedy(other, 64)).toEqual(expected);
+      const profile = await other.profileDecode(2);
+      const names = profile.kernels.map((k) => k.name);
+      if ('foldNorms' in variants) expect(names).toContain('attn norm');
+      else expect(names).not.toContain('attn norm');
+    } finally {
+      other.destroy();
+    }
+  });
+
+  test('a step submitted ahead is dropped when the next call differs: other token, logits, a prefill', async () => {
+    const argmax = (v: Float32Array) => v.reduce((best, x, i) => (x > v[best]! ? i : best), 0);
+    // Reference: the full-logits path only (never submits ahead).
+    engine.reset();
+    await engine.prefill(PROMPT);
+    const afterOther = argmax(await engine.decode(300));
+    const afterBoth = argmax(await engine.decode(301));
+    const greedy = { exclude: [], k: 1 };
+    engine.reset();
+    const first = await engine.prefillSelect(PROMPT, greedy); // submits position 5 ahead with its pick
+    expect(first.ids[0]).not.toBe(300);
+    expect((await engine.decodeSelect(300, greedy)).ids[0]).toBe(afterOther); // not the pick: the ahead step is dropped
+    expect(argmax(await engine.decode(301))).toBe(afterBoth); // a logits step after a greedy one
+    expect(engine.cachedTokens).toEqual([...PROMPT, 300, 301]);
+    engine.truncate(5);
+    expect((await engine.prefillSelect([300], greedy)).ids[0]).toBe(afterOther);
   });
 
   const settings: [string, SamplingSettings][] = [
