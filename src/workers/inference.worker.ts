@@ -5,7 +5,8 @@
  * blocks the page and the weights never pass through the main thread.
  *
  * Requests run one at a time in arrival order; `abort` is handled at once (it sets the named request's signal,
- * which a generation checks after every token and a load passes to every read and upload).
+ * which a generation checks between prompt slices and after every token, and a load passes to every read and
+ * upload).
  *
  * Between generations the KV cache keeps what the last one wrote (its prompt and output, up to where it stopped):
  * the next generate evaluates only what differs from it (generation.ts). Loading or unloading a model forgets it.
@@ -145,6 +146,7 @@ async function generate(request: Extract<WorkerRequest, { type: 'generate' }>, s
     {
       startedAt,
       onStep: (step: GeneratedStep) => post({ type: 'token', id: request.id, step }),
+      onPromptProgress: (done, total) => post({ type: 'prompt-progress', id: request.id, done, total }),
       aborted: () => signal.aborted,
       text: opened.text.stream(),
     },

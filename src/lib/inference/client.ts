@@ -71,12 +71,19 @@ export class InferenceClient {
     ) as Promise<LoadedModelInfo>;
   }
 
-  /** Generates; `onToken` sees each step as it is produced. An aborted generation resolves (stopReason 'aborted'). */
-  generate(request: GenerateRequestOptions, options: { onToken?: (step: GeneratedStep) => void; signal?: AbortSignal } = {}): Promise<GenerationResult> {
+  /**
+   * Generates; `onPromptProgress` sees how much of the prompt has been read (after each prefill slice), `onToken`
+   * each step as it is produced. An aborted generation resolves (stopReason 'aborted'), during the prompt too.
+   */
+  generate(
+    request: GenerateRequestOptions,
+    options: { onToken?: (step: GeneratedStep) => void; onPromptProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
+  ): Promise<GenerationResult> {
     return this.request(
       { type: 'generate', ...request },
       (event) => {
         if (event.type === 'token') options.onToken?.(event.step);
+        else if (event.type === 'prompt-progress') options.onPromptProgress?.(event.done, event.total);
       },
       options.signal,
     ) as Promise<GenerationResult>;
@@ -144,6 +151,7 @@ export class InferenceClient {
     if (!pending) return;
     switch (event.type) {
       case 'progress':
+      case 'prompt-progress':
       case 'token':
         pending.onEvent?.(event);
         return;

@@ -15,13 +15,23 @@
  * Written against the small `LogitsModel` interface (what WebGpuEngine offers) so the loop's rules — what counts as
  * a stop, when abort takes effect, how speed is measured, what is reused — are tested without a GPU.
  */
-import { RbeeError } from '../errors.ts';
+import { isRbeeError, RbeeError } from '../errors.ts';
 import type { GeneratedStep, GenerationResult, StopReason } from './protocol.ts';
 import { logprobsOf, Sampler, type SamplingSettings, type SelectedCandidates, type SelectionLimits, type TokenSelection } from './sampling.ts';
 
+/**
+ * A prefill the caller may abandon (a chat's Stop during a long prompt): run in slices, with the tokens read so far
+ * reported after each (and 0 before the first), and RbeeError('aborted') between slices once `aborted()` is true
+ * (the slices that ran stay cached).
+ */
+export interface PrefillHooks {
+  aborted?: () => boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
 export interface LogitsModel {
   /** Appends tokens to the KV cache; the last token's logits. */
-  prefill(tokens: number[]): Promise<Float32Array>;
+  prefill(tokens: number[], hooks?: PrefillHooks): Promise<Float32Array>;
   /** Appends one token; its logits. */
   decode(token: number): Promise<Float32Array>;
   /** Tokens in the KV cache. */
@@ -37,7 +47,7 @@ export interface LogitsModel {
    * outside `exclude`, and the raw logits of `exclude`), so only a few bytes come back per token (WebGpuEngine).
    * Used when the sampler allows it (Sampler.gpuSelection: greedy or top-k) and no logprobs are asked for.
    */
-  prefillSelect?(tokens: number[], selection: TokenSelection): Promise<SelectedCandidates>;
+  prefillSelect?(tokens: number[], selection: TokenSelection, hooks?: PrefillHooks): Promise<SelectedCandidates>;
   decodeSelect?(token: number, selection: TokenSelection): Promise<SelectedCandidates>;
   /** What a selection may ask. */
   readonly selectionLimits?: SelectionLimits;
@@ -64,8 +74,13 @@ export interface GenerationRequest {
 
 export interface GenerationHooks {
   onStep?: (step: GeneratedStep) => void;
-  /** Checked after every token; true ends the generation with stopReason 'aborted'. */
+  /**
+   * Checked between prompt slices and after every token; true ends the generation with stopReason 'aborted' (during
+   * the prompt: no tokens, and the cache keeps the prompt's slices that ran).
+   */
   aborted?: () => boolean;
+  /** Prompt tokens read so far of those evaluated (the reused prefix not counted), as the prefill goes. */
+  onPromptProgress?: (done: number, total: number) => void;
   text?: TextStream;
   /** Clock in milliseconds (tests inject one). */
   now?: () => number;
@@ -114,21 +129,38 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   const reused = request.cachePrompt === false ? 0 : reusablePrefix(model.cachedTokens, prompt);
   if (reused > 0) model.truncate(reused);
   else model.reset();
-  const evaluated = prompt.length - reused;
+  let evaluated = prompt.length - reused;
   // The next token and, when this step needed them, the logits it came from.
   const limits = model.selectionLimits;
   const selectable = !wantLogprobs && limits !== undefined && model.prefillSelect !== undefined && model.decodeSelect !== undefined;
+  // The prompt is read in slices the user can abandon (Stop), with progress; what was read stays cached.
+  let read = 0;
+  const prefillHooks: PrefillHooks = {
+    ...(hooks.aborted ? { aborted: hooks.aborted } : {}),
+    onProgress: (done, total) => {
+      read = done;
+      hooks.onPromptProgress?.(done, total);
+    },
+  };
   const next = async (input: number[] | number): Promise<{ token: number; logits?: Float32Array }> => {
     const selection = selectable ? sampler.gpuSelection(limits!) : undefined;
     if (selection) {
-      const selected = typeof input === 'number' ? await model.decodeSelect!(input, selection) : await model.prefillSelect!(input, selection);
+      const selected =
+        typeof input === 'number' ? await model.decodeSelect!(input, selection) : await model.prefillSelect!(input, selection, prefillHooks);
       return { token: sampler.pick(selected, selection) };
     }
-    const logits = typeof input === 'number' ? await model.decode(input) : await model.prefill(input);
+    const logits = typeof input === 'number' ? await model.decode(input) : await model.prefill(input, prefillHooks);
     return { token: sampler.sample(logits), logits };
   };
   const t0 = now();
-  let chosen = await next(reused > 0 ? prompt.slice(reused) : prompt);
+  let chosen: { token: number; logits?: Float32Array } | undefined;
+  try {
+    chosen = await next(reused > 0 ? prompt.slice(reused) : prompt);
+  } catch (e) {
+    if (!(isRbeeError(e) && e.code === 'aborted' && hooks.aborted?.())) throw e;
+    // Abandoned between slices: what was read is what was evaluated (and stays in the cache).
+    evaluated = read;
+  }
   const prefillMs = now() - t0;
   let firstTokenMs = 0;
 
@@ -137,8 +169,9 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   let text = '';
   let decodeMs = 0;
   let decodes = 0;
-  let stopReason: StopReason = 'max-tokens';
-  for (;;) {
+  // Stopped while the prompt was read: nothing to sample.
+  let stopReason: StopReason = chosen ? 'max-tokens' : 'aborted';
+  while (chosen) {
     const token = chosen.token;
     sampler.accept(token);
     const piece = hooks.text?.push(token) ?? '';

@@ -4,8 +4,8 @@
  * events back, never weights. Every request carries an `id`; every event names the request it answers.
  *
  *   load     → progress* → loaded          (or error)
- *   generate → token*    → done            (or error; abort ends it with done{stopReason:'aborted'})
- *   abort    (no reply of its own: the generation it names ends within one token)
+ *   generate → prompt-progress* → token* → done   (or error; abort ends it with done{stopReason:'aborted'})
+ *   abort    (no reply of its own: the generation it names ends within one token or one prompt slice)
  *   unload   → unloaded
  *   tokenize → tokenized
  *   count-prompt → prompt-counted       (how many tokens a prompt becomes: chat template, special tokens, BOS)
@@ -192,6 +192,8 @@ export interface SerializedError {
 export type WorkerEvent =
   | { type: 'progress'; id: number; progress: LoadProgressEvent }
   | { type: 'loaded'; id: number; model: LoadedModelInfo }
+  /** Prompt tokens read so far of those the generation evaluates (0 first, then after each prefill slice). */
+  | { type: 'prompt-progress'; id: number; done: number; total: number }
   | { type: 'token'; id: number; step: GeneratedStep }
   | { type: 'done'; id: number; result: GenerationResult }
   | { type: 'unloaded'; id: number }

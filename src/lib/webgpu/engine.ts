@@ -17,6 +17,7 @@
  */
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { ByteSource } from '../loaders/byte-source.ts';
+import type { PrefillHooks } from '../inference/generation.ts';
 import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { architectureFor, runnableDescriptor } from './architectures/architecture.ts';
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
@@ -34,6 +35,16 @@ export interface LoadProgress {
 }
 
 export type EngineCaps = GpuCaps;
+
+
+/**
+ * Slicing of an abandonable prefill: the first slice is short, later ones are sized from the speed measured so far
+ * to take about SLICE_TARGET_MS each, so Stop takes effect within about that time on any model and a fast model
+ * still reads a prompt in few submissions (each slice costs one submission and one wait for the GPU: ~1 ms here).
+ * Slices are whole 8-token tiles of the prefill matrix kernel.
+ */
+export const FIRST_SLICE = 16;
+export const SLICE_TARGET_MS = 250;
 
 export interface LoadOptions {
   /** KV cache length in tokens (default: the model's context length, capped at 4096). */
@@ -140,21 +151,14 @@ export class WebGpuEngine {
     });
   }
 
-  /** Appends tokens to the KV cache (chunks of at most 512 per submission); returns the last token's logits. */
-  async prefill(tokens: number[]): Promise<Float32Array> {
-    if (tokens.length === 0) throw new RbeeError('bad-value', 'Prefill needs at least one token.');
-    return this.serial(async () => {
-      const model = this.loaded();
-      let logits: Float32Array | undefined;
-      for (let i = 0; i < tokens.length; i += MAX_CHUNK) {
-        const chunk = tokens.slice(i, i + MAX_CHUNK);
-        const last = i + MAX_CHUNK >= tokens.length;
-        logits = await this.run(() => model.step(chunk, this.cached.length, last));
-        // Recorded only once the chunk ran: a failed step wrote nothing below its first position.
-        this.cached.push(...chunk);
-      }
-      return logits!;
-    });
+  /**
+   * Appends tokens to the KV cache; returns the last token's logits. Without hooks: chunks of at most MAX_CHUNK per
+   * submission, queued back to back. With hooks: slices (FIRST_SLICE, then sized to SLICE_TARGET_MS), each waited
+   * for, reported and followed by the abort check; an abandoned prefill throws RbeeError('aborted') and the cache
+   * holds exactly the slices that ran (`cachedTokens`), which the next prompt can reuse.
+   */
+  async prefill(tokens: number[], hooks?: PrefillHooks): Promise<Float32Array> {
+    return this.prefillThen(tokens, hooks, async (model, chunk, pos0) => (await model.step(chunk, pos0, true))!);
   }
 
   /** Most tokens one prefillAllPositions call takes (its [T][nVocab] logits are read back in one piece). */
@@ -181,21 +185,49 @@ export class WebGpuEngine {
    * `selection.exclude`, and the raw logits of those): reads back a few bytes instead of the logits. The result is
    * valid until the next call.
    */
-  async prefillSelect(tokens: number[], selection: TokenSelection): Promise<SelectedToken> {
+  async prefillSelect(tokens: number[], selection: TokenSelection, hooks?: PrefillHooks): Promise<SelectedToken> {
+    return this.prefillThen(tokens, hooks, (model, chunk, pos0) => model.stepSelect(chunk, pos0, selection));
+  }
+
+  /** Runs all but the last chunk / slice of a prefill, then `last` on the last (which gives the result). */
+  private prefillThen<T>(
+    tokens: number[],
+    hooks: PrefillHooks | undefined,
+    last: (model: TransformerModel, chunk: number[], pos0: number) => Promise<T>,
+  ): Promise<T> {
     if (tokens.length === 0) throw new RbeeError('bad-value', 'Prefill needs at least one token.');
     return this.serial(async () => {
       const model = this.loaded();
-      for (let i = 0; i < tokens.length; i += MAX_CHUNK) {
-        const chunk = tokens.slice(i, i + MAX_CHUNK);
-        if (i + MAX_CHUNK >= tokens.length) {
-          const selected = await this.run(() => model.stepSelect(chunk, this.cached.length, selection));
-          this.cached.push(...chunk);
-          return selected;
+      const device = this.ctx.device;
+      let size = hooks ? FIRST_SLICE : MAX_CHUNK;
+      hooks?.onProgress?.(0, tokens.length);
+      for (let i = 0; ; ) {
+        if (hooks?.aborted?.()) {
+          throw new RbeeError('aborted', `The prompt was abandoned after ${i} of ${tokens.length} tokens.`);
         }
-        await this.run(() => model.step(chunk, this.cached.length, false));
+        const chunk = tokens.slice(i, i + size);
+        const pos0 = this.cached.length;
+        if (i + chunk.length >= tokens.length) {
+          const result = await this.run(() => last(model, chunk, pos0));
+          this.cached.push(...chunk);
+          hooks?.onProgress?.(tokens.length, tokens.length);
+          return result;
+        }
+        const started = performance.now();
+        await this.run(async () => {
+          await model.step(chunk, pos0, false);
+          // Waited for only when abandonable: the abort check and the progress must follow the GPU.
+          if (hooks) await device.queue.onSubmittedWorkDone();
+        });
+        // Recorded only once the chunk ran: a failed step wrote nothing below its first position.
         this.cached.push(...chunk);
+        i += chunk.length;
+        if (hooks) {
+          hooks.onProgress?.(i, tokens.length);
+          const perToken = Math.max(performance.now() - started, 0.001) / chunk.length;
+          size = Math.min(MAX_CHUNK, Math.max(8, Math.floor(SLICE_TARGET_MS / perToken / 8) * 8));
+        }
       }
-      throw new RbeeError('internal', 'unreachable');
     });
   }
 

@@ -15,6 +15,7 @@ import { buildDecodeGraph, type DecodeVariants } from './decode-graph.ts';
 import { type Activations, GraphContext, type LayerWeights, type Op, ParamArena } from './graph.ts';
 import { ActivationKernels, packSoftCapParams, SoftCapKernel } from './kernels/activation.ts';
 import { AttentionKernel, MAX_HEAD_DIM } from './kernels/attention.ts';
+import { PrefillAttentionKernel } from './kernels/prefill-attention.ts';
 import { HeadNormKernel } from './kernels/head-norm.ts';
 import { MatmulKernels } from './kernels/matmul.ts';
 import { RmsNormKernel } from './kernels/rmsnorm.ts';
@@ -71,6 +72,7 @@ export class KernelSet {
   readonly rmsnorm: RmsNormKernel;
   readonly rope: RopeKernel;
   readonly attention: AttentionKernel;
+  readonly prefillAttention: PrefillAttentionKernel;
   readonly activation: ActivationKernels;
   readonly headNorm: HeadNormKernel;
   readonly softCap: SoftCapKernel;
@@ -81,10 +83,14 @@ export class KernelSet {
   /** Barrier-free one-query attention; undefined without subgroups (the decode graph then uses `attention`). */
   readonly decodeAttention: DecodeAttentionKernel | undefined;
   constructor(ctx: GpuContext) {
+    // A software adapter (SwiftShader: a 4-lane subgroup is a coroutine at every barrier, every storage load a
+    // gather) gets barrier-free prefill shapes; GPUs get shared-memory tiles and workgroup reductions.
+    const software = ctx.caps.architecture === 'swiftshader';
     this.matmul = new MatmulKernels(ctx.device, ctx.caps);
-    this.rmsnorm = new RmsNormKernel(ctx.device);
+    this.rmsnorm = new RmsNormKernel(ctx.device, software);
     this.rope = new RopeKernel(ctx.device);
     this.attention = new AttentionKernel(ctx.device);
+    this.prefillAttention = new PrefillAttentionKernel(ctx.device, software ? 'direct' : 'tiled');
     this.activation = new ActivationKernels(ctx.device);
     this.headNorm = new HeadNormKernel(ctx.device);
     this.softCap = new SoftCapKernel(ctx.device);
@@ -184,7 +190,7 @@ export class TransformerModel {
     decodeVariants: DecodeVariants = {},
   ): Promise<TransformerModel> {
     const h = arch.hyper;
-    if (h.headDim > MAX_HEAD_DIM || h.headDim % 4 !== 0 || h.nHead % h.nHeadKv !== 0) {
+    if (h.headDim > MAX_HEAD_DIM || h.headDim % 4 !== 0 || h.nHead % h.nHeadKv !== 0 || h.nHead / h.nHeadKv > 64) {
       throw new RbeeError('unsupported-architecture', `Head dimension ${h.headDim} with ${h.nHead}/${h.nHeadKv} heads is not supported.`);
     }
     const ctxLen = Math.max(1, Math.min(contextLength ?? Math.min(h.contextLength, DEFAULT_MAX_CONTEXT), h.contextLength || Infinity));

@@ -17,6 +17,29 @@ import { ACTIVATION, packSoftCapParams } from './kernels/activation.ts';
 import { MATMUL_FLAGS } from './kernels/matmul.ts';
 import type { Graph } from './model.ts';
 import type { GraphContext, Op } from './graph.ts';
+import { packAttentionParams } from './kernels/attention.ts';
+
+/**
+ * Attention of a step's T tokens: the prefill kernel (prefill-attention.ts, a workgroup per tile of queries) for
+ * T > 1, the decode kernel (attention.ts, a workgroup per head across the keys) for one token.
+ */
+function prefillAttention(c: GraphContext, name: string, layer: number): Op {
+  const { arch, kernels, act } = c;
+  const { k, v } = act.kv[layer]!;
+  const params = packAttentionParams(c.h, {
+    ...(arch.attentionScale ? { scale: arch.attentionScale } : {}),
+    softCap: arch.attentionSoftCap ?? 0,
+    window: arch.slidingWindow?.(layer) ?? 0,
+  });
+  const bindings = [{ buffer: act.q }, { buffer: k }, { buffer: v }, { buffer: act.att }, c.params.add(params), c.step];
+  const one = kernels.attention.bind(bindings);
+  const many = kernels.prefillAttention.bind(bindings);
+  return {
+    name,
+    dispatches: 1,
+    encode: (pass, tokens) => (tokens === 1 ? kernels.attention.encode(pass, one, c.h.nHead, 1) : kernels.prefillAttention.encode(pass, many, c.h, tokens)),
+  };
+}
 
 export function buildPrefillGraph(c: GraphContext): Graph {
   const { h, act, kernels, arch, weights } = c;
@@ -39,7 +62,7 @@ export function buildPrefillGraph(c: GraphContext): Graph {
     if (L.qNorm) ops.push(c.headNorm(n('q norm'), q, L.qNorm, h.nHead, qDim, false));
     if (L.kNorm) ops.push(c.headNorm(n('k norm'), kCache, L.kNorm, h.nHeadKv, kvDim, true));
     ops.push(c.rope(n('rope q'), i, q, h.nHead, qDim, false), c.rope(n('rope k'), i, kCache, h.nHeadKv, kvDim, true));
-    ops.push(c.attention(n('attention'), i));
+    ops.push(prefillAttention(c, n('attention'), i));
     // A post-norm (Gemma 2/3) normalises the block's output before it joins the residual: the product goes to
     // xb (free by then) and the norm adds into x.
     if (L.postAttnNorm) ops.push(c.product(n('o'), L.o, att, xb, { yStride: h.nEmbd }), c.norm(n('post attn norm'), xb, L.postAttnNorm, x, false, true));

@@ -11,8 +11,16 @@ import { fitConversation, windowNote, type WindowRequest } from '../../inference
 import type { ChatMessage } from '../../tokenizer/types.ts';
 import type { ReplyFigures, TranscriptMessage } from './transcript.ts';
 
-/** Generates one reply to `history`, passing its text to `onText` as it comes; resolves with its figures. */
-export type ReplyRun = (history: ChatMessage[], onText: (text: string) => void, signal: AbortSignal) => Promise<ReplyFigures>;
+/**
+ * Generates one reply to `history`, passing its text to `onText` as it comes (and, where the engine reports it, how
+ * much of the prompt it has read to `onReading`); resolves with its figures.
+ */
+export type ReplyRun = (
+  history: ChatMessage[],
+  onText: (text: string) => void,
+  signal: AbortSignal,
+  onReading: (done: number, total: number) => void,
+) => Promise<ReplyFigures>;
 
 export class Conversation {
   messages: TranscriptMessage[] = $state([]);
@@ -33,6 +41,10 @@ export class Conversation {
    * shows them all).
    */
   contextNote: string | undefined = $state(undefined);
+  /** While the engine reads the prompt (before the reply's first text): tokens read of those it evaluates. */
+  reading: { done: number; total: number } | undefined = $state(undefined);
+  /** Stop was pressed and the engine has not stopped yet. */
+  stopping = $state(false);
   #stopper: AbortController | undefined;
 
   /** The settings as the composer shows them. */
@@ -91,7 +103,15 @@ export class Conversation {
     const reply = this.messages[this.messages.length - 1]!;
     const stopper = (this.#stopper = new AbortController());
     try {
-      reply.figures = await run(history, (text) => (reply.content += text), stopper.signal);
+      reply.figures = await run(
+        history,
+        (text) => {
+          this.reading = undefined;
+          reply.content += text;
+        },
+        stopper.signal,
+        (done, total) => (this.reading = { done, total }),
+      );
       return undefined;
     } catch (e) {
       this.error = toRbeeError(e);
@@ -100,13 +120,17 @@ export class Conversation {
       return this.error;
     } finally {
       this.generating = false;
+      this.reading = undefined;
+      this.stopping = false;
       this.#stopper = undefined;
     }
   }
 
-  /** Ends the reply being generated (its engine stops within a token and reports it stopped). */
+  /** Ends the reply being generated (its engine stops within a token or a prompt slice and reports it stopped). */
   stop(): void {
-    this.#stopper?.abort();
+    if (!this.#stopper) return;
+    this.stopping = true;
+    this.#stopper.abort();
   }
 
   /** Removes a broken-off reply so that it can be generated again. */

@@ -7,8 +7,7 @@
  *   unit_dot: its fastest whole-unit dot product); with subgroups, a subgroup per 4 rows joined by subgroupAdd;
  *   otherwise TPR invocations per 4 rows take their units in turn and join their partial sums in shared memory with
  *   a single barrier (short rows share a workgroup).
- * - matmul (prefill, T > 1): a workgroup per 64 rows × 4 tokens; each invocation owns one row, decodes each unit
- *   once and uses it for 4 tokens.
+ * - matmul (prefill, T > 1): prefill-matmul.ts, a register tile of rows × tokens per invocation.
  * - embedding (get_rows): decodes whole rows picked by token id.
  *
  * Flags: ACCUMULATE adds into Y (the residual stream), Y_AT_POS offsets Y by pos0 rows (writing K/V straight into
@@ -16,6 +15,7 @@
  */
 import type { GpuCaps } from '../device.ts';
 import { bindGroup, type Binding, createLayout, createPipeline, grid, STEP_WGSL } from './kernel.ts';
+import { PrefillMatmulKernels } from './prefill-matmul.ts';
 import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
 
 export const MATMUL_FLAGS = { ACCUMULATE: 1, Y_AT_POS: 2, LAST_TOKEN: 4 } as const;
@@ -49,8 +49,6 @@ const MATVEC_WG = 64;
 const MATVEC_UNITS_PER_INVOCATION = 4;
 /** Rows a subgroup (or a group of TPR invocations) of the matrix-vector kernels takes at once, sharing activation loads. */
 const MATVEC_ROWS = 4;
-const MATMUL_ROWS = 64;
-const MATMUL_TOKENS = 4;
 
 /** A statement per four-weight group of a unit, written out (shader compilers on CPUs may not unroll loops). */
 function unrolled(format: WeightFormat, statement: (i: number) => string): string {
@@ -91,7 +89,7 @@ function loadUnitX(format: WeightFormat): string {
  * the matrix's parameters, the step) — one layout for all, so they share a bind-group layout — the shared WGSL and the
  * format's decoder.
  */
-function weightKernelPrelude(format: WeightFormat, input = 'X: array<vec4f>', output = 'Y: array<f32>'): string {
+export function weightKernelPrelude(format: WeightFormat, input = 'X: array<vec4f>', output = 'Y: array<f32>'): string {
   return `@group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> ${input};
 @group(0) @binding(2) var<storage, read_write> ${output};
@@ -195,40 +193,6 @@ export function matvecThreadsPerRow(units: number): number {
   return tpr;
 }
 
-function matmulWgsl(format: WeightFormat): string {
-  return /* wgsl */ `
-${weightKernelPrelude(format)}
-// An invocation per row and 4 tokens: each unit of weights is decoded once and used for the 4 tokens, whose
-// activations every invocation of the workgroup reads alike (cache broadcast; no shared memory, no barriers).
-@compute @workgroup_size(${MATMUL_ROWS})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = wid.x * ${MATMUL_ROWS}u + li;
-  let t0 = wid.y * 4u;
-  if (row >= P.rows) { return; }
-  let rb = row * P.row_bytes;
-  let last = S.T - 1u;
-  let x0 = P.x_offset + min(t0, last) * P.x_stride;
-  let x1 = P.x_offset + min(t0 + 1u, last) * P.x_stride;
-  let x2 = P.x_offset + min(t0 + 2u, last) * P.x_stride;
-  let x3 = P.x_offset + min(t0 + 3u, last) * P.x_stride;
-  var acc = vec4f(0.0);
-  for (var u = 0u; u < P.units; u++) {
-    let v = u * UV;
-    let un = unit_at(rb, u);
-    ${unrolled(format, (i) => `{ let w = decode4(un, ${i}u);
-      acc += vec4f(dot(w, X[x0 + v + ${i}u]), dot(w, X[x1 + v + ${i}u]), dot(w, X[x2 + v + ${i}u]), dot(w, X[x3 + v + ${i}u])); }`)}
-  }
-  var yo = P.y_offset + P.row_offset + row;
-  if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
-  for (var t = 0u; t < 4u; t++) {
-    if (t0 + t <= last) {
-      let o = yo + (t0 + t) * P.y_stride;
-      if ((P.flags & 1u) != 0u) { Y[o] += acc[t]; } else { Y[o] = acc[t]; }
-    }
-  }
-}`;
-}
-
 function embeddingWgsl(format: WeightFormat): string {
   return /* wgsl */ `
 ${weightKernelPrelude(format, 'ids: array<u32>', 'Y: array<vec4f>')}
@@ -256,6 +220,8 @@ export class MatmulKernels {
 
   /** Rows per workgroup of the subgroup matrix-vector kernel; 0 when the shared-memory kernel is used. */
   readonly subgroupRows: number;
+  /** The matrix-matrix products (T > 1), same layout and bind groups. */
+  readonly prefill: PrefillMatmulKernels;
 
   /** `useSubgroups: false` forces the shared-memory matrix-vector kernel (tests run both). */
   constructor(
@@ -266,9 +232,11 @@ export class MatmulKernels {
     this.subgroupRows = useSubgroups && caps.subgroups && caps.subgroupId ? (MATVEC_WG / Math.max(4, caps.subgroupMinSize || 4)) * MATVEC_ROWS : 0;
     this.layout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
     this.embeddingLayout = createLayout(device, ['read', 'read', 'write', 'uniform', 'uniform']);
+    // Barrier-free register tiles on a software adapter (SwiftShader), shared-memory tiles on GPUs.
+    this.prefill = new PrefillMatmulKernels(device, this.layout, caps.architecture === 'swiftshader' ? 'direct' : 'tiled');
   }
 
-  private pipeline(kind: 'matvec' | 'matmul' | 'embedding', format: WeightFormat, tpr = 0): GPUComputePipeline {
+  private pipeline(kind: 'matvec' | 'embedding', format: WeightFormat, tpr = 0): GPUComputePipeline {
     const key = `${kind}:${format.name}:${tpr}`;
     let p = this.pipelines.get(key);
     if (!p) {
@@ -277,9 +245,7 @@ export class MatmulKernels {
           ? this.subgroupRows
             ? matvecSubgroupWgsl(format, this.subgroupRows)
             : matvecWgsl(format)
-          : kind === 'matmul'
-            ? matmulWgsl(format)
-            : embeddingWgsl(format);
+          : embeddingWgsl(format);
       const constants = kind === 'matvec' && !this.subgroupRows ? { TPR: tpr } : undefined;
       p = createPipeline(this.device, kind === 'embedding' ? this.embeddingLayout : this.layout, code, key, constants);
       this.pipelines.set(key, p);
@@ -306,9 +272,7 @@ export class MatmulKernels {
       const [x, y] = grid(Math.ceil(rows / ((MATVEC_WG / tpr) * MATVEC_ROWS)));
       pass.dispatchWorkgroups(x, y);
     } else {
-      pass.setPipeline(this.pipeline('matmul', format));
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(Math.ceil(rows / MATMUL_ROWS), Math.ceil(tokens / MATMUL_TOKENS));
+      this.prefill.encode(pass, format, group, rows, tokens);
     }
   }
 
