@@ -18,6 +18,7 @@ import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelIn
 import { validateSamplingSettings, type SamplingSettings } from '../lib/inference/sampling.ts';
 import { DEFAULT_HUB, parseHfRef } from '../lib/loaders/hf.ts';
 import { openBrowserSession } from './browser-harness/run-in-browser.ts';
+import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 
 const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT [--chat]) [options]
 
@@ -38,7 +39,8 @@ const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,
   --stop 2,32000       stop token ids (default: the model's end-of-generation tokens); --no-stop: none
   --context N          KV cache length (default: the model's, at most 4096)
   --json               one JSON object with tokens, per-step logprobs, timings and the adapter
-  --hub URL            Hugging Face hub base URL (HF_TOKEN is sent for gated repositories)`;
+  --hub URL            Hugging Face hub base URL (HF_TOKEN is sent for gated repositories, to huggingface.co only
+                       unless --send-token-to-hub says this hub may have it too)`;
 
 interface Args {
   model: string;
@@ -50,6 +52,7 @@ interface Args {
   contextLength: number | undefined;
   json: boolean;
   hub: string;
+  sendTokenToHub: boolean;
 }
 
 function parseNumber(flag: string, value: string | undefined, integer: boolean): number {
@@ -83,6 +86,7 @@ export function parseGenerateArgs(argv: string[]): Args {
     contextLength: undefined,
     json: false,
     hub: process.env.RBEE_HUB ?? DEFAULT_HUB,
+    sendTokenToHub: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -149,6 +153,9 @@ export function parseGenerateArgs(argv: string[]): Args {
       case '--hub':
         a.hub = value() ?? '';
         break;
+      case SEND_TOKEN_FLAG:
+        a.sendTokenToHub = true;
+        break;
       default:
         throw new RbeeError('bad-value', `Unknown option ${arg}.`, { hint: 'rbee-web generate --help lists the options.' });
     }
@@ -173,14 +180,17 @@ export function parseGenerateArgs(argv: string[]): Args {
  */
 type ModelArg = { kind: 'local'; folder: string; file: string } | ModelInput;
 
-function resolveModelArg(model: string, hub: string): ModelArg {
+function resolveModelArg(model: string, hub: string, sendTokenToHub: boolean): ModelArg {
   if (existsSync(model)) {
     const full = resolve(model);
     if (statSync(full).isDirectory()) return { kind: 'local', folder: full, file: weightsInFolder(full, model) };
     return { kind: 'local', folder: dirname(full), file: basename(full) };
   }
   if (/^https?:\/\//i.test(model) && !parseHfRef(model, hub)) return { kind: 'url', url: model };
-  if (parseHfRef(model, hub)) return { kind: 'hf', ref: model, hubBase: hub, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) };
+  if (parseHfRef(model, hub)) {
+    const token = hubTokenFor(hub, sendTokenToHub);
+    return { kind: 'hf', ref: model, hubBase: hub, ...(token ? { token } : {}) };
+  }
   throw new RbeeError('not-found', `'${model}' is not a file here, an http(s) URL or a Hugging Face reference.`, {
     hint: 'Give a path to a .gguf file, its URL, or owner/repo/file.gguf.',
   });
@@ -245,7 +255,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`rbee-web generate: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const modelArg = resolveModelArg(args.model, args.hub);
+  const modelArg = resolveModelArg(args.model, args.hub, args.sendTokenToHub);
   const session = await openBrowserSession();
   try {
     const request: GenerateRequestOptions = {

@@ -1,5 +1,5 @@
 /**
- * `rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json]`
+ * `rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json] [--send-token-to-hub]`
  *
  * --json: reads a JSON array of strings on standard input and prints a JSON array of token-id arrays.
  * Otherwise: reads all of standard input as one text and prints its ids on one line, space-separated.
@@ -10,30 +10,39 @@ import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
 import { dirOf, type ModelFileSet } from '../lib/loaders/model-file-set.ts';
 import { fileSetForText, inspectSet } from '../lib/loaders/inspect.ts';
 import { tokenizerForModel } from '../lib/tokenizer/model-tokenizer.ts';
+import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { isLocalPath, localFileSet } from './local-file-set.ts';
 
-const USAGE = 'usage: rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json] < input';
+const USAGE = 'usage: rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json] [--send-token-to-hub] < input';
 
 interface Args {
   model: string;
   special: boolean;
   json: boolean;
+  sendTokenToHub: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   let model: string | undefined;
   let special = true;
   let json = false;
+  let sendTokenToHub = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--model' || a === '-m') model = argv[++i];
     else if (a.startsWith('--model=')) model = a.slice('--model='.length);
     else if (a === '--no-special') special = false;
     else if (a === '--json') json = true;
+    else if (a === SEND_TOKEN_FLAG) sendTokenToHub = true;
     else throw new RbeeError('bad-value', `Unknown option '${a}'.\n${USAGE}`);
   }
   if (!model) throw new RbeeError('bad-value', `--model is required.\n${USAGE}`);
-  return { model, special, json };
+  return { model, special, json, sendTokenToHub };
+}
+
+function hubFileSet(model: string, hubBase: string, sendTokenToHub: boolean): Promise<ModelFileSet> {
+  const token = hubTokenFor(hubBase, sendTokenToHub);
+  return fileSetForText(model, { hubBase, ...(token ? { token } : {}) });
 }
 
 async function readStdin(): Promise<string> {
@@ -60,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const set: ModelFileSet = isLocalPath(args.model)
     ? localFileSet(args.model)
-    : await fileSetForText(args.model, { hubBase: process.env.RBEE_HUB ?? DEFAULT_HUB, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) });
+    : await hubFileSet(args.model, process.env.RBEE_HUB ?? DEFAULT_HUB, args.sendTokenToHub);
   try {
     const result = await inspectSet(set);
     const primary = result.chosen >= 0 ? result.candidates[result.chosen]!.primary : (set.primary ?? '');
