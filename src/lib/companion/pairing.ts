@@ -8,6 +8,9 @@
  */
 import { RbeeError } from '../errors.ts';
 import type { CompanionEndpoint } from './client.ts';
+import { isLoopbackHost } from './loopback.ts';
+
+export { isLoopbackHost };
 
 const STORAGE_KEY = 'rbee-web:companion';
 
@@ -65,14 +68,6 @@ export function linkWithoutPairing(href: string): string {
   url.searchParams.delete('companion');
   url.searchParams.delete('token');
   return url.toString();
-}
-
-/** localhost, *.localhost, 127.0.0.0/8 and ::1: this computer (browsers resolve *.localhost to loopback). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
-  return /^127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(host);
 }
 
 /** What the user is asked before a pairing is saved. */
