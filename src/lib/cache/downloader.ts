@@ -379,7 +379,7 @@ export class Download {
   /** Inside the file's lock: the stored manifest must still be there, or someone deleted the file while we worked. */
   private async assertNotDeleted(): Promise<void> {
     if (await this.store.getManifest(this.id)) return;
-    throw new RbeeError('aborted', `${this.name()} was deleted from this device (in another tab or window) while it downloaded; the download stopped.`, {
+    throw new RbeeError('not-found', `${this.name()} was deleted from this device (in another tab or window) while it downloaded; the download stopped.`, {
       hint: 'Download it again if you still want it.',
     });
   }

@@ -105,7 +105,7 @@ describe('a delete while the file downloads', () => {
     await withFileLock(ID, () => store.delete(ID));
 
     const stopped = await rejection(download.done);
-    expect(stopped).toMatchObject({ code: 'aborted', message: expect.stringMatching(/deleted from this device .*while it downloaded/) });
+    expect(stopped).toMatchObject({ code: 'not-found', message: expect.stringMatching(/deleted from this device .*while it downloaded/) });
     expect(await store.getManifest(ID)).toBeUndefined();
     expect(await store.storedChunkIndices(ID)).toEqual([]);
     // And the model can be downloaded again from scratch.
