@@ -4,10 +4,13 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumPath, chromiumArgs } from './src/cli/browser-harness/chromium.js';
 import { onnxRuntimeFiles } from './src/lib/engines/onnx-runtime-files.ts';
+import { frameHeadersPlugin } from './src/lib/framing/frame-headers.ts';
 import { RUNTIME_FOLDERS, shellPrecacheTransform } from './src/lib/pwa/shell-precache.ts';
 
 export default defineConfig({
   plugins: [
+    // Only /embed may be framed, by any site; every other page refuses (src/lib/framing/frame-policy.ts).
+    frameHeadersPlugin(),
     sveltekit(),
     // ONNX Runtime's WASM files for transformers.js, served by the app (ort/), copied from node_modules at build time.
     onnxRuntimeFiles(),
@@ -37,7 +40,7 @@ export default defineConfig({
       srcDir: 'src',
       filename: 'service-worker.ts',
       injectManifest: {
-        globPatterns: ['client/**/*.{js,css,html,ico,png,svg,webp,webmanifest}', 'prerendered/pages/**/*.html'],
+        globPatterns: ['client/**/*.{js,css,html,ico,png,svg,webp,webmanifest}', 'prerendered/**/*.{html,json}'],
         globIgnores: RUNTIME_FOLDERS.map((folder) => `client/${folder}**`),
         manifestTransforms: [shellPrecacheTransform],
         // Size is judged by the transform (SHELL_FILE_LIMIT_BYTES) so that large runtimes drop out quietly.

@@ -16,6 +16,7 @@
  */
 import { CachedFileSource } from '../src/lib/cache/cached-source.ts';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL, startDownload, verifyStoredFile } from '../src/lib/cache/downloader.ts';
+import { fileHasher } from '../src/lib/cache/file-hasher.ts';
 import { CacheStore, idbKeyValueStore } from '../src/lib/cache/store.ts';
 import { RbeeError } from '../src/lib/errors.ts';
 import type { ByteSource, ByteSourceStats } from '../src/lib/loaders/byte-source.ts';
@@ -79,6 +80,13 @@ export async function downloadToCache(url: string, s: DownloadSettings): Promise
     return r.manifest.size;
   });
   return { ...t, dbName: s.dbName, id };
+}
+
+/** Whether the download's whole-file hash runs in a worker here (it should: the bench serves the worker). */
+export async function hashOffThread(): Promise<boolean> {
+  const h = await fileHasher();
+  h.close();
+  return h.offThread;
 }
 
 export function cacheRead(c: CachedCopy): Promise<Timing> {
@@ -190,7 +198,16 @@ class StreamedFetchSource implements ByteSource {
     return Number((await this.open()).headers.get('Content-Length'));
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
+  /** The uploader keeps several reads in flight, asked in file order: they take their turns on the one stream. */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  read(offset: number, length: number): Promise<Uint8Array> {
+    const next = this.turn.then(() => this.readInOrder(offset, length));
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readInOrder(offset: number, length: number): Promise<Uint8Array> {
     if (offset !== this.position) throw new RbeeError('bad-value', `StreamedFetchSource reads in order: ${offset} after ${this.position}.`);
     this.reader ??= (await this.open()).body!.getReader();
     const out = new Uint8Array(length);
@@ -212,6 +229,6 @@ class StreamedFetchSource implements ByteSource {
   }
 }
 
-const api = { plainFetch, downloadToCache, cacheRead, cacheCheck, clearCache, cacheToGpu, fetchToGpu, rangeToGpu, machine };
+const api = { plainFetch, downloadToCache, hashOffThread, cacheRead, cacheCheck, clearCache, cacheToGpu, fetchToGpu, rangeToGpu, machine };
 export type CacheBenchApi = typeof api;
 (globalThis as { rbeeCacheBench?: CacheBenchApi }).rbeeCacheBench = api;

@@ -8,7 +8,9 @@
  *   hashed, as a library recheck does and as every hub-checked download did before hashing moved into it) · cache to GPU (the engine's WeightUploader from the cached file,
  *   until queue.onSubmittedWorkDone) · fetch to GPU (the same upload fed by one plain fetch: its baseline) · Range
  *   to GPU (the same upload from HttpByteSource: running a URL without the cache).
- * Each repetition deletes the cached file and uses a fresh database; the table gives the median of the runs.
+ * Each repetition deletes the cached file and uses a fresh database; the table gives the median of the runs, and the
+ * last line is one JSON object with the ratios the cache is held to (downloadToCacheRatio: hub-checked download ÷
+ * plain fetch; cacheReadRatio: cache read ÷ plain fetch; cacheToGpuRatio: cache → GPU ÷ fetch → GPU).
  *
  *   npx tsx bench/cache-browser.ts [--mb 200] [--runs 3] [--chunk-mib 32,8] [--parallel 3]
  */
@@ -54,6 +56,18 @@ const built = await esbuild.build({
   logLevel: 'silent',
 });
 const pageJs = built.outputFiles[0]!.text;
+// The download's whole-file hash runs in a module worker (src/workers/file-hash.worker.ts), which Vite emits for
+// the app; here esbuild bundles it too and the page gets it where the library's URL points.
+const hashWorker = await esbuild.build({
+  entryPoints: [join(HERE, '../src/workers/file-hash.worker.ts')],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  write: false,
+  logLevel: 'silent',
+});
+const hashWorkerJs = hashWorker.outputFiles[0]!.text;
 
 const server = await startRangeServer({ '/bench.bin': file });
 const url = `${server.url}/bench.bin`;
@@ -83,6 +97,7 @@ try {
   await page.goto(`${server.url}/bench/index.html`);
   await page.waitForFunction(() => 'rbeeCacheBench' in globalThis, undefined, { timeout: 60_000 });
   await page.unrouteAll();
+  await page.route('**/workers/file-hash.worker.ts', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: hashWorkerJs }));
 
   const call = <K extends keyof CacheBenchApi>(name: K, ...a: Parameters<CacheBenchApi[K]>): Promise<Awaited<ReturnType<CacheBenchApi[K]>>> =>
     page.evaluate(
@@ -91,6 +106,7 @@ try {
     ) as Promise<Awaited<ReturnType<CacheBenchApi[K]>>>;
 
   const info = await call('machine');
+  const hashWhere = (await call('hashOffThread')) ? 'in a worker' : 'on the page thread (the worker did not start)';
   let db = 0;
   const chunkLabel = (c: number): string => `${c / MiB} MiB chunks${c === DEFAULT_CHUNK_SIZE ? ' (default)' : ''}`;
   for (let run = 1; run <= runs; run++) {
@@ -125,6 +141,7 @@ try {
   console.log(`\nCache and upload throughput in headless Chromium ${ua}: a ${sizeMB} MB file of random bytes from the local Range server,`);
   console.log(`parallel ${parallel}, median of ${runs} runs (MB = 10^6 bytes). Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), page sees ${info.hardwareConcurrency};`);
   console.log(`WebGPU adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || '(no info)'}, binding limit ${(info.maxBinding / MiB).toFixed(0)} MiB;`);
+  console.log(`Whole-file SHA-256 of hub-checked downloads: hash-wasm ${hashWhere}; chunks stored as Blobs in IndexedDB.`);
   console.log(`load average ${loadBefore.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end (other jobs share the machine).\n`);
   console.log('| path | MB/s (median) | runs (MB/s) | × plain fetch | × fetch → GPU |');
   console.log('|---|---:|---:|---:|---:|');
@@ -133,6 +150,24 @@ try {
     const runsText = r.times.map((t) => mbps(t).toFixed(0)).join(' / ');
     console.log(`| ${r.path} | ${m.toFixed(0)} | ${runsText} | ${(m / fetchRate).toFixed(2)} | ${r.path.includes('GPU') ? (m / fetchGpuRate).toFixed(2) : ''} |`);
   }
+  // The last line: the three ratios the cache is held to (issue "Downloads at network speed"), for the README and
+  // later runs to quote. Default chunk size; medians.
+  const rate = (prefix: string): number => median(byPath.find((r) => r.path.startsWith(prefix))!);
+  const defaultChunks = chunkLabel(chunkSizes[0]!);
+  const ratio = (x: number): number => Number(x.toFixed(3));
+  console.log(
+    JSON.stringify({
+      sizeMB,
+      runs,
+      plainFetchMBps: Math.round(fetchRate),
+      fetchToGpuMBps: Math.round(fetchGpuRate),
+      downloadToCacheRatio: ratio(rate(`download to cache, ${defaultChunks}, hub SHA-256 checked`) / fetchRate),
+      cacheReadRatio: ratio(rate(`cache read (CachedFileSource.chunks), ${defaultChunks}`) / fetchRate),
+      cacheToGpuRatio: ratio(rate(`cache → GPU (WeightUploader, 8 MiB writeBuffer), ${defaultChunks}`) / fetchGpuRate),
+      rangeToGpuRatio: ratio(rate('Range → GPU') / fetchGpuRate),
+      loadAverage: [Number(loadBefore.toFixed(1)), Number(loadavg()[0]!.toFixed(1))],
+    }),
+  );
 } finally {
   await browser.close();
   await server.close();

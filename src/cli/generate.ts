@@ -228,6 +228,8 @@ export interface GenerateJson {
   timings: GenerationResult['timings'] & { loadSeconds: number };
   adapter: LoadedModelInfo['adapter'];
   model: { name: string; architecture: string; fileType?: string; contextLength: number };
+  /** Set when the model's chat template failed (or ran past its budget) on this conversation and the fallback wrote it. */
+  templateFallback?: GenerationResult['templateFallback'];
 }
 
 export function toJson(model: LoadedModelInfo, result: GenerationResult): GenerateJson {
@@ -240,6 +242,7 @@ export function toJson(model: LoadedModelInfo, result: GenerationResult): Genera
     timings: { ...result.timings, loadSeconds: model.loadSeconds },
     adapter: model.adapter,
     model: { name: model.name, architecture: model.architecture, ...(model.fileType ? { fileType: model.fileType } : {}), contextLength: model.contextLength },
+    ...(result.templateFallback ? { templateFallback: result.templateFallback } : {}),
   };
 }
 
@@ -282,6 +285,10 @@ export async function run(argv: string[]): Promise<number> {
     if (args.json) {
       console.log(JSON.stringify(toJson(out.model, result)));
     } else {
+      if (result.templateFallback) {
+        const used = result.templateFallback.kind === 'chatml-fallback' ? 'ChatML' : 'plain text';
+        console.error(`\nnote: the model's chat template failed on this conversation (${result.templateFallback.error}); the prompt was written as ${used}.`);
+      }
       const t = result.timings;
       process.stdout.write('\n');
       console.error(

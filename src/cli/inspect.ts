@@ -12,6 +12,7 @@
  * A Hugging Face token for gated repositories comes from $HF_TOKEN (never from the command line, where it would
  * land in shell history), and goes to huggingface.co only unless --send-token-to-hub (hub-token.ts).
  */
+import { redactUrl } from '../lib/url-redaction.ts';
 import { check, type SiblingFile } from '../lib/compat/check.ts';
 import { formatBytes } from '../lib/compat/device-caps.ts';
 import type { Verdict } from '../lib/compat/verdict.ts';
@@ -79,12 +80,12 @@ export async function run(argv: string[]): Promise<number> {
       const result = await inspectInput(input, args.hub, token);
       const verdict = check(result.descriptor, undefined, { siblings: siblingsOf(result) });
       if (args.json) process.stdout.write(`${JSON.stringify(jsonOf(result, verdict), jsonReplacer)}\n`);
-      else process.stdout.write(`${humanOf(input, result, verdict)}\n`);
+      else process.stdout.write(`${humanOf(redactUrl(input), result, verdict)}\n`);
     } catch (e) {
       failed++;
       const err = toRbeeError(e);
-      if (args.json) process.stdout.write(`${JSON.stringify({ source: input, error: err.toJSON() })}\n`);
-      else process.stdout.write(`${input}\n  error: ${err.code}: ${err.message}${err.hint ? `\n  ${err.hint}` : ''}\n\n`);
+      if (args.json) process.stdout.write(`${JSON.stringify({ source: redactUrl(input), error: err.toJSON() })}\n`);
+      else process.stdout.write(`${redactUrl(input)}\n  error: ${err.code}: ${err.message}${err.hint ? `\n  ${err.hint}` : ''}\n\n`);
     }
   }
   return failed > 0 ? 1 : 0;
@@ -112,7 +113,7 @@ function siblingsOf(result: InspectResult): SiblingFile[] {
 
 function jsonOf(result: InspectResult, verdict: Verdict): Record<string, unknown> {
   const d = result.descriptor;
-  const out: Record<string, unknown> = { ...d };
+  const out: Record<string, unknown> = { ...d, files: d.files.map((f) => ({ ...f, location: redactUrl(f.location) })) };
   if (d.gguf) out.gguf = { ...d.gguf, metadata: summariseMetadata(d.gguf.metadata) };
   out.verdict = verdict;
   if (result.candidates.length > 0) {

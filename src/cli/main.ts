@@ -2,6 +2,7 @@
  * `rbee-web <command>`: each command lives in its own file and exports `run(argv): Promise<number>` (the exit code).
  * Errors reach the user as `code: message` (or JSON with --json), never as a stack trace.
  */
+import { redactUrlsInText } from '../lib/url-redaction.ts';
 import { isRbeeError } from '../lib/errors.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
@@ -31,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     return await mod.run(rest);
   } catch (e) {
     if (isRbeeError(e)) console.error(`rbee-web ${name}: ${e.code}: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}`);
-    else console.error(`rbee-web ${name}: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    else console.error(`rbee-web ${name}: internal error: ${redactUrlsInText(e instanceof Error ? e.message : String(e))}`);
     return 1;
   }
 }

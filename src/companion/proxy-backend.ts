@@ -3,6 +3,7 @@
  * browsers need and rbee's worker does not send: CORS for the app's origin, Private Network Access, the pairing token.
  * The worker keeps doing the work (candle on CUDA / Metal / CPU); events pass through unchanged.
  */
+import { redactUrl } from '../lib/url-redaction.ts';
 import type { CompanionInfo, InferRequest, JobCreated, JobEvent } from '../lib/companion/protocol.ts';
 import { STREAM_DONE } from '../lib/companion/protocol.ts';
 import { readHiveWorkers } from '../lib/companion/hive.ts';
@@ -91,7 +92,8 @@ export class ProxyBackend implements CompanionBackend {
       mode: 'proxy',
       model: upstream.model,
       backend: upstream.backend,
-      upstream: upstream.workerUrl,
+      // Shown to the app and printed at start-up: a --proxy URL typed with credentials keeps them to itself.
+      upstream: redactUrl(upstream.workerUrl),
       busy: this.busy,
       tokens_generated: this.tokensGenerated,
     };

@@ -2,7 +2,10 @@
  * One error type for everything a user can meet: a stable machine-readable `code` (the CLI prints it, the UI picks
  * its message and actions from it), a message that says what happened and why, and a hint that says what to do.
  * Anything thrown by our code that reaches a user is an RbeeError; anything else is a bug.
+ * Its message and hint never carry credentials: URLs in them are redacted (url-redaction.ts) as the error is made.
  */
+import { redactUrlsInText } from './url-redaction.ts';
+
 export type RbeeErrorCode =
   // reading bytes
   | 'truncated' // the file ends before the structure it declares
@@ -46,9 +49,9 @@ export class RbeeError extends Error {
   readonly hint?: string;
 
   constructor(code: RbeeErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(redactUrlsInText(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.hint = options.hint;
+    this.hint = options.hint === undefined ? undefined : redactUrlsInText(options.hint);
   }
 
   toJSON(): { code: RbeeErrorCode; message: string; hint?: string } {

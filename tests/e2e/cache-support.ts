@@ -68,7 +68,9 @@ export async function storedFile(page: Page, id: string): Promise<StoredFile | u
       const whole = new Uint8Array(m.size);
       let at = 0;
       for (let i = 0; i < m.chunks.length; i++) {
-        const c = (await get(`c/${enc}/${i}`)) as Uint8Array;
+        // Chunks are Blobs (caches written by earlier versions hold Uint8Arrays).
+        const v = (await get(`c/${enc}/${i}`)) as Blob | Uint8Array;
+        const c = v instanceof Blob ? new Uint8Array(await v.arrayBuffer()) : v;
         whole.set(c, at);
         at += c.byteLength;
       }

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, HAS_FIXTURES, REPO_ROOT } from '../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
+import { writeGguf } from '../support/gguf-writer.ts';
 
 const BIN = resolve(REPO_ROOT, 'bin/rbee-web.mjs');
 
@@ -97,6 +98,31 @@ describe.runIf(HAS_FIXTURES)('rbee-web inspect', () => {
     expect(stdout).toMatch(/verdict +runs · verified · engine webgpu/);
     expect(stdout).toMatch(/covered by "F32: equal to llama.cpp on its exact F32 twin/);
     expect(stdout).toMatch(/2 models here/); // the safetensors folder: overall + the adapter
+  });
+
+  it('a GGUF with a metadata key written twice: everything read, the duplicate as a warning, verdict "does not run"', async () => {
+    const file = join(dir, 'duplicate-key.gguf');
+    writeFileSync(
+      file,
+      writeGguf({
+        metadata: [
+          ['general.architecture', { type: 'string', value: 'llama' }],
+          ['llama.block_count', { type: 'u32', value: 2 }],
+          ['llama.block_count', { type: 'u32', value: 3 }],
+          ['llama.embedding_length', { type: 'u32', value: 64 }],
+        ],
+        tensors: [{ name: 'token_embd.weight', dims: [64, 8], type: 0, dataSize: 64 * 8 * 4 }],
+      }),
+    );
+    const json = await cli(['--json', file]);
+    expect(json.stderr).toBe('');
+    const [d] = lines(json.stdout) as Record<string, any>[];
+    expect(d).toMatchObject({ format: 'gguf', blockCount: 2, embeddingLength: 64 });
+    expect(d!.warnings.join(' ')).toMatch(/"llama\.block_count" is written twice; llama\.cpp refuses/);
+    expect(d!.verdict).toMatchObject({ runs: false, confidence: 'unsupported', engine: 'none' });
+    expect(d!.verdict.reasons.join(' ')).toMatch(/written twice/);
+    const text = await cli([file]);
+    expect(text.stdout).toMatch(/written twice/);
   });
 
   it('errors are one line with code and hint, and usage errors exit 2', async () => {

@@ -1,8 +1,13 @@
 /**
- * A file in the download cache as a ByteSource: reads come from the stored chunks, one chunk in memory at a time
- * (never one whole-file ArrayBuffer), and `chunks()` streams the file in order for uploading weights to the GPU.
- * Only complete files open: nothing partially downloaded is ever read as weights, and a "complete" file whose chunks
- * are not all in the store is repaired to partial (chunk-presence.ts) and refused with a hint to resume.
+ * A file in the download cache as a ByteSource: reads come from the stored chunks, at most two chunks in memory at a
+ * time (never one whole-file ArrayBuffer), and `chunks()` streams the file in order for uploading weights to the GPU.
+ * Streaming — `chunks()`, or reads that move on from chunk i − 1 to chunk i (the weight upload) — reads chunk i + 1
+ * ahead, so the store's read overlaps whatever the caller does with chunk i (a GPU upload) and the stream waits only
+ * for the slower of the two. A header parse (reads within the first chunk) reads nothing ahead.
+ * `blob()` is the whole file as one Blob made of the stored chunks' Blobs, without reading a byte (for engines that
+ * take a Blob, such as llama.cpp's wasm build). Only complete files open: nothing partially downloaded is ever read as
+ * weights, and a "complete" file whose chunks are not all in the store is repaired to partial (chunk-presence.ts) and
+ * refused with a hint to resume.
  */
 import { RbeeError } from '../errors.ts';
 import { checkRange } from '../loaders/blob-source.ts';
@@ -15,8 +20,10 @@ export class CachedFileSource implements ByteSource {
   readonly stats: ByteSourceStats = { bytesRead: 0, requests: 0 };
   readonly name: string;
   readonly location: string;
-  /** The last chunk read: sequential small reads (a header parse) hit it instead of IndexedDB. */
-  private last: { index: number; bytes: Uint8Array } | undefined;
+  /** The chunk read last: sequential small reads (a header parse) hit it instead of IndexedDB. */
+  private current: { index: number; bytes: Promise<Uint8Array> } | undefined;
+  /** The chunk after it, being read ahead while the caller streams. */
+  private ahead: { index: number; bytes: Promise<Uint8Array> } | undefined;
 
   private constructor(
     private readonly store: CacheStore,
@@ -69,21 +76,51 @@ export class CachedFileSource implements ByteSource {
   async *chunks(signal?: AbortSignal): AsyncGenerator<{ offset: number; bytes: Uint8Array }> {
     for (let i = 0; i < this.manifest.chunks.length; i++) {
       if (signal?.aborted) throw new RbeeError('aborted', 'Cancelled.');
-      yield { offset: chunkRange(this.manifest, i).start, bytes: await this.chunk(i) };
+      yield { offset: chunkRange(this.manifest, i).start, bytes: await this.chunk(i, true) };
     }
   }
 
-  private async chunk(index: number): Promise<Uint8Array> {
-    if (this.last?.index === index) return this.last.bytes;
+  /** The whole file as one Blob of the stored chunks (no bytes read; a missing chunk is a typed error). */
+  async blob(): Promise<Blob> {
+    const parts: Blob[] = [];
+    for (let i = 0; i < this.manifest.chunks.length; i++) {
+      const part = await this.store.getChunkBlob(this.manifest.id, i);
+      const r = chunkRange(this.manifest, i);
+      if (!part || part.size !== r.end - r.start) throw this.missing(i);
+      parts.push(part);
+    }
+    return new Blob(parts);
+  }
+
+  /**
+   * Chunk `index`, shared by every read that needs it while it is the current chunk (reads may overlap: the weight
+   * upload keeps several in flight). Moving on from chunk i − 1 (or streaming) starts reading chunk i + 1 ahead.
+   */
+  private chunk(index: number, streaming = this.current?.index === index - 1): Promise<Uint8Array> {
+    if (this.current?.index === index) return this.current.bytes;
+    const bytes = this.ahead?.index === index ? this.ahead.bytes : this.load(index);
+    this.ahead = undefined;
+    if (streaming && index + 1 < this.manifest.chunks.length) {
+      const next = this.load(index + 1);
+      // Read ahead; a failure surfaces when (and if) that chunk is asked for.
+      next.catch(() => undefined);
+      this.ahead = { index: index + 1, bytes: next };
+    }
+    this.current = { index, bytes };
+    return bytes;
+  }
+
+  private async load(index: number): Promise<Uint8Array> {
     const bytes = await this.store.getChunk(this.manifest.id, index);
     const r = chunkRange(this.manifest, index);
     this.stats.requests++;
-    if (!bytes || bytes.byteLength !== r.end - r.start) {
-      throw new RbeeError('truncated', `${this.manifest.name}: chunk ${index} is missing from the cache (the browser may have evicted it).`, {
-        hint: 'Download the file again; it resumes and fetches only what is missing.',
-      });
-    }
-    this.last = { index, bytes };
+    if (!bytes || bytes.byteLength !== r.end - r.start) throw this.missing(index);
     return bytes;
+  }
+
+  private missing(index: number): RbeeError {
+    return new RbeeError('truncated', `${this.manifest.name}: chunk ${index} is missing from the cache (the browser may have evicted it).`, {
+      hint: 'Download the file again; it resumes and fetches only what is missing.',
+    });
   }
 }

@@ -20,7 +20,8 @@ import { withFileLock } from './file-lock.ts';
 import { chunkRange, newManifest, storedBytes, type CacheManifest } from './manifest.ts';
 import { InOrderFileHash } from './in-order-hash.ts';
 import { etaSeconds, RateMeter, type DownloadProgress, type DownloadState } from './progress.ts';
-import { Sha256, sha256Hex } from './sha256.ts';
+import { fileHasher, type FileHasher } from './file-hasher.ts';
+import { sha256Hex } from './sha256.ts';
 import { estimateStorage, quotaError, type StorageEstimate } from './storage-budget.ts';
 import { CacheStore } from './store.ts';
 
@@ -200,6 +201,8 @@ export class Download {
       const err = this.state === 'cancelled' ? new RbeeError('aborted', 'Download cancelled.', { cause: e }) : toRbeeError(e);
       if (this.state !== 'cancelled') this.setState('failed');
       throw err;
+    } finally {
+      this.hasher?.close();
     }
   }
 
@@ -316,6 +319,7 @@ export class Download {
     this.setState('downloading');
     // Chunks that arrive ahead of a slower one are held for the hash up to one fewer than run at once (the usual
     // reordering among parallel requests), so memory stays within about twice the chunks in flight.
+    this.hasher?.close();
     this.hasher = m.sha256 ? new InOrderFileHash(this.store, m, Math.max(0, (this.opts.parallel ?? DEFAULT_PARALLEL) - 1)) : undefined;
     for (;;) {
       const missing = m.chunks.flatMap((c, i) => (c.done ? [] : [i]));
@@ -605,7 +609,15 @@ export async function recheckCachedFile(store: CacheStore, id: string): Promise<
  * (when it has one) and each chunk against the hash recorded when it arrived.
  */
 export async function verifyStoredFile(store: CacheStore, m: CacheManifest): Promise<FileCheck> {
-  const whole = new Sha256();
+  const whole = await fileHasher();
+  try {
+    return await verifyWith(whole, store, m);
+  } finally {
+    whole.close();
+  }
+}
+
+async function verifyWith(whole: FileHasher, store: CacheStore, m: CacheManifest): Promise<FileCheck> {
   const badChunks: number[] = [];
   for (let i = 0; i < m.chunks.length; i++) {
     const bytes = await store.getChunk(m.id, i);
@@ -614,11 +626,11 @@ export async function verifyStoredFile(store: CacheStore, m: CacheManifest): Pro
       badChunks.push(i);
       continue;
     }
-    whole.update(bytes);
+    await whole.update(bytes);
     const recorded = m.chunks[i]!.sha256;
     if (recorded !== undefined && (await sha256Hex(bytes)) !== recorded) badChunks.push(i);
   }
-  const sha256 = whole.hex();
+  const sha256 = await whole.hex();
   const ok = badChunks.length === 0 && (m.sha256 === undefined || m.sha256 === sha256);
   return { ok, sha256, badChunks };
 }

@@ -10,14 +10,12 @@
  */
 import type { FileCheck } from './downloader.ts';
 import { chunkRange, type CacheManifest } from './manifest.ts';
-import { Sha256, sha256Hex } from './sha256.ts';
+import { fileHasher, type FileHasher } from './file-hasher.ts';
+import { sha256Hex } from './sha256.ts';
 import type { CacheStore } from './store.ts';
 
-/** Hash this many bytes at a time, yielding between, so a 32 MiB chunk does not stall the page (or other chunks' streams). */
-const HASH_SLICE = 4 << 20;
-
 export class InOrderFileHash {
-  private readonly whole = new Sha256();
+  private readonly whole: Promise<FileHasher> = fileHasher();
   private readonly held = new Map<number, Uint8Array>();
   private readonly badChunks: number[] = [];
   private next = 0;
@@ -46,9 +44,14 @@ export class InOrderFileHash {
     await this.pump;
     if (this.failure !== undefined) throw this.failure;
     if (this.next < this.m.chunks.length) throw new Error(`InOrderFileHash: chunk ${this.next} is not stored yet`);
-    const sha256 = this.whole.hex();
+    const sha256 = await (await this.whole).hex();
     const ok = this.badChunks.length === 0 && (this.m.sha256 === undefined || this.m.sha256 === sha256);
     return { ok, sha256, badChunks: [...this.badChunks] };
+  }
+
+  /** Stops the hashing (a download that failed or was cancelled). */
+  close(): void {
+    void this.whole.then((h) => h.close());
   }
 
   private kick(): void {
@@ -84,9 +87,6 @@ export class InOrderFileHash {
   }
 
   private async hash(bytes: Uint8Array): Promise<void> {
-    for (let at = 0; at < bytes.byteLength; at += HASH_SLICE) {
-      if (at > 0) await new Promise((r) => setTimeout(r, 0));
-      this.whole.update(bytes.subarray(at, Math.min(bytes.byteLength, at + HASH_SLICE)));
-    }
+    await (await this.whole).update(bytes);
   }
 }

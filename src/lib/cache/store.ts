@@ -2,8 +2,15 @@
  * The cache's storage: manifests and chunks in IndexedDB through idb-keyval, one key per chunk (so no value is ever
  * the whole file, and a chunk is written — or not — as one unit). Keys:
  *   m/<id>          the file's CacheManifest
- *   c/<id>/<index>  the bytes of chunk <index> (a Uint8Array)
+ *   c/<id>/<index>  the bytes of chunk <index>: a Blob (caches written before Blobs were used hold a Uint8Array,
+ *                   and both read back the same way, so older caches keep working without a migration)
  * with <id> URI-encoded so no id is a prefix of another's chunk keys.
+ *
+ * Why Blobs: Chromium writes a Blob value straight to a file beside the database, while a Uint8Array value is
+ * serialised (and compressed) into the database itself — measured in Chromium here (bench/cache-browser.ts), a
+ * 32 MiB chunk is stored ~8× faster and read back ~4× faster as a Blob. A Blob read back is also a handle, not a
+ * copy: a whole cached file joins into one Blob (`fileBlob`) without reading its bytes (what llama.cpp's wasm build
+ * loads from).
  *
  * CacheStore talks to a small KeyValueStore so tests can put a wrapper between (a quota that runs out).
  */
@@ -46,6 +53,9 @@ export function idbKeyValueStore(dbName = DEFAULT_DB_NAME): KeyValueStore {
   };
 }
 
+/** What a chunk key holds: a Blob, or (caches written by earlier versions) a Uint8Array. */
+type StoredChunk = Blob | Uint8Array;
+
 const manifestKey = (id: string): string => `m/${encodeURIComponent(id)}`;
 const chunkPrefix = (id: string): string => `c/${encodeURIComponent(id)}/`;
 const chunkKey = (id: string, index: number): string => `${chunkPrefix(id)}${index}`;
@@ -81,16 +91,24 @@ export class CacheStore {
     return this.wrap(() => this.kv.set(manifestKey(m.id), m));
   }
 
-  /** Stores a chunk's bytes. The caller marks it done in the manifest only after this resolves. */
+  /** Stores a chunk's bytes (as a Blob). The caller marks it done in the manifest only after this resolves. */
   putChunk(id: string, index: number, bytes: Uint8Array): Promise<void> {
-    return this.wrap(() => this.kv.set(chunkKey(id, index), bytes));
+    return this.wrap(() => this.kv.set(chunkKey(id, index), new Blob([bytes as Uint8Array<ArrayBuffer>])));
   }
 
   async getChunk(id: string, index: number): Promise<Uint8Array | undefined> {
-    const v = await this.wrap(() => this.kv.get<Uint8Array>(chunkKey(id, index)));
+    const v = await this.wrap(() => this.kv.get<StoredChunk>(chunkKey(id, index)));
     if (v === undefined) return undefined;
+    if (v instanceof Blob) return new Uint8Array(await this.wrap(() => v.arrayBuffer()));
     // Structured clone may hand back a Uint8Array from another realm; normalise for instanceof checks downstream.
     return v instanceof Uint8Array ? v : new Uint8Array(v as ArrayLike<number>);
+  }
+
+  /** A chunk as a Blob without reading its bytes (older caches' Uint8Array chunks are wrapped). */
+  async getChunkBlob(id: string, index: number): Promise<Blob | undefined> {
+    const v = await this.wrap(() => this.kv.get<StoredChunk>(chunkKey(id, index)));
+    if (v === undefined || v instanceof Blob) return v;
+    return new Blob([v instanceof Uint8Array ? (v as Uint8Array<ArrayBuffer>) : new Uint8Array(v as ArrayLike<number>)]);
   }
 
   /** Chunk indices actually present (a chunk stored but not yet marked done is here and not in the manifest). */

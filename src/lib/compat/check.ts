@@ -275,6 +275,22 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
     };
   }
 
+  // ── A readable but damaged file: shown in full, but no engine can load it. ──
+  if (descriptor.defects && descriptor.defects.length > 0) {
+    const reasons = [...descriptor.defects];
+    return {
+      ...base,
+      runs: false,
+      confidence: 'unsupported',
+      engine: 'none',
+      reasons,
+      warnings,
+      recommendations: ['Download the file again, or convert the model again with a current llama.cpp (convert_hf_to_gguf.py).'],
+      backends: BACKENDS.map((backend) => ({ backend, confidence: 'unsupported' as Confidence, reasons })),
+      cells: [],
+    };
+  }
+
   const format = descriptor.format;
   const arch = normaliseArchitecture(descriptor.architecture);
   const types = descriptor.weightTypes.filter((w) => w.tensors > 0).map((w) => w.type);

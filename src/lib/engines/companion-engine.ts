@@ -2,6 +2,7 @@
  * The companion (a native rbee worker on this machine; src/lib/companion) behind the ChatEngine interface. The model
  * is the one the companion was started with: load() only asks it what that is.
  */
+import { redactUrl } from '../url-redaction.ts';
 import { RbeeError, toRbeeError } from '../errors.ts';
 import { CompanionClient, type CompanionEndpoint } from '../companion/client.ts';
 import type { CompanionInfo } from '../companion/protocol.ts';
@@ -20,14 +21,15 @@ export class CompanionEngine implements ChatEngine {
   constructor(
     endpoint: CompanionEndpoint,
     /** Renders a conversation with the model's template (the chat page passes the tokenizer module's renderer). */
-    private readonly renderChat: (messages: NonNullable<EngineGenerateRequest['messages']>, info: CompanionInfo) => string = (m) => plainChatPrompt(m),
+    private readonly renderChat: (messages: NonNullable<EngineGenerateRequest['messages']>, info: CompanionInfo) => string | Promise<string> = (m) =>
+      plainChatPrompt(m),
   ) {
     this.client = new CompanionClient(endpoint);
   }
 
   async load(options: EngineLoadOptions = {}): Promise<EngineModelInfo> {
     const started = performance.now();
-    options.onProgress?.({ phase: 'loading', text: `Asking the companion at ${this.client.url}` });
+    options.onProgress?.({ phase: 'loading', text: `Asking the companion at ${redactUrl(this.client.url)}` });
     try {
       this.info = await this.client.info(options.signal);
     } catch (e) {
@@ -45,7 +47,7 @@ export class CompanionEngine implements ChatEngine {
 
   async generate(request: EngineGenerateRequest, options: EngineGenerateOptions = {}): Promise<EngineGenerationResult> {
     if (!this.info) throw new RbeeError('internal', 'The companion is not connected: call load() first.');
-    const prompt = request.messages ? this.renderChat(request.messages, this.info) : (request.prompt ?? '');
+    const prompt = request.messages ? await this.renderChat(request.messages, this.info) : (request.prompt ?? '');
     try {
       const r = await this.client.generate({
         prompt,

@@ -96,6 +96,11 @@ export interface ModelDescriptor {
   prebuilt?: PrebuiltInfo;
   /** Notes from parsing that the user should see (e.g. unknown tensor types). */
   warnings: string[];
+  /**
+   * Why a file that could be read cannot be loaded (a GGUF metadata key written twice, which llama.cpp refuses):
+   * the inspector shows everything else, and the verdict is "does not run" with these as its reasons.
+   */
+  defects?: string[];
 }
 
 export interface PrebuiltInfo {

@@ -95,6 +95,7 @@ export function ggufDescriptor(parts: { source: ByteSource; header: GgufHeader }
   const first = parts.find((p) => (p.header.metadata['split.no'] ?? 0) === 0) ?? parts[0]!;
   const md = first.header.metadata;
   const warnings = parts.flatMap((p) => p.header.warnings);
+  const defects = parts.flatMap((p) => p.header.defects);
   const architecture = (str(md['general.architecture']) ?? 'unknown').toLowerCase();
   const a = (key: string): GgufValue | undefined => md[`${architecture}.${key}`];
 
@@ -182,6 +183,7 @@ export function ggufDescriptor(parts: { source: ByteSource; header: GgufHeader }
       headerBytes: parts.reduce((s, p) => s + p.header.headerBytes, 0),
     },
     warnings,
+    ...(defects.length > 0 ? { defects } : {}),
   };
   const optional: Partial<ModelDescriptor> = {
     fileType,

@@ -86,6 +86,11 @@ export interface GgufHeader {
   headerBytes: number;
   fileSize: number;
   warnings: string[];
+  /**
+   * Damage that leaves the header readable but the file unloadable: llama.cpp's gguf_init refuses a file with a
+   * metadata key written twice ("duplicate key"), so we read on, keep the first value, and say why it does not run.
+   */
+  defects: string[];
   /** What reading the header cost: bytes fetched and reads (requests) made. */
   fetched: { bytes: number; requests: number };
 }
@@ -318,14 +323,24 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
 
   const metadata: Record<string, GgufValue> = Object.create(null) as Record<string, GgufValue>;
   const metadataTypes: Record<string, string> = Object.create(null) as Record<string, string>;
+  const warnings: string[] = [];
+  const defects: string[] = [];
   for (let i = 0; i < kvCount; i++) {
     progress.kvLeft = kvCount - i;
     const key = await readString(`metadata key ${i + 1}`, 5);
-    if (key in metadata) throw err('bad-value', `The metadata key "${key}" appears twice.`);
     if (r.available < 4) await r.ensure(4, `the type of ${key}`);
     const type = r.u32();
     const tokensStart = r.pos;
     const { value, type: vt } = await readValue(type, `metadata "${key}"`, 0);
+    if (key in metadata) {
+      // Still readable (the value is skipped; the first one stays), but llama.cpp will not load it.
+      const defect = `The metadata key "${key}" is written twice; llama.cpp refuses to load a file with a duplicate key.`;
+      if (!defects.includes(defect)) {
+        defects.push(defect);
+        warnings.push(`${defect} The first value is shown; re-convert or re-download the model.`);
+      }
+      continue;
+    }
     metadata[key] = value;
     metadataTypes[key] = vt;
     progress.seen.add(key);
@@ -367,7 +382,6 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
   const headerBytes = r.pos;
   const dataOffset = Math.ceil(headerBytes / alignment) * alignment;
 
-  const warnings: string[] = [];
   const names = new Set<string>();
   const tensors: TensorInfo[] = [];
   const unknownTypes = new Set<number>();
@@ -425,6 +439,7 @@ export async function parseGgufHeader(source: ByteSource, opts: ReadGgufOptions 
     headerBytes,
     fileSize: r.size,
     warnings,
+    defects,
     fetched: { bytes: r.fetched, requests: r.requests },
   };
 }

@@ -90,7 +90,7 @@ export class HttpByteSource implements ByteSource {
           hint: 'Use a server that honours Range requests (Hugging Face, most CDNs, `npx serve`), or open the file from disk.',
         });
       }
-      const whole = await this.body(response, signal);
+      const whole = await this.body(response, last + 1, signal);
       this.knownSize = whole.byteLength;
       this.noteValidators(response);
       return whole.subarray(Math.min(offset, whole.byteLength), Math.min(last + 1, whole.byteLength));
@@ -101,7 +101,7 @@ export class HttpByteSource implements ByteSource {
     }
 
     const contentRange = parseContentRange(response.headers.get('Content-Range'));
-    if (!contentRange || contentRange.start !== offset) {
+    if (!contentRange || contentRange.start !== offset || contentRange.end < contentRange.start) {
       await cancelBody(response);
       throw new RbeeError('http', `${this.url} answered a Range request with a different range (${response.headers.get('Content-Range') ?? 'none'}).`, {
         hint: 'The server does not handle Range requests correctly; open the file from disk instead.',
@@ -109,8 +109,8 @@ export class HttpByteSource implements ByteSource {
     }
     if (contentRange.total !== undefined) this.knownSize = contentRange.total;
     this.noteValidators(response);
-    let bytes = await this.body(response, signal);
-    if (bytes.byteLength > length) bytes = bytes.subarray(0, length);
+    // The confirmed range bounds the buffer too (a server may confirm fewer bytes than asked, near the end).
+    const bytes = await this.body(response, Math.min(length, contentRange.end - contentRange.start + 1), signal);
     const expected = Math.min(length, (this.knownSize ?? Infinity) - offset);
     if (bytes.byteLength < expected) {
       throw new RbeeError('network', `The connection to ${this.url} closed after ${bytes.byteLength} of ${expected} bytes.`, {
@@ -131,17 +131,35 @@ export class HttpByteSource implements ByteSource {
     this.lastModified ??= response.headers.get('Last-Modified') ?? undefined;
   }
 
-  private async body(response: Response, signal?: AbortSignal): Promise<Uint8Array> {
+  /**
+   * At most `limit` bytes of the body, read as they stream: a server that sends more than the range it confirmed
+   * (a 206 with a correct Content-Range and a body hundreds of MB long) is cut off at `limit` and its body cancelled,
+   * so what is read never exceeds what was asked for.
+   */
+  private async body(response: Response, limit: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const reader = response.body?.getReader();
+    if (!reader) return new Uint8Array(0);
+    const out = new Uint8Array(limit);
+    let filled = 0;
     try {
-      const buffer = await response.arrayBuffer();
-      this.stats.bytesRead += buffer.byteLength;
-      return new Uint8Array(buffer);
+      while (filled < limit) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const take = Math.min(value.byteLength, limit - filled);
+        out.set(take === value.byteLength ? value : value.subarray(0, take), filled);
+        filled += take;
+      }
+      this.stats.bytesRead += filled;
+      return filled === limit ? out : out.subarray(0, filled);
     } catch (e) {
       if (signal?.aborted || isAbort(e)) throw aborted(e);
       throw new RbeeError('network', `The connection to ${this.url} broke while reading: ${(e as Error)?.message ?? String(e)}`, {
         hint: 'Try again.',
         cause: e,
       });
+    } finally {
+      // Whatever is left (the rest of a body longer than asked, or after an error) is not wanted: stop the transfer.
+      await reader.cancel().catch(() => {});
     }
   }
 }

@@ -24,8 +24,21 @@ export const SAFETENSORS_LIMITS = {
   jsonBytes: 32 * 1024 * 1024,
   /** The largest public checkpoints have a few hundred shards (DeepSeek-V3: 163). */
   shards: 4096,
-  /** Tensors have a handful of dimensions; a shape with hundreds is a corrupt header. */
+  /** Tensors have a handful of dimensions; a shape with hundreds is a corrupt header. This also bounds every array
+   *  in the header (data_offsets has 2 items), checked before the header is parsed. */
   rank: 64,
+  /** Tensors in one file and in one model: DeepSeek-V3 (671B) has about 92k over its 163 shards, a Llama of 405B
+   *  about 1.1k; 262,144 leaves room for any real checkpoint and keeps one header's parse well under 800 MB. */
+  tensors: 262_144,
+  /** The format has three levels: the header object, a tensor's (or __metadata__'s) object, and a shape or
+   *  data_offsets array. Deeper nesting is not SafeTensors (and tens of millions of levels cost gigabytes to parse). */
+  nesting: 3,
+  /** Members of one tensor entry (dtype, shape, data_offsets) or of __metadata__ (a few string pairs in real files;
+   *  some writers store a config there, still far below this). */
+  entryMembers: 4096,
+  /** Values in the whole header (objects, arrays, keys' values, dims): about 10 per real tensor, so 16 per tensor
+   *  at the tensor limit. With the header-size limit alone, a 100 MB header of tiny values parsed to gigabytes. */
+  jsonValues: 16 * 262_144,
   /** Shard headers read at once over HTTP (browsers allow ~6 connections per host anyway). */
   concurrentShardReads: 6,
 } as const;
@@ -118,6 +131,7 @@ export function parseSafetensorsHeader(
   }
   // The format requires the header to start with '{'; it may be padded with spaces at the end.
   if (!text.startsWith('{')) throw new RbeeError('bad-json', `${name}: the SafeTensors header does not start with '{'.`, { hint });
+  checkHeaderShape(headerBytes, name);
   let header: unknown;
   try {
     header = JSON.parse(text);
@@ -207,6 +221,60 @@ export function parseSafetensorsHeader(
   }
   tensors.sort((a, b) => a.offset - b.offset);
   return { headerLength, metadata, tensors, dataBytes, warnings };
+}
+
+/**
+ * Bounds the header's structure before JSON.parse builds it: nesting depth, items per array, members per entry,
+ * tensor count and values in all, counted on the bytes in one pass that allocates nothing. JSON.parse (native, fast)
+ * then parses only headers whose size in memory is bounded by these counts. A streaming JSON tokenizer from npm
+ * (@streamparser/json, clarinet) could enforce the same limits while parsing, but it would be a dependency and a
+ * JavaScript parser several times slower than the native one for a check that needs only brackets, commas and
+ * strings; this scan is simpler and its cost is one pass over at most 100 MB. Malformed JSON is left to JSON.parse,
+ * which reports it.
+ */
+function checkHeaderShape(bytes: Uint8Array, name: string): void {
+  const hint = 'The file is corrupt or not a SafeTensors file.';
+  const L = SAFETENSORS_LIMITS;
+  const refuse = (what: string): never => {
+    throw new RbeeError('limit-exceeded', `${name}: the SafeTensors header ${what}.`, { hint });
+  };
+  // Per open container: whether it is an array, and its items so far (commas + 1 once it holds anything).
+  const isArray = new Uint8Array(L.nesting + 1);
+  const items = new Float64Array(L.nesting + 1);
+  let depth = 0;
+  let values = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next byte (a quote or another backslash)
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      // { or [
+      if (++depth > L.nesting) refuse(`is nested more than ${L.nesting} levels deep; the format has ${L.nesting} (header, tensor entry, shape)`);
+      isArray[depth] = c === 0x5b ? 1 : 0;
+      items[depth] = 0;
+      if (++values > L.jsonValues) refuse(`holds more than ${L.jsonValues} values`);
+    } else if (c === 0x7d || c === 0x5d) {
+      if (depth > 0) depth--;
+    } else if (c === 0x2c && depth > 0) {
+      // , : one more item in the open container
+      const n = ++items[depth]! + 1;
+      if (++values > L.jsonValues) refuse(`holds more than ${L.jsonValues} values`);
+      if (isArray[depth]) {
+        if (n > L.rank) refuse(`has an array of more than ${L.rank} items (a shape has at most ${L.rank} dimensions)`);
+      } else if (depth === 1) {
+        // One member may be __metadata__.
+        if (n > L.tensors + 1) refuse(`declares more than ${L.tensors} tensors`);
+      } else if (n > L.entryMembers) {
+        refuse(`has an entry with more than ${L.entryMembers} members`);
+      }
+    }
+  }
 }
 
 function parseMetadata(entry: unknown, name: string): Record<string, string> {
@@ -323,6 +391,11 @@ export async function readSafetensors(source: ByteSource, opts: SafetensorsOptio
       }
       seen.set(t.name, i);
       tensors.push(t);
+      if (tensors.length > SAFETENSORS_LIMITS.tensors) {
+        throw new RbeeError('limit-exceeded', `${source.name}: the model's shards hold more than ${SAFETENSORS_LIMITS.tensors} tensors.`, {
+          hint: 'The checkpoint is corrupt or not a model.',
+        });
+      }
     }
   }
   if (index) {

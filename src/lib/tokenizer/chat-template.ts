@@ -5,6 +5,7 @@
  */
 import { Template } from '@huggingface/jinja';
 import { RbeeError } from '../errors.ts';
+import { renderWithBudget, templateBudgetFor, TemplateBudgetError } from './template-budget.ts';
 import type { ChatMessage, ChatTemplateOptions } from './types.ts';
 
 /** ChatML: the fallback for vocabularies that have <|im_start|> / <|im_end|> (and llama.cpp's own default). */
@@ -28,6 +29,12 @@ const MAX_MARKER_LENGTH = 32;
 
 function templateError(e: unknown, what: 'parse' | 'render'): RbeeError {
   const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof TemplateBudgetError) {
+    return new RbeeError('template', `The model's chat template was stopped: ${message}.`, {
+      hint: 'The model file carries a template that runs away (a damaged or hostile file); the built-in fallback chat format is used instead.',
+      cause: e,
+    });
+  }
   return new RbeeError(
     'template',
     what === 'parse' ? `The model's chat template cannot be read: ${message}` : `The model's chat template failed on this conversation: ${message}`,
@@ -55,12 +62,18 @@ export function compileChatTemplate(template: string): Template {
 
 function renderCompiled(t: Template, messages: readonly ChatMessage[], options: ChatTemplateOptions): string {
   try {
-    const out = t.render({
-      messages: messages.map((m) => ({ role: m.role, content: m.content })),
-      add_generation_prompt: options.addGenerationPrompt ?? true,
-      bos_token: options.bos_token ?? '',
-      eos_token: options.eos_token ?? '',
-    });
+    // Untrusted code from a model file: rendered within a step, time and size budget (template-budget.ts).
+    const inputChars = messages.reduce((n, m) => n + m.content.length, 0);
+    const out = renderWithBudget(
+      t,
+      {
+        messages: messages.map((m) => ({ role: m.role, content: m.content })),
+        add_generation_prompt: options.addGenerationPrompt ?? true,
+        bos_token: options.bos_token ?? '',
+        eos_token: options.eos_token ?? '',
+      },
+      templateBudgetFor(inputChars),
+    );
     if (typeof out !== 'string') throw new Error('the template did not produce text');
     return out;
   } catch (e) {
@@ -110,11 +123,10 @@ export interface ChatFormatInput {
  * The end-of-turn marker a template writes after an assistant message (`<|eot_id|>`, `<|im_end|>`, `</s>`), found by
  * rendering a conversation that ends with a sentinel assistant message and reading what follows it.
  */
-function probeEndOfTurn(t: Template, options: ChatTemplateOptions): string | undefined {
+function probeEndOfTurn(render: (messages: readonly ChatMessage[], options: ChatTemplateOptions) => string, options: ChatTemplateOptions): string | undefined {
   const sentinel = 'RBEE_END_OF_TURN_PROBE';
   try {
-    const text = renderCompiled(
-      t,
+    const text = render(
       [
         { role: 'user', content: 'hi' },
         { role: 'assistant', content: sentinel },
@@ -128,6 +140,21 @@ function probeEndOfTurn(t: Template, options: ChatTemplateOptions): string | und
     return marker;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Which format chatFormatFor would choose, from parsing alone: no template is rendered, so pages can say which format
+ * a model gets without running the model's template code on their own thread (the worker renders, within budget).
+ */
+export function chatFormatChoice(input: ChatFormatInput): Pick<ChatFormat, 'source' | 'fallback' | 'fallbackReason' | 'error'> {
+  const fallback: 'chatml' | 'plain' = input.hasChatMlTokens ? 'chatml' : 'plain';
+  if (input.template === undefined || input.template.trim() === '') return { source: 'fallback', fallback, fallbackReason: 'missing' };
+  try {
+    compileChatTemplate(input.template);
+    return { source: 'model', fallback };
+  } catch (e) {
+    return { source: 'fallback', fallback, fallbackReason: 'invalid', error: e instanceof RbeeError ? e : templateError(e, 'parse') };
   }
 }
 
@@ -149,8 +176,20 @@ export function chatFormatFor(input: ChatFormatInput): ChatFormat {
     }
   }
 
+  // A template that once ran past its budget is not run again: every later conversation would cost the whole budget.
+  let runaway: RbeeError | undefined;
+  const renderModel = (t: Template, messages: readonly ChatMessage[], o: ChatTemplateOptions): string => {
+    if (runaway) throw runaway;
+    try {
+      return renderCompiled(t, messages, o);
+    } catch (e) {
+      if (e instanceof RbeeError && e.cause instanceof TemplateBudgetError) runaway = e;
+      throw e;
+    }
+  };
+
   const stops = new Set<string>();
-  const marker = probeEndOfTurn(compiled ?? fallbackCompiled, options);
+  const marker = probeEndOfTurn((m, o) => renderModel(compiled ?? fallbackCompiled, m, o), options);
   if (marker) stops.add(marker);
   if (input.eosToken && (compiled ?? fallbackKind === 'chatml')) stops.add(input.eosToken);
   if (!compiled && fallbackKind === 'chatml') stops.add('<|im_end|>');
@@ -162,10 +201,10 @@ export function chatFormatFor(input: ChatFormatInput): ChatFormat {
       fallback: fallbackKind,
       template: input.template!,
       stopStrings: [...stops],
-      render: (messages, o = {}) => renderCompiled(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }),
+      render: (messages, o = {}) => renderModel(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }),
       renderOrFallback: (messages, o = {}) => {
         try {
-          return { text: renderCompiled(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }), usedFallback: false };
+          return { text: renderModel(model, messages, { ...options, addGenerationPrompt: o.addGenerationPrompt }), usedFallback: false };
         } catch (e) {
           return { text: renderFallback(messages, o.addGenerationPrompt), usedFallback: true, error: e as RbeeError };
         }

@@ -11,6 +11,12 @@ import { rowBytes, type WeightFormat, weightFormat } from './kernels/weight-form
 
 /** Bytes read from the source and written to the GPU per step: large enough to amortise requests, small in memory. */
 export const UPLOAD_CHUNK_BYTES = 8 << 20;
+/**
+ * Reads of one tensor in flight ahead of the one being written to the GPU: the source's latency (an HTTP Range
+ * request, an IndexedDB read) overlaps the upload, several requests stay in flight for a URL, and memory stays bounded
+ * (this many × UPLOAD_CHUNK_BYTES).
+ */
+const READS_AHEAD = 3;
 /** Wait for the GPU to take what was written after this many bytes, so queued uploads never pile up in memory. */
 const UPLOAD_FLUSH_BYTES = 128 << 20;
 
@@ -121,9 +127,21 @@ export class WeightUploader {
 
   /** Copies tensor bytes [from, from + length) to the start of `buffer`, a chunk at a time. */
   private async stream(t: TensorInfo, from: number, length: number, buffer: GPUBuffer): Promise<void> {
+    const reads: Promise<Uint8Array>[] = [];
+    let requested = 0;
+    const requestMore = (): void => {
+      while (reads.length < READS_AHEAD && requested < length) {
+        const read = this.read(t, from + requested, Math.min(UPLOAD_CHUNK_BYTES, length - requested));
+        // A read ahead that fails is reported when its turn comes (or not at all, if an earlier one failed first).
+        read.catch(() => undefined);
+        reads.push(read);
+        requested += UPLOAD_CHUNK_BYTES;
+      }
+    };
     for (let done = 0; done < length; done += UPLOAD_CHUNK_BYTES) {
       const n = Math.min(UPLOAD_CHUNK_BYTES, length - done);
-      let chunk = await this.read(t, from + done, n);
+      requestMore();
+      let chunk = await reads.shift()!;
       if (n % 4 !== 0) {
         const padded = new Uint8Array(Math.ceil(n / 4) * 4);
         padded.set(chunk);

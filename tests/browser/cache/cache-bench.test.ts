@@ -35,7 +35,7 @@ test('every bench path moves the whole 4 MB file and reports a time; the cached 
     moved(await fetchToGpu(url));
     moved(await rangeToGpu(url));
 
-    const copy = await downloadToCache(url, { dbName: `cache-bench-${Date.now()}`, chunkSize: 1 << 20, parallel: 3, sha256: new Sha256().update(file).hex() });
+    const copy = await downloadToCache(url, { dbName: `cache-bench-${Date.now()}`, chunkSize: 1 << 20, parallel: 3, sha256: (await Sha256.create()).update(file).hex() });
     moved(copy);
     moved(await cacheRead(copy));
     moved(await cacheCheck(copy));

@@ -149,9 +149,10 @@ describe('downloading into the cache', () => {
     const quota: KeyValueStore = {
       ...inner,
       async set(key, value) {
-        if (value instanceof Uint8Array) {
-          if (chunkBytes + value.byteLength > limit) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-          chunkBytes += value.byteLength;
+        if (value instanceof Uint8Array || value instanceof Blob) {
+          const size = value instanceof Blob ? value.size : value.byteLength;
+          if (chunkBytes + size > limit) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          chunkBytes += size;
         }
         return inner.set(key, value);
       },
@@ -179,7 +180,7 @@ describe('downloading into the cache', () => {
     const quota: KeyValueStore = {
       ...inner,
       async set(key, value) {
-        if (!(value instanceof Uint8Array) && ++manifestWrites > 3) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        if (!(value instanceof Uint8Array || value instanceof Blob) && ++manifestWrites > 3) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
         return inner.set(key, value);
       },
     };

@@ -7,10 +7,10 @@ import { companionGone, companionPrompt, nativeTimings } from '../../../src/lib/
 const info: CompanionInfo = { service: 'rbee-web-companion', version: '0', mode: 'llama', model: 'stories260K', backend: 'cpu', busy: false, tokens_generated: 0 };
 
 describe('companionPrompt', () => {
-  it('continues plain text for a model without a template (as the WebGPU worker does)', () => {
-    expect(companionPrompt([{ role: 'user', content: 'Once upon a time' }], info)).toBe('Once upon a time');
+  it('continues plain text for a model without a template (as the WebGPU worker does)', async () => {
+    expect(await companionPrompt([{ role: 'user', content: 'Once upon a time' }], info)).toBe('Once upon a time');
     expect(
-      companionPrompt(
+      await companionPrompt(
         [
           { role: 'user', content: 'Once upon a time' },
           { role: 'assistant', content: ', there was' },
@@ -21,9 +21,9 @@ describe('companionPrompt', () => {
     ).toBe('Once upon a time, there was\nLily');
   });
 
-  it("uses the model's own template, with its BOS text, when the companion reports one", () => {
+  it("uses the model's own template, with its BOS text, when the companion reports one", async () => {
     const templated = { ...info, chat_template: "{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}", bos_token: '<s>' };
-    expect(companionPrompt([{ role: 'user', content: 'hi' }], templated)).toBe('<s>[user]hi[assistant]');
+    expect(await companionPrompt([{ role: 'user', content: 'hi' }], templated)).toBe('<s>[user]hi[assistant]');
   });
 });
 

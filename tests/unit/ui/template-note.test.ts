@@ -9,6 +9,8 @@ import type { GenerationTimings } from '../../../src/lib/inference/protocol.ts';
 import { chatFormatNote, templateFailedNote, templateFallbackNote } from '../../../src/lib/ui/chat/template-note.ts';
 import { figuresFromTimings } from '../../../src/lib/ui/chat/transcript.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
+import { HOSTILE_TEMPLATES } from '../../support/hostile-templates.ts';
+import { TEMPLATE_LIMITS } from '../../../src/lib/tokenizer/template-budget.ts';
 
 const gguf = (metadata: Record<string, unknown>) => ({ format: 'gguf', hasChatTemplate: 'tokenizer.chat_template' in metadata, gguf: { metadata } }) as unknown as ModelDescriptor;
 const CHATML_VOCAB = { 'tokenizer.ggml.tokens': ['<s>', '</s>', '<|im_start|>', '<|im_end|>', 'a'] };
@@ -29,6 +31,15 @@ describe('template fallback note', () => {
     expect(templateFallbackNote(gguf(CHATML_VOCAB))).toMatch(/^This model has no chat template, so rbee-web writes the conversation as ChatML/);
     // One of the two is not enough for ChatML.
     expect(templateFallbackNote(gguf({ 'tokenizer.ggml.tokens': ['<|im_start|>', 'a'] }))).toContain('plain text');
+  });
+
+  it('a runaway template in the header is parsed, never run, on the page (the worker renders it within budget)', () => {
+    for (const template of Object.values(HOSTILE_TEMPLATES)) {
+      const started = performance.now();
+      expect(templateFallbackNote(gguf({ ...CHATML_VOCAB, 'tokenizer.chat_template': template }))).toBeUndefined();
+      // Rendering any of them takes the whole render budget; parsing takes milliseconds.
+      expect(performance.now() - started).toBeLessThan(TEMPLATE_LIMITS.milliseconds / 4);
+    }
   });
 
   it("the model's own template: no note; a template that does not parse: says so, and which fallback", () => {

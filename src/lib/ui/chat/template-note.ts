@@ -4,12 +4,12 @@
  * vocabulary has <|im_start|> and <|im_end|>, otherwise the turns joined as plain text for the model to continue.
  * Once the model is loaded the worker says which format it uses (LoadedModelInfo.chatFormat, from the ChatFormat it
  * renders with), exact for SafeTensors too; before that the page works it out from the header it has read, by the
- * same rule (chatFormatFor). And when a model's own template fails on one conversation, the reply says so
+ * same rule (chatFormatChoice: parsing only, so no template code from the file runs on the page). And when a model's own template fails on one conversation, the reply says so
  * (templateFailedNote). All of it is plain text: template error messages come from model files.
  */
 import type { ModelDescriptor } from '../../loaders/descriptor.ts';
 import type { ChatFormatInfo, TemplateFallback } from '../../inference/protocol.ts';
-import { chatFormatFor, templateErrorDetail } from '../../tokenizer/chat-template.ts';
+import { chatFormatChoice, templateErrorDetail } from '../../tokenizer/chat-template.ts';
 
 const CHATML = 'ChatML (<|im_start|>role … <|im_end|>, tokens its vocabulary has)';
 const PLAIN = 'plain text for the model to continue, with no roles: a base model completes text rather than chats';
@@ -18,7 +18,8 @@ function ggufFormat(metadata: Record<string, unknown>): ChatFormatInfo {
   const template = metadata['tokenizer.chat_template'];
   const tokens = metadata['tokenizer.ggml.tokens'];
   const has = (t: string) => Array.isArray(tokens) && tokens.includes(t);
-  const format = chatFormatFor({
+  // Parsing only: the page never runs the model's template code (the worker renders it, within its budget).
+  const format = chatFormatChoice({
     ...(typeof template === 'string' ? { template } : {}),
     hasChatMlTokens: has('<|im_start|>') && has('<|im_end|>'),
   });
