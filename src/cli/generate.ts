@@ -18,7 +18,10 @@ import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelIn
 import { validateSamplingSettings, type SamplingSettings } from '../lib/inference/sampling.ts';
 import { DEFAULT_HUB, parseHfRef } from '../lib/loaders/hf.ts';
 import { openBrowserSession } from './browser-harness/run-in-browser.ts';
+import { holdsNoWeights, noWeightsError } from '../lib/compat/no-weights.ts';
+import { inspectSet } from '../lib/loaders/inspect.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
+import { localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
 const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT [--chat]) [options]
 
@@ -186,6 +189,7 @@ function resolveModelArg(model: string, hub: string, sendTokenToHub: boolean): M
     if (statSync(full).isDirectory()) return { kind: 'local', folder: full, file: weightsInFolder(full, model) };
     return { kind: 'local', folder: dirname(full), file: basename(full) };
   }
+  if (looksLikeLocalPath(model)) throw localFileMissing(model);
   if (/^https?:\/\//i.test(model) && !parseHfRef(model, hub)) return { kind: 'url', url: model };
   if (parseHfRef(model, hub)) {
     const token = hubTokenFor(hub, sendTokenToHub);
@@ -213,6 +217,20 @@ function weightsInFolder(folder: string, shown: string): string {
   throw new RbeeError('bad-value', `${shown} is a folder without one model in it.`, {
     hint: 'A model folder holds config.json with model.safetensors (or model.safetensors.index.json and its shards), or a single .gguf file; otherwise give the file.',
   });
+}
+
+/**
+ * A local file the verdict already rules out (no weight tensors: a vocabulary file) fails here with the verdict's
+ * reason, before Chromium starts; the worker gives the same error for URLs and hub files (model-opening.ts).
+ */
+async function refuseFileWithoutWeights(path: string): Promise<void> {
+  const set = localFileSet(path);
+  try {
+    const { descriptor } = await inspectSet(set);
+    if (holdsNoWeights(descriptor)) throw noWeightsError();
+  } finally {
+    await set.close?.();
+  }
 }
 
 function modelInput(arg: ModelArg, serveFolder: (dir: string) => string): ModelInput {
@@ -259,6 +277,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const modelArg = resolveModelArg(args.model, args.hub, args.sendTokenToHub);
+  if (modelArg.kind === 'local') await refuseFileWithoutWeights(join(modelArg.folder, modelArg.file));
   const session = await openBrowserSession();
   try {
     const request: GenerateRequestOptions = {

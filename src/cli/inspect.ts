@@ -16,12 +16,14 @@ import { redactUrl } from '../lib/url-redaction.ts';
 import { check, type SiblingFile } from '../lib/compat/check.ts';
 import { formatBytes } from '../lib/compat/device-caps.ts';
 import type { Verdict } from '../lib/compat/verdict.ts';
+import { showsMemoryFit, verdictSummary } from '../lib/ui/confidence-meaning.ts';
+import { countOf } from '../lib/ui/quantities.ts';
 import { toRbeeError } from '../lib/errors.ts';
 import type { GgufValue, ModelDescriptor } from '../lib/loaders/descriptor.ts';
 import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
 import { inspect, inspectSet, type InspectResult } from '../lib/loaders/inspect.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
-import { isLocalPath, localFileSet } from './local-file-set.ts';
+import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
 /** Metadata arrays up to this length are printed whole; longer ones (vocabularies) as {type, length}. */
 export const JSON_ARRAY_LIMIT = 64;
@@ -100,6 +102,7 @@ async function inspectInput(input: string, hubBase: string, token: string | unde
       await set.close?.();
     }
   }
+  if (looksLikeLocalPath(input)) throw localFileMissing(input);
   return inspect(input, { hubBase, ...(token ? { token } : {}) });
 }
 
@@ -145,13 +148,13 @@ function humanOf(input: string, result: InspectResult, verdict: Verdict): string
   };
   const format = d.format === 'gguf' ? `GGUF v${d.gguf?.version ?? '?'}` : d.format === 'mlc' ? 'MLC (web-llm)' : d.format === 'onnx' ? 'ONNX (transformers.js)' : 'SafeTensors';
   row('format', `${format} · ${d.kind} · ${d.architecture}${d.fileType ? ` · ${d.fileType}` : ''}`);
-  row('size', `${count(d.parameterCount)} parameters · ${formatBytes(d.totalWeightBytes)} of weights in ${d.files.length} file${d.files.length === 1 ? '' : 's'} · ${d.tensors.length} tensors`);
+  row('size', `${count(d.parameterCount)} parameters · ${formatBytes(d.totalWeightBytes)} of weights in ${d.files.length} file${d.files.length === 1 ? '' : 's'} · ${countOf(d.tensors.length, 'tensor')}`);
   row('weights', d.weightTypes.map((w) => `${w.type} ×${w.tensors} (${formatBytes(w.bytes)})`).join(', '));
   const shape = [
     d.contextLength && `ctx ${d.contextLength}`,
     d.embeddingLength && `embd ${d.embeddingLength}`,
-    d.blockCount && `${d.blockCount} layers`,
-    d.headCount && `${d.headCount} heads${d.headCountKv ? ` (${d.headCountKv} kv)` : ''}`,
+    d.blockCount && countOf(d.blockCount, 'layer'),
+    d.headCount && `${countOf(d.headCount, 'head')}${d.headCountKv ? ` (${d.headCountKv} kv)` : ''}`,
     d.headDim && `head dim ${d.headDim}`,
     d.feedForwardLength && `ffn ${d.feedForwardLength}`,
     d.vocabSize && `vocab ${d.vocabSize}`,
@@ -162,8 +165,13 @@ function humanOf(input: string, result: InspectResult, verdict: Verdict): string
     row('rope', [r.layout, r.freqBase && `base ${r.freqBase}`, r.scalingType && r.scalingType !== 'none' && `${r.scalingType}${r.scalingFactor ? ` ×${r.scalingFactor}` : ''}`].filter(Boolean).join(' · '));
   }
   row('tokenizer', `${d.tokenizer ?? 'unknown'} · chat template: ${d.hasChatTemplate ? 'yes' : 'no'}`);
-  row('verdict', `${verdict.runs ? 'runs' : 'does not run'} · ${verdict.confidence} · engine ${verdict.engine} · needs ~${formatBytes(verdict.memory.totalBytes)}`);
-  for (const r of verdict.reasons) row('', r);
+  // No fit figure for a model that does not run, unless its size is what stops it (as on the model page).
+  const memory = showsMemoryFit(verdict) ? ` · needs ~${formatBytes(verdict.memory.totalBytes)}` : '';
+  row('verdict', `${verdict.runs ? 'runs' : 'does not run'} · ${verdict.confidence} · engine ${verdict.engine}${memory}`);
+  row('', verdictSummary(verdict));
+  for (const r of verdict.reasons) if (r !== verdictSummary(verdict)) row('', r);
+  // Among them: that the device was assumed (a typical desktop GPU), since the CLI probes none.
+  for (const w of verdict.warnings) row('note', w);
   for (const r of verdict.recommendations) row('try', r);
   for (const w of d.warnings) row('note', w);
   if (result.candidates.length > 1) {

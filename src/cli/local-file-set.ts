@@ -18,6 +18,23 @@ export function isLocalPath(input: string): boolean {
   return existsSync(input);
 }
 
+/**
+ * An input that names a file on this machine rather than a hub reference or URL: an absolute or relative path, a
+ * Windows path, or a bare file name with a model file's extension ("model.gguf" — a hub reference has an owner/).
+ */
+export function looksLikeLocalPath(input: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input) || /^hf:/i.test(input)) return false;
+  if (/^(\/|\.{1,2}[\/]|~[\/]|[A-Za-z]:[\/])/.test(input) || input.includes('\\')) return true;
+  return !input.includes('/') && /\.(gguf|safetensors|json|bin|onnx|pt|pth)$/i.test(input);
+}
+
+/** A path-looking input that does not exist: "file not found", not "neither a reference nor a URL". */
+export function localFileMissing(input: string): RbeeError {
+  return new RbeeError('not-found', `There is no file or folder ${input}.`, {
+    hint: 'Check the path (it is read relative to the current folder), or give an http(s) URL or a Hugging Face reference (owner/repo).',
+  });
+}
+
 export function localFileSet(path: string): ModelFileSet {
   const full = resolve(path);
   const isDir = statSync(full).isDirectory();

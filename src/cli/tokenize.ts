@@ -11,9 +11,27 @@ import { dirOf, type ModelFileSet } from '../lib/loaders/model-file-set.ts';
 import { fileSetForText, inspectSet } from '../lib/loaders/inspect.ts';
 import { tokenizerForModel } from '../lib/tokenizer/model-tokenizer.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
-import { isLocalPath, localFileSet } from './local-file-set.ts';
+import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
 const USAGE = 'usage: rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json] [--send-token-to-hub] < input';
+
+const HELP = `${USAGE}
+
+  --model M       a .gguf file, a model folder (tokenizer.json beside the weights), an http(s) URL or owner/repo
+  --json          standard input is a JSON array of strings; prints a JSON array of token-id arrays
+                  (without it: all of standard input is one text, and its ids are printed space-separated)
+  --no-special    no BOS / EOS added and special-token text not parsed (what llama.cpp's tokenizer tests use)
+  --send-token-to-hub  send HF_TOKEN to a custom hub ($RBEE_HUB) too; by default it goes to huggingface.co only`;
+
+function looksLikeJsonStrings(text: string): boolean {
+  if (!/^\s*\[/.test(text)) return false;
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) && v.every((t) => typeof t === 'string');
+  } catch {
+    return false;
+  }
+}
 
 interface Args {
   model: string;
@@ -52,8 +70,17 @@ async function readStdin(): Promise<string> {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(HELP);
+    return 0;
+  }
   const args = parseArgs(argv);
+  if (process.stdin.isTTY) console.error(args.json ? 'Reading a JSON array of strings from standard input (end with Ctrl-D)…' : 'Reading the text to tokenize from standard input (end with Ctrl-D)…');
   const input = await readStdin();
+  if (!args.json && looksLikeJsonStrings(input)) {
+    // Tokenized as the raw text, as asked; but say so, since --json was most likely meant.
+    console.error('rbee-web tokenize: standard input looks like a JSON array of strings; it was tokenized as one raw text. Add --json to tokenize each string.');
+  }
   let texts: string[];
   if (args.json) {
     let parsed: unknown;
@@ -67,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     texts = parsed;
   } else texts = [input];
 
+  if (!isLocalPath(args.model) && looksLikeLocalPath(args.model)) throw localFileMissing(args.model);
   const set: ModelFileSet = isLocalPath(args.model)
     ? localFileSet(args.model)
     : await hubFileSet(args.model, process.env.RBEE_HUB ?? DEFAULT_HUB, args.sendTokenToHub);

@@ -20,6 +20,7 @@ export type RbeeErrorCode =
   | 'duplicate-tensor'
   | 'bad-json' // a JSON header / config that is not what it must be
   | 'adapter' // a LoRA adapter, not a model
+  | 'no-weights' // a vocabulary-only or empty file: no weight tensors to run
   | 'split-missing' // a split GGUF whose other parts cannot be found
   | 'unknown-format'
   // fetching bytes
@@ -29,6 +30,7 @@ export type RbeeErrorCode =
   | 'not-found' // 404 / no such repository or file
   | 'gated' // 401 / 403 from the hub: a gated or private repository
   | 'aborted'
+  | 'files-closed' // local files of an earlier page: a reload forgets them (they are never uploaded or kept)
   | 'quota' // storage full
   | 'checksum' // downloaded bytes do not match the hash the hub gives
   // running

@@ -67,7 +67,8 @@ test('open a local file through the file picker', async ({ page }) => {
   await page.locator('#model-files').setInputFiles(STORIES);
   await expect(page).toHaveURL(/\/model\?local=/);
   await expectStoriesPage(page);
-  await expect(page.getByTestId('model-name')).toHaveText('llama');
+  // general.name is just "llama" (the architecture): the title is the file's name.
+  await expect(page.getByTestId('model-name')).toHaveText('stories260K');
   // Files live in this tab only: after a reload the page says so instead of showing nothing.
   await page.reload();
   await expect(page.getByRole('alert')).toContainText('no longer open');

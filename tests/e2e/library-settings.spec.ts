@@ -1,11 +1,11 @@
-// The library page's download settings in the built app: the "try it now" ask-above field saves a valid size (what
+// The download settings (on /settings since issue 17; they were on the library page) in the built app: the "try it now" ask-above field saves a valid size (what
 // the next try link reads), flags an invalid one without saving it, and shows the saved size after a reload.
 import { expect, test } from '@playwright/test';
 
 const KEY = 'rbee-web:try-ask-above-mib';
 
 test('the "ask above" field saves whole MiB, refuses nonsense, and keeps the saved size', async ({ page }) => {
-  await page.goto('/library');
+  await page.goto('/settings');
   const field = page.getByTestId('try-ask-above');
   await expect(field).toHaveValue('1024');
   await field.fill('300');

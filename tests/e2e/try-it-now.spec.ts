@@ -123,6 +123,10 @@ test('above the "ask above" size it asks first, with the size, and fetches no we
   await expect(ask).toContainText(`Download 1.1 MiB to run ${REPO}`);
   await expect(ask).toContainText(/free\./);
   await expect(ask.getByRole('button', { name: 'Just look' })).toBeVisible();
+  // The question the page waits for comes first: above the verdict (and its "Run in browser"), in the first screen.
+  const askBox = (await ask.boundingBox())!;
+  expect(askBox.y).toBeLessThan((await page.getByTestId('verdict').boundingBox())!.y);
+  expect(askBox.y + askBox.height).toBeLessThanOrEqual(page.viewportSize()!.height);
   // Only the header was read: no download probe, no Range beyond the first MiB.
   await page.waitForTimeout(1000);
   expect(ranges.length).toBeGreaterThan(0);

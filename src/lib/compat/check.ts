@@ -8,6 +8,7 @@ import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { RbeeError } from '../errors.ts';
 import { DEFAULT_DESKTOP_CAPS, describeDeviceCaps, formatBytes, type DeviceCaps } from './device-caps.ts';
 import { engineFor, matrixCell, normaliseArchitecture, WEBGPU_CODE_PATHS } from './matrix.ts';
+import { holdsNoWeights, NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from './no-weights.ts';
 import {
   ARCHITECTURES,
   BACKENDS,
@@ -192,7 +193,7 @@ function estimateMemory(d: ModelDescriptor, h: Hyper, ctx: number, budget: numbe
     totalBytes: total,
     contextLength: ctx,
     formulas: {
-      kvCache: `2 × ${h.layers} layers × ${ctx} ctx × ${h.kvHeads} kv heads × ${h.headDim} head dim × 4 B (f32 cache) = ${formatBytes(kv)}`,
+      kvCache: `2 × ${h.layers} layer${h.layers === 1 ? '' : 's'} × ${ctx} ctx × ${h.kvHeads} kv head${h.kvHeads === 1 ? '' : 's'} × ${h.headDim} head dim × 4 B (f32 cache) = ${formatBytes(kv)}`,
       activations: `${ACTIVATIONS_FORMULA} = ${formatBytes(act)}`,
     },
     budgetBytes: budget,
@@ -295,8 +296,8 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
   const arch = normaliseArchitecture(descriptor.architecture);
   const types = descriptor.weightTypes.filter((w) => w.tensors > 0).map((w) => w.type);
 
-  if (types.length === 0) {
-    const reason = 'This file holds no weight tensors (a vocabulary-only or empty file), so there is nothing to run.';
+  if (holdsNoWeights(descriptor)) {
+    const reason = NO_WEIGHTS_REASON;
     return {
       ...base,
       runs: false,
@@ -304,7 +305,7 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
       engine: 'none',
       reasons: [reason],
       warnings,
-      recommendations: ['Open the model file itself (the one with the weights).'],
+      recommendations: [NO_WEIGHTS_ADVICE],
       backends: BACKENDS.map((backend) => ({ backend, confidence: 'unsupported' as Confidence, reasons: [reason] })),
       cells: [],
     };
@@ -423,8 +424,10 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
   // ── Recommendations: what to open instead, or where else to run it. ──
   if (!arch && !descriptor.prebuilt) {
     recommendations.push(
-      `rbee-web runs ${ARCHITECTURES.join(', ')} (Mistral and Llama 2/3 count as llama). llama.cpp itself may run ` +
-        `${descriptor.architecture || 'this architecture'} natively; a model of a supported architecture will run here.`,
+      `rbee-web runs ${ARCHITECTURES.join(', ')} (Mistral and Llama 2/3 count as llama): open a model of one of those. ` +
+        (knownArchitectureName(descriptor.architecture)
+          ? `llama.cpp itself may run ${descriptor.architecture} natively.`
+          : 'The file does not say which architecture it is, so it cannot be matched to an engine.'),
     );
   } else if (!browserSupported) {
     const weakTypes = browser.cells.filter((c) => !isRunnable(c.confidence) && c.weightType !== '*');
@@ -522,4 +525,9 @@ function siblingRecommendation(
     );
   }
   return `This file uses ${what}; a Q4_K_M, Q8_0 or F16 GGUF of the same model is expected to run in the browser.`;
+}
+
+/** An architecture the file names (not empty, not the loaders' 'unknown' placeholder). */
+function knownArchitectureName(architecture: string): boolean {
+  return architecture.trim() !== '' && architecture !== 'unknown';
 }

@@ -13,6 +13,7 @@
  * Never mark a cell verified without a test that runs it: "expected" is the honest word for "the code exists".
  */
 import { ggmlTypeByName } from '../loaders/ggml-types.ts';
+import { testTitle } from './test-title.ts';
 import {
   ARCHITECTURES,
   BACKENDS,
@@ -288,8 +289,7 @@ export function matrixCell(architecture: string, format: MatrixFormat, weightTyp
     (v) => v.architecture === arch && v.format === format && v.weightType === type && v.backend === backend,
   );
   if (verified) {
-    const title = verified.test.case === undefined ? verified.test.name : verified.test.name.replace('%s', verified.test.case);
-    return at('verified', `covered by "${title}" (${verified.test.file})`, verified.test);
+    return at('verified', `covered by "${testTitle(verified.test)}" (${verified.test.file})`, verified.test);
   }
 
   if (format === 'mlc' || format === 'onnx') {

@@ -5,6 +5,7 @@
  */
 import { cachedSetForInput } from '../cache/cached-model-set.ts';
 import { RbeeError } from '../errors.ts';
+import { holdsNoWeights, noWeightsError } from '../compat/no-weights.ts';
 import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { parseHfRef } from '../loaders/hf.ts';
@@ -65,6 +66,8 @@ export async function openModel(input: ModelInput, signal?: AbortSignal): Promis
     throw new RbeeError('adapter', `${descriptor.name} is a LoRA adapter, not a model: it cannot run on its own.`, {
       hint: 'Open the base model it was trained for.',
     });
+  // The verdict's own reason (compat/no-weights.ts), not a missing-tensor error from deep in the engine.
+  if (holdsNoWeights(descriptor)) throw noWeightsError();
   if (!(descriptor.format === 'gguf' && descriptor.gguf) && descriptor.format !== 'safetensors')
     throw new RbeeError('unknown-format', `${descriptor.name} is ${descriptor.format}; the WebGPU engine runs GGUF and SafeTensors models.`, {
       hint: 'Open a GGUF or SafeTensors version of this model.',

@@ -163,7 +163,7 @@ export function ggufDescriptor(parts: { source: ByteSource; header: GgufHeader }
 
   const d: ModelDescriptor = {
     source: parts[0]!.source.location,
-    name: str(md['general.name']) || fileName,
+    name: displayName(str(md['general.name']), architecture, fileName),
     format: 'gguf',
     kind: isAdapter ? 'adapter' : 'model',
     architecture,
@@ -200,4 +200,14 @@ export function ggufDescriptor(parts: { source: ByteSource; header: GgufHeader }
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (d as unknown as Record<string, unknown>)[k] = v;
   return d;
+}
+
+/**
+ * The name to show: general.name, unless it says no more than the architecture ("llama" for stories260K, as many
+ * converters write it) — then the file's name, which tells models apart.
+ */
+export function displayName(generalName: string | undefined, architecture: string, fileName: string): string {
+  const name = generalName?.trim();
+  if (!name) return fileName;
+  return name.toLowerCase() === architecture.trim().toLowerCase() && fileName ? fileName : name;
 }

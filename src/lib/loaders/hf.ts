@@ -3,6 +3,7 @@
  * URLs with /blob/, /resolve/ or /tree/), resolved to file URLs on a hub whose base URL is configurable (tests run a
  * local hub), and a repository's file list from the hub API.
  */
+import { unreachableError } from './unreachable.ts';
 import { RbeeError } from '../errors.ts';
 
 export const DEFAULT_HUB = 'https://huggingface.co';
@@ -196,10 +197,7 @@ async function hubFetch(url: string, ref: HfRef, opts: HubOptions): Promise<Resp
     return await fetchFn(url, { headers: { Accept: 'application/json', ...hubHeaders(opts.token) }, signal: opts.signal });
   } catch (e) {
     if (opts.signal?.aborted || (e as { name?: string })?.name === 'AbortError') throw new RbeeError('aborted', 'Cancelled.', { cause: e });
-    throw new RbeeError('network', `Could not reach the Hugging Face hub to list ${ref.repo}: ${(e as Error)?.message ?? String(e)}.`, {
-      hint: 'Check your connection (and, for a custom hub, its address).',
-      cause: e,
-    });
+    throw unreachableError(`the Hugging Face hub (to list ${ref.repo})`, e, 'Check your connection (and, for a custom hub, its address).');
   }
 }
 

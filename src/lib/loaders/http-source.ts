@@ -8,6 +8,7 @@
  * any other failure status → 'http'; a request that did not complete (DNS, refused, CORS, cut mid-body) →
  * 'network'; the caller's AbortSignal → 'aborted'; the file changing between reads (ETag) → 'http'.
  */
+import { unreachableError } from './unreachable.ts';
 import { RbeeError } from '../errors.ts';
 import { checkRange } from './blob-source.ts';
 import type { ByteSource, ByteSourceStats } from './byte-source.ts';
@@ -67,10 +68,7 @@ export class HttpByteSource implements ByteSource {
       });
     } catch (e) {
       if (signal?.aborted || isAbort(e)) throw aborted(e);
-      throw new RbeeError('network', `Could not reach ${this.url}: ${(e as Error)?.message ?? String(e)}`, {
-        hint: 'Check the address and your connection. A server on another origin must allow CORS.',
-        cause: e,
-      });
+      throw unreachableError(this.url, e, 'Check the address and your connection. A server on another origin must allow CORS.');
     }
 
     if (response.status === 416) {

@@ -15,7 +15,7 @@ import { inspect, inspectCandidate, type InspectInput, type InspectResult } from
 import type { ModelCandidate } from '../loaders/model-candidates.ts';
 import { blobFileSet } from '../loaders/model-file-set.ts';
 import { modelPageForLocal, modelPageForSource, tryItNowPage } from './model-links.ts';
-import { openedFiles } from './opened-files.ts';
+import { filesNoLongerOpen, openedFiles } from './opened-files.ts';
 import { hubBase } from './settings.ts';
 import { thisDeviceCaps } from './this-device.ts';
 
@@ -57,9 +57,7 @@ function inspectInput(request: ModelRequest): InspectInput {
   if (request.kind === 'local') {
     const files = openedFiles(request.id);
     if (!files) {
-      throw new RbeeError('not-found', 'The local files of this page are no longer open: the page was reloaded or opened in another tab.', {
-        hint: 'Open the files again from the home page. They are read in this tab only and never uploaded, so a reload forgets them.',
-      });
+      throw filesNoLongerOpen('page');
     }
     // A chosen file among dropped ones (a repository-like set): point the set at it.
     return request.file ? { ...blobFileSet(files), primary: request.file } : files;

@@ -37,3 +37,8 @@ export function formatInteger(n: number | bigint | undefined): string {
   if (n === undefined) return '—';
   return n.toLocaleString('en-US');
 }
+
+/** "1 layer", "5 layers", "1,024 tensors": a count with its noun in the right number (regular plurals only). */
+export function countOf(n: number, noun: string): string {
+  return `${formatInteger(n)} ${noun}${n === 1 ? '' : 's'}`;
+}

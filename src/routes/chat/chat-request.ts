@@ -6,7 +6,7 @@ import { RbeeError } from '../../lib/errors.ts';
 import type { ModelInput } from '../../lib/inference/protocol.ts';
 import { formatHfRef, parseHfRef } from '../../lib/loaders/hf.ts';
 import type { ModelRequest } from '../../lib/ui/open-model.ts';
-import { openedFiles } from '../../lib/ui/opened-files.ts';
+import { filesNoLongerOpen, openedFiles } from '../../lib/ui/opened-files.ts';
 
 export function chatRequestFromUrl(url: URL): ModelRequest | undefined {
   const file = url.searchParams.get('file') || undefined;
@@ -32,9 +32,7 @@ export function modelInputFor(request: ModelRequest, hubBase: string): ModelInpu
   if (request.kind === 'local') {
     const files = openedFiles(request.id);
     if (!files) {
-      throw new RbeeError('not-found', 'The local files of this chat are no longer open: the page was reloaded or opened in another tab.', {
-        hint: 'Open the files again from the home page. They are read in this tab only and never uploaded, so a reload forgets them.',
-      });
+      throw filesNoLongerOpen('chat');
     }
     return { kind: 'files', files, ...(request.file ? { primary: request.file } : {}) };
   }

@@ -4,7 +4,9 @@
  * `reply`; streaming, figures, stopping and errors behave the same on WebGPU, the native worker, web-llm and
  * transformers.js.
  */
-import { toRbeeError, type RbeeError } from '../../errors.ts';
+import { RbeeError, toRbeeError } from '../../errors.ts';
+import type { SamplingSettings } from '../../inference/sampling.ts';
+import { DEFAULT_CHAT_SETTINGS, samplingOf, settingProblems, type ChatSettings, type SettingProblems } from './chat-settings.ts';
 import { fitConversation, windowNote, type WindowRequest } from '../../inference/conversation-window.ts';
 import type { ChatMessage } from '../../tokenizer/types.ts';
 import type { ReplyFigures, TranscriptMessage } from './transcript.ts';
@@ -18,8 +20,14 @@ export class Conversation {
   generating = $state(false);
   /** Why the last reply failed (cleared when the next one starts). */
   error: RbeeError | undefined = $state(undefined);
-  temperature = $state(0.8);
-  maxTokens = $state(128);
+  // The composer's settings (chat-settings.ts checks them before Send); number fields are null while empty.
+  temperature: number | null = $state(DEFAULT_CHAT_SETTINGS.temperature);
+  maxTokens: number | null = $state(DEFAULT_CHAT_SETTINGS.maxTokens);
+  topK: number | null = $state(DEFAULT_CHAT_SETTINGS.topK);
+  topP: number | null = $state(DEFAULT_CHAT_SETTINGS.topP);
+  minP: number | null = $state(DEFAULT_CHAT_SETTINGS.minP);
+  repeatPenalty: number | null = $state(DEFAULT_CHAT_SETTINGS.repeatPenalty);
+  seed: number | null = $state(DEFAULT_CHAT_SETTINGS.seed);
   /**
    * Said when the last reply's prompt left the oldest messages out to fit the model's context (the transcript still
    * shows them all).
@@ -27,13 +35,31 @@ export class Conversation {
   contextNote: string | undefined = $state(undefined);
   #stopper: AbortController | undefined;
 
+  /** The settings as the composer shows them. */
+  get settings(): ChatSettings {
+    const { maxTokens, temperature, topK, topP, minP, repeatPenalty, seed } = this;
+    return { maxTokens, temperature, topK, topP, minP, repeatPenalty, seed };
+  }
+
+  /** What is wrong with the settings (empty: Send may go). */
+  get problems(): SettingProblems {
+    return settingProblems(this.settings);
+  }
+
+  /** The reply's length and sampling, once the settings are good; throws the first problem otherwise. */
+  generation(): { maxTokens: number; sampling: SamplingSettings } {
+    const problem = Object.values(this.problems)[0];
+    if (problem) throw new RbeeError('bad-value', problem, { hint: 'Correct the setting under the message box.' });
+    return { maxTokens: this.maxTokens as number, sampling: samplingOf(this.settings) };
+  }
+
   /**
    * Moves the draft into the conversation as the user's next message. False (nothing changed) while a reply runs, or
    * when the draft is blank and `blankSends` is not set.
    */
   takeDraft(blankSends = false): boolean {
     const text = this.draft.trim();
-    if (this.generating || (!text && !blankSends)) return false;
+    if (this.generating || (!text && !blankSends) || Object.keys(this.problems).length > 0) return false;
     this.draft = '';
     this.messages.push({ role: 'user', content: text });
     return true;
@@ -69,6 +95,8 @@ export class Conversation {
       return undefined;
     } catch (e) {
       this.error = toRbeeError(e);
+      // A reply that failed before its first word leaves no empty bubble behind.
+      if (reply.content === '' && this.messages[this.messages.length - 1] === reply) this.messages.pop();
       return this.error;
     } finally {
       this.generating = false;
@@ -86,7 +114,7 @@ export class Conversation {
     if (this.messages[this.messages.length - 1]?.role === 'assistant') this.messages.pop();
   }
 
-  /** A fresh conversation (a new model was loaded). */
+  /** A fresh conversation (a new model was loaded, or "New chat"); the settings stay. */
   clear(): void {
     this.stop();
     this.messages = [];

@@ -48,6 +48,24 @@ export function templateFallbackNote(d: ModelDescriptor): string | undefined {
   return undefined;
 }
 
+/**
+ * The model page's "Chat template" line: the answer the chat will give for the same file (the same rule the worker
+ * applies, chatFormatChoice), so the two pages never disagree about a model without a template.
+ */
+export function chatTemplateSummary(d: ModelDescriptor): string {
+  const own = 'its own (from the file)';
+  if (d.gguf) {
+    const format = ggufFormat(d.gguf.metadata);
+    if (format.kind === 'template') return own;
+    const none = format.reason === 'invalid' ? 'unreadable' : 'none';
+    return format.kind === 'chatml-fallback'
+      ? `${none} — the chat uses ChatML (the vocabulary has <|im_start|> and <|im_end|>)`
+      : `${none} — the chat sends plain text for the model to continue`;
+  }
+  if (d.hasChatTemplate) return own;
+  return 'none — the chat uses ChatML if the vocabulary has <|im_start|>, else plain text to continue';
+}
+
 /** The line under a reply whose prompt the fallback made because the model's template failed on the conversation. */
 export function templateFailedNote(f: TemplateFallback): string {
   const used = f.kind === 'chatml-fallback' ? 'ChatML' : 'plain text';

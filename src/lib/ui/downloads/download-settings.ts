@@ -4,7 +4,7 @@
  *   lose less to a cut connection, larger ones cost fewer round trips. The end-to-end tests set a small size here to
  *   cut a small file into several chunks.
  * - Above which size a "try it now" link asks before downloading (1 GiB by default): below it the download starts on
- *   its own. The end-to-end tests lower it to see the question with a small model. The library page sets it, beside
+ *   its own. The end-to-end tests lower it to see the question with a small model. The settings page (Downloads) sets it, beside
  *   the chunk size.
  */
 import { DEFAULT_CHUNK_SIZE } from '../../cache/downloader.ts';
