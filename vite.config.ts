@@ -4,6 +4,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumPath, chromiumArgs } from './src/cli/browser-harness/chromium.js';
 import { onnxRuntimeFiles } from './src/lib/engines/onnx-runtime-files.ts';
+import { crossOriginIsolation, wllamaRuntimeFiles } from './src/lib/engines/wasm-runtime-files.ts';
 import { frameHeadersPlugin } from './src/lib/framing/frame-headers.ts';
 import { RUNTIME_FOLDERS, shellPrecacheTransform } from './src/lib/pwa/shell-precache.ts';
 
@@ -14,6 +15,11 @@ export default defineConfig({
     sveltekit(),
     // ONNX Runtime's WASM files for transformers.js, served by the app (ort/), copied from node_modules at build time.
     onnxRuntimeFiles(),
+    // llama.cpp's WebAssembly build for the CPU engine, served by the app (wllama/), copied from node_modules at build time.
+    wllamaRuntimeFiles(),
+    // COOP/COEP on `npm start` (vite preview) and the dev server, so the CPU engine gets threads (see the plugin for
+    // why COEP credentialless).
+    crossOriginIsolation(),
     SvelteKitPWA({
       registerType: 'autoUpdate',
       // Registered as /service-worker.js for the whole site, from whichever page the app starts on.

@@ -1,6 +1,8 @@
 /**
  * `rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT) [options]` — runs the app's own
- * inference worker on WebGPU in headless Chromium (see browser-harness/) and prints what it generated.
+ * engines in headless Chromium (see browser-harness/) and prints what it generated: `--engine webgpu` the inference
+ * worker on WebGPU, `--engine wasm` llama.cpp's WebAssembly build on the CPU; by default the one the app would choose on
+ * that browser's adapter (on a software adapter such as SwiftShader: wasm).
  *
  * --tokens are the exact prompt ids (no BOS is added); --prompt is tokenized with the model's tokenizer (BOS added
  * as the model asks). Sampling defaults are llama.cpp's (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no
@@ -17,6 +19,7 @@ import { RbeeError } from '../lib/errors.ts';
 import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, Prompt } from '../lib/inference/protocol.ts';
 import { validateSamplingSettings, type SamplingSettings } from '../lib/inference/sampling.ts';
 import { DEFAULT_HUB, parseHfRef } from '../lib/loaders/hf.ts';
+import type { HarnessEngine } from './browser-harness/harness-page.ts';
 import { openBrowserSession } from './browser-harness/run-in-browser.ts';
 import { holdsNoWeights, noWeightsError } from '../lib/compat/no-weights.ts';
 import { inspectSet } from '../lib/loaders/inspect.ts';
@@ -41,7 +44,10 @@ const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,
   --top-logprobs K     report the K most likely tokens per step (JSON)
   --stop 2,32000       stop token ids (default: the model's end-of-generation tokens); --no-stop: none
   --context N          KV cache length (default: the model's, at most 4096)
-  --json               one JSON object with tokens, per-step logprobs, timings and the adapter
+  --engine E           webgpu (rbee-web's WebGPU engine) or wasm (llama.cpp's WebAssembly build, CPU); default: what
+                       the app chooses on this browser's adapter (a software adapter such as SwiftShader → wasm)
+  --threads N          the wasm engine's threads (default 1)
+  --json               one JSON object with tokens, per-step logprobs, timings, the engine and the adapter
   --hub URL            Hugging Face hub base URL (HF_TOKEN is sent for gated repositories, to huggingface.co only
                        unless --send-token-to-hub says this hub may have it too)`;
 
@@ -56,6 +62,8 @@ interface Args {
   json: boolean;
   hub: string;
   sendTokenToHub: boolean;
+  engine: HarnessEngine | undefined;
+  threads: number | undefined;
 }
 
 function parseNumber(flag: string, value: string | undefined, integer: boolean): number {
@@ -90,6 +98,8 @@ export function parseGenerateArgs(argv: string[]): Args {
     json: false,
     hub: process.env.RBEE_HUB ?? DEFAULT_HUB,
     sendTokenToHub: false,
+    engine: undefined,
+    threads: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -158,6 +168,16 @@ export function parseGenerateArgs(argv: string[]): Args {
         break;
       case SEND_TOKEN_FLAG:
         a.sendTokenToHub = true;
+        break;
+      case '--engine': {
+        const e = value();
+        if (e !== 'webgpu' && e !== 'wasm') throw new RbeeError('bad-value', `--engine is webgpu or wasm, not '${e ?? ''}'.`);
+        a.engine = e;
+        break;
+      }
+      case '--threads':
+        a.threads = parseNumber(flag, value(), true);
+        if (a.threads < 1) throw new RbeeError('bad-value', '--threads must be at least 1.');
         break;
       default:
         throw new RbeeError('bad-value', `Unknown option ${arg}.`, { hint: 'rbee-web generate --help lists the options.' });
@@ -238,6 +258,8 @@ function modelInput(arg: ModelArg, serveFolder: (dir: string) => string): ModelI
 }
 
 export interface GenerateJson {
+  /** The engine that ran: webgpu (rbee-web's kernels) or wasm (llama.cpp's WebAssembly build). */
+  engine: HarnessEngine;
   tokens: number[];
   steps: { token: number; logprob: number; top?: { token: number; logprob: number }[] }[];
   text: string;
@@ -250,8 +272,9 @@ export interface GenerateJson {
   templateFallback?: GenerationResult['templateFallback'];
 }
 
-export function toJson(model: LoadedModelInfo, result: GenerationResult): GenerateJson {
+export function toJson(model: LoadedModelInfo, result: GenerationResult, engine: HarnessEngine = 'webgpu'): GenerateJson {
   return {
+    engine,
     tokens: result.tokens,
     steps: result.steps.map((s) => ({ token: s.token, logprob: s.logprob ?? NaN, ...(s.top ? { top: s.top } : {}) })),
     text: result.text,
@@ -291,6 +314,8 @@ export async function run(argv: string[]): Promise<number> {
     const job = {
       model: modelInput(modelArg, (d) => session.serveFolder(d)),
       ...(args.contextLength ? { contextLength: args.contextLength } : {}),
+      engine: args.engine ?? ('auto' as const),
+      ...(args.threads ? { threads: args.threads } : {}),
       generations: [request],
     };
     const [out] = await session.run(
@@ -302,7 +327,7 @@ export async function run(argv: string[]): Promise<number> {
     const result = out.results[0]!;
     if ('error' in result) throw new RbeeError(result.error.code, result.error.message, result.error.hint ? { hint: result.error.hint } : {});
     if (args.json) {
-      console.log(JSON.stringify(toJson(out.model, result)));
+      console.log(JSON.stringify(toJson(out.model, result, out.engine)));
     } else {
       if (result.templateFallback) {
         const used = result.templateFallback.kind === 'chatml-fallback' ? 'ChatML' : 'plain text';
@@ -311,7 +336,7 @@ export async function run(argv: string[]): Promise<number> {
       const t = result.timings;
       process.stdout.write('\n');
       console.error(
-        `[${out.model.name} · ${out.model.adapter.vendor}/${out.model.adapter.architecture}] load ${out.model.loadSeconds.toFixed(2)} s · ` +
+        `[${out.model.name} · ${out.engine} · ${out.model.adapter.vendor}/${out.model.adapter.architecture}] load ${out.model.loadSeconds.toFixed(2)} s · ` +
           `prefill ${t.promptTokens} tokens ${t.prefillTokensPerSecond.toFixed(1)} tok/s · decode ${t.generatedTokens} tokens ` +
           `${t.decodeTokensPerSecond.toFixed(1)} tok/s · stop: ${result.stopReason} · seed ${result.seed}`,
       );

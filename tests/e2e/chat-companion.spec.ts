@@ -53,7 +53,7 @@ test('chat on the native worker streams llama.cpp\'s greedy text; when it goes a
   await page.getByRole('button', { name: `Pair with ${new URL(companionUrl).host}` }).click(); // a link only asks
   await expect(page.getByTestId('native-worker')).toContainText('stories260K on cpu');
 
-  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}`);
+  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}&engine=webgpu`);
   await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 60_000 });
   const native = page.getByTestId('run-native');
   await expect(page.getByTestId('run-choice')).toContainText('Run on native worker: stories260K on cpu');

@@ -18,7 +18,7 @@ test.afterAll(async () => server?.close());
 const SENTENCE = 'The little dog ran to the park and played with a red ball. ';
 
 test('the oldest turn leaves the prompt, the transcript keeps it, and a message too long alone is refused', async ({ page }) => {
-  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}&ctx=256`);
+  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}&ctx=256&engine=webgpu`);
   await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 60_000 });
   await expect(page.locator('.chat-head')).toContainText('context 256');
   await page.getByTestId('temperature').fill('0');

@@ -48,7 +48,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => server?.close());
 
 test('a template that fails on a conversation: no note for the model, a text line under the reply that fell back', async ({ page }) => {
-  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories-template.gguf`)}`);
+  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories-template.gguf`)}&engine=webgpu`);
   await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('send')).toBeVisible();
   // The worker renders with the model's template: nothing to say in the composer.

@@ -41,7 +41,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => server?.close());
 
 test('chat with stories260K: progress, a streamed greedy reply equal to llama.cpp, tok/s figures', async ({ page }) => {
-  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}`);
+  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}&engine=webgpu`);
   await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 60_000 });
   expect(server.stats.get('/stories260K.gguf')!.bytesSent).toBeGreaterThan(1_000_000); // the weights came over Range
   // stories260K has no chat template and no ChatML tokens: the composer says the fallback (plain continuation) is used.
@@ -80,7 +80,7 @@ test('chat with stories260K: progress, a streamed greedy reply equal to llama.cp
 });
 
 test('a model in a weight type the engine does not run: a clear error before any weight is loaded', async ({ page }) => {
-  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/iq2.gguf`)}`);
+  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/iq2.gguf`)}&engine=webgpu`);
   const error = page.getByTestId('error');
   await expect(error).toBeVisible({ timeout: 60_000 });
   await expect(error).toHaveAttribute('data-code', 'unsupported-weight-type');

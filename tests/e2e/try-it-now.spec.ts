@@ -170,6 +170,9 @@ test('a model already stored goes straight to the chat, with no download', async
 });
 
 test('a model that does not run in this browser stays on its page with the verdict; nothing is downloaded', async ({ page }) => {
+  // IQ1_S has no WebGPU kernel; on this machine's software adapter the app would run it on the CPU engine (llama.cpp
+  // runs every type), so the user's saved engine choice is WebGPU here: the case is a model the chosen engine refuses.
+  await page.addInitScript(() => localStorage.setItem('rbee-web:engine', 'webgpu'));
   const ranges: string[] = [];
   page.context().on('request', (r) => {
     if (new URL(r.url()).pathname === '/iq1.gguf') ranges.push(r.headers()['range'] ?? '(whole file)');

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseGenerateArgs } from '../../src/cli/generate.ts';
 import { hubTokenFor } from '../../src/cli/hub-token.ts';
 import { fixture, HAS_FIXTURES, REPO_ROOT } from '../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
@@ -81,5 +82,13 @@ describe('hubTokenFor', () => {
       if (saved === undefined) delete process.env.HF_TOKEN;
       else process.env.HF_TOKEN = saved;
     }
+  });
+});
+
+describe('generate --send-token-to-hub', () => {
+  it('is a flag of its own: off by default, on when given, and the options around it still parse', () => {
+    expect(parseGenerateArgs(['--model', 'o/r', '--tokens', '1']).sendTokenToHub).toBe(false);
+    const args = parseGenerateArgs(['--model', 'o/r', '--hub', 'http://127.0.0.1:9', '--send-token-to-hub', '--engine', 'wasm', '--tokens', '1']);
+    expect(args).toMatchObject({ sendTokenToHub: true, hub: 'http://127.0.0.1:9', engine: 'wasm' });
   });
 });

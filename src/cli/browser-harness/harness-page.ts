@@ -3,17 +3,32 @@
  * same InferenceClient and inference worker as the app, and hands plain JSON results back to Node (Playwright's
  * page.evaluate). Events (progress, tokens) go to Node through `rbeeHarnessEvent` when the CLI asked for a stream.
  */
+import { check } from '../../lib/compat/check.ts';
+import { probeDeviceCaps } from '../../lib/compat/device-caps.ts';
+import { WasmEngine } from '../../lib/engines/wasm-engine.ts';
 import { InferenceClient } from '../../lib/inference/client.ts';
+import { openModel } from '../../lib/inference/model-opening.ts';
 import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, SerializedError } from '../../lib/inference/protocol.ts';
+
+/** The engines the harness runs: rbee-web's WebGPU engine (the inference worker) or llama.cpp's WebAssembly build. */
+export type HarnessEngine = 'webgpu' | 'wasm';
 
 export interface HarnessJob {
   model: ModelInput;
   contextLength?: number;
   generations: GenerateRequestOptions[];
+  /**
+   * 'auto': what the app would choose on this browser's adapter (check(): a software adapter → wasm for GGUF), as
+   * `rbee-web generate` does without --engine. Default 'webgpu': a job that names no engine measures rbee-web's own
+   * engine, as every job did before the CPU engine existed (parity tests and benchmarks still name it).
+   */
+  engine?: HarnessEngine | 'auto';
+  /** The CPU engine's threads (default 1: the harness page is not cross-origin isolated). */
+  threads?: number;
 }
 
 export type HarnessJobResult =
-  | { model: LoadedModelInfo; results: (GenerationResult | { error: SerializedError })[]; peakHeapBytes?: number }
+  | { engine: HarnessEngine; model: LoadedModelInfo; results: (GenerationResult | { error: SerializedError })[]; peakHeapBytes?: number }
   | { error: SerializedError };
 
 export type HarnessEvent =
@@ -52,6 +67,38 @@ function heapSampler(): { stop(): number | undefined } {
   };
 }
 
+/** The engine the app would pick for this model on this browser's adapter (the verdict's, WebGPU otherwise). */
+async function appEngine(model: ModelInput): Promise<HarnessEngine> {
+  const [caps, opened] = await Promise.all([probeDeviceCaps(), openModel(model)]);
+  return check(opened.descriptor, caps).engine === 'wasm' ? 'wasm' : 'webgpu';
+}
+
+/** One job on the CPU engine: the same request and result shapes as the worker's. */
+async function runOnWasm(job: HarnessJob, j: number, emit: (e: HarnessEvent) => void): Promise<HarnessJobResult> {
+  const engine = new WasmEngine(job.model, { wasmUrl: new URL('./wllama/wllama.wasm', location.href).href, threads: { threads: job.threads ?? 1 } });
+  try {
+    const heap = heapSampler();
+    await engine.load({
+      ...(job.contextLength !== undefined ? { contextLength: job.contextLength } : {}),
+      onProgress: (p) => emit({ type: 'progress', job: j, bytesUploaded: p.loadedBytes ?? 0, totalBytes: p.totalBytes ?? 0, tensorsUploaded: 0, totalTensors: 0 }),
+    });
+    const peakHeapBytes = heap.stop();
+    const results: (GenerationResult | { error: SerializedError })[] = [];
+    for (const [g, request] of job.generations.entries()) {
+      try {
+        results.push(await engine.run(request, { onStep: (s) => emit({ type: 'token', job: j, generation: g, token: s.token, text: s.text }) }));
+      } catch (e) {
+        results.push({ error: serialise(e) });
+      }
+    }
+    return { engine: 'wasm', model: engine.modelInfo!, results, ...(peakHeapBytes !== undefined ? { peakHeapBytes } : {}) };
+  } catch (e) {
+    return { error: serialise(e) };
+  } finally {
+    await engine.unload();
+  }
+}
+
 window.rbeeHarness = {
   async run(jobs, { stream }) {
     const emit = (e: HarnessEvent) => (stream ? void window.rbeeHarnessEvent?.(e) : undefined);
@@ -61,6 +108,17 @@ window.rbeeHarness = {
     const out: HarnessJobResult[] = [];
     try {
       for (const [j, job] of jobs.entries()) {
+        let engine: HarnessEngine;
+        try {
+          engine = job.engine === 'auto' ? await appEngine(job.model) : (job.engine ?? 'webgpu');
+        } catch (e) {
+          out.push({ error: serialise(e) });
+          continue;
+        }
+        if (engine === 'wasm') {
+          out.push(await runOnWasm(job, j, emit));
+          continue;
+        }
         const heap = heapSampler();
         let model: LoadedModelInfo;
         try {
@@ -82,7 +140,7 @@ window.rbeeHarness = {
             results.push({ error: serialise(e) });
           }
         }
-        out.push({ model, results, ...(peakHeapBytes !== undefined ? { peakHeapBytes } : {}) });
+        out.push({ engine: 'webgpu', model, results, ...(peakHeapBytes !== undefined ? { peakHeapBytes } : {}) });
       }
     } finally {
       client.terminate();

@@ -19,6 +19,7 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.map': 'application/json',
+  '.wasm': 'application/wasm',
 };
 
 export async function startHarnessServer(staticDir: string): Promise<HarnessServer> {

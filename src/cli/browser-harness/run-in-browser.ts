@@ -2,15 +2,17 @@
  * Runs inference jobs in headless Chromium through the app's own worker: bundles the harness page and the
  * inference worker (esbuild, ~1 s), serves them and any local model folders from a 127.0.0.1 server with Range,
  * starts Chromium with WebGPU (chromium.js: $CHROMIUM_PATH, /usr/bin/chromium, or Playwright's),
- * runs every job in one page and returns the results. Used by `rbee-web generate`, the parity tests and the bench.
+ * runs every job in one page and returns the results — on the WebGPU worker or on the CPU engine (llama.cpp's
+ * WebAssembly build), per job. Used by `rbee-web generate`, the parity tests and the bench.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RbeeError } from '../../lib/errors.ts';
 import type { HarnessEvent, HarnessJob, HarnessJobResult } from './harness-page.ts';
 import { startHarnessServer, type HarnessServer } from './harness-server.ts';
+import { wllamaWasmPath } from '../../lib/engines/wasm-runtime-files.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(HERE, '../../..');
@@ -53,6 +55,9 @@ async function bundle(outDir: string): Promise<void> {
     sourcemap: 'inline',
     logLevel: 'silent',
   });
+  // llama.cpp's WebAssembly build for jobs on the CPU engine, at the path the app serves it from.
+  await mkdir(join(outDir, 'wllama'), { recursive: true });
+  await copyFile(wllamaWasmPath(REPO_ROOT), join(outDir, 'wllama', 'wllama.wasm'));
   await writeFile(
     join(outDir, 'index.html'),
     '<!doctype html><meta charset="utf-8"><title>rbee-web harness</title><script type="module" src="./harness-page.js"></script>\n',

@@ -8,6 +8,7 @@ import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { RbeeError } from '../errors.ts';
 import { DEFAULT_DESKTOP_CAPS, describeDeviceCaps, formatBytes, type DeviceCaps } from './device-caps.ts';
 import { engineFor, matrixCell, normaliseArchitecture, WEBGPU_CODE_PATHS } from './matrix.ts';
+import { WASM_BACKEND_LABEL, WASM_KV_BYTES_PER_ELEMENT, WASM_MAX_FILE_BYTES, WASM_MEMORY_BYTES, WASM_RUNTIME_OVERHEAD_BYTES } from './wasm-capabilities.ts';
 import { holdsNoWeights, NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from './no-weights.ts';
 import {
   ARCHITECTURES,
@@ -41,6 +42,19 @@ export interface CheckOptions {
   siblings?: SiblingFile[];
   /** Whether a companion (native rbee worker) answered on this machine, and with which backends. */
   companion?: { available: boolean; backends?: CompanionBackend[] };
+  /**
+   * The engine the user picked (chat page control, settings, `&engine=` on a chat link); undefined: what this device
+   * runs best — a hardware WebGPU adapter → WebGPU, no adapter or a software one → the CPU (WebAssembly) for GGUF.
+   */
+  engine?: EngineChoice;
+}
+
+/** The engines a user can pick for a GGUF model. */
+export const ENGINE_CHOICES = ['webgpu', 'wasm', 'companion'] as const;
+export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+
+export function parseEngineChoice(value: string | null | undefined): EngineChoice | undefined {
+  return (ENGINE_CHOICES as readonly string[]).includes(value ?? '') ? (value as EngineChoice) : undefined;
 }
 
 /** Context planned for when the user has not chosen one: enough for a chat, small enough for a laptop's KV cache. */
@@ -226,6 +240,7 @@ function backendVerdict(arch: string, format: MatrixFormat, types: string[], bac
 
 const BACKEND_NAMES: Readonly<Record<Backend, string>> = {
   webgpu: 'WebGPU in this browser',
+  wasm: `the ${WASM_BACKEND_LABEL} in this browser`,
   'companion-cpu': 'the companion on CPU',
   'companion-cuda': 'the companion on CUDA',
   'companion-metal': 'the companion on Metal',
@@ -313,9 +328,10 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
 
   const perBackend = BACKENDS.map((b) => backendVerdict(descriptor.architecture, format, types, b));
   const backends = perBackend.map((p) => p.verdict);
-  const browser = perBackend[0]!;
+  const browser = perBackend.find((p) => p.verdict.backend === 'webgpu')!;
+  const wasm = perBackend.find((p) => p.verdict.backend === 'wasm')!;
   const browserEngine = engineFor(format, 'webgpu');
-  const companions = perBackend.slice(1);
+  const companions = perBackend.filter((p) => p.verdict.backend !== 'webgpu' && p.verdict.backend !== 'wasm');
   const companionBest = companions.reduce((best, p) => (RANK(p.verdict.confidence) < RANK(best.verdict.confidence) ? p : best));
   const companionConfidence = companionBest.verdict.confidence;
 
@@ -344,17 +360,49 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
   }
   const browserRuns = browserSupported && browserBlockers.length === 0;
 
+  // ── The CPU engine (llama.cpp's WebAssembly build) for GGUF: where WebGPU is missing or software, or when picked. ──
+  const wasmSupported = isRunnable(wasm.verdict.confidence);
+  const wasmBlockers = wasmSupported ? wasmLimitProblems(descriptor, hyper, ctx) : [];
+  const wasmRuns = wasmSupported && wasmBlockers.length === 0;
+  const wasmPreferred = format === 'gguf' && (!caps.available || caps.software === true);
+  const choice = opts.engine;
+  const useWasm = wasmRuns && (choice === 'wasm' || (choice === undefined && wasmPreferred));
+  let engineChoice: string | undefined;
+
   let engine: Engine;
   let runs: boolean;
   let confidence: Confidence;
   let cells: MatrixCell[];
-  if (browserRuns) {
+  if (useWasm) {
+    engine = 'wasm';
+    runs = true;
+    confidence = wasm.verdict.confidence;
+    cells = wasm.cells;
+    engineChoice =
+      choice === 'wasm'
+        ? `You picked the ${WASM_BACKEND_LABEL} engine (llama.cpp's WebAssembly build).`
+        : !caps.available
+          ? `This browser has no WebGPU, so GGUF models run on the CPU through llama.cpp's WebAssembly build.`
+          : `The only WebGPU adapter here is a software one (${caps.adapter?.architecture || caps.adapter?.description || 'a fallback adapter'}: its "GPU" is this CPU), where llama.cpp's WebAssembly build is several times faster: GGUF runs on the CPU. Add &engine=webgpu to a chat link to run rbee-web's WebGPU engine anyway.`;
+    reasons.push(`It runs on llama.cpp's WebAssembly build, on the CPU in this browser (${confidence}): ${wasm.verdict.reasons.join('; ')}.`);
+    if (!caps.available) warnings.push(`WebGPU is not available here (${caps.reason ?? 'no adapter'}): models run on the CPU, more slowly than on a GPU.`);
+  } else if (browserRuns && choice !== 'companion') {
+    if (format === 'gguf') {
+      engineChoice =
+        choice === 'webgpu' && caps.software
+          ? `You picked rbee-web's WebGPU engine on a software adapter: it runs, more slowly than the ${WASM_BACKEND_LABEL} engine would.`
+          : choice === 'webgpu'
+            ? `You picked rbee-web's WebGPU engine.`
+            : caps.assumed
+              ? undefined
+              : `This device has a hardware WebGPU adapter, so GGUF runs on rbee-web's WebGPU engine.`;
+    }
     engine = browserEngine;
     runs = true;
     confidence = browser.verdict.confidence;
     cells = browser.cells;
     reasons.push(`It runs on ${browserEngine === 'webgpu' ? "rbee-web's WebGPU engine" : browserEngine} (${confidence}): ${browser.verdict.reasons.join('; ')}.`);
-  } else if (isRunnable(companionConfidence)) {
+  } else if (isRunnable(companionConfidence) && (choice === 'companion' || !(wasmPreferred && wasmSupported))) {
     engine = 'companion';
     const available = opts.companion?.available === true;
     const offered = opts.companion?.backends;
@@ -365,8 +413,10 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
     const chosen = usable[0] ?? companionBest;
     confidence = chosen.verdict.confidence;
     cells = chosen.cells;
+    if (choice === 'companion') engineChoice = 'You picked the companion (a native rbee worker on this machine).';
     if (!browserSupported) reasons.push(`Not in this browser (${browser.verdict.confidence}): ${browser.verdict.reasons.join('; ')}.`);
     reasons.push(...browserBlockers);
+    if (wasmPreferred) reasons.push(...wasmBlockers);
     reasons.push(
       runs
         ? `It runs on ${BACKEND_NAMES[chosen.verdict.backend]} (${confidence}): ${chosen.verdict.reasons.join('; ')}.`
@@ -374,18 +424,25 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
     );
     if (!runs) companionAdvice.push('Start the companion (native rbee worker with CUDA, Metal or CPU) on this machine to run this model.');
   } else {
-    // The engine that runs (or, once planned work lands, will run) this format; none for what nothing runs.
-    engine = browser.verdict.confidence === 'unsupported' ? 'none' : browserEngine;
+    // The engine that runs (or, once planned work lands, will run) this format; none for what nothing runs. Where
+    // WebGPU is missing or software, a GGUF that fails only the WebAssembly limits names the CPU engine and why.
+    const wasmNamed = wasmPreferred && wasmSupported && wasmBlockers.length > 0 && choice !== 'webgpu';
+    engine = wasmNamed ? 'wasm' : browser.verdict.confidence === 'unsupported' ? 'none' : browserEngine;
     runs = false;
-    confidence = browser.verdict.confidence;
-    cells = browser.cells;
-    if (!browserSupported) reasons.push(`Not in this browser (${browser.verdict.confidence}): ${browser.verdict.reasons.join('; ')}.`);
-    reasons.push(...browserBlockers);
+    confidence = wasmNamed ? wasm.verdict.confidence : browser.verdict.confidence;
+    cells = wasmNamed ? wasm.cells : browser.cells;
+    if (wasmNamed) {
+      reasons.push(`It does not fit llama.cpp's WebAssembly build, the engine for GGUF on this device: ${wasmBlockers.join(' ')}`);
+      recommendations.push(...wasmRecommendations(descriptor, hyper, ctx, opts.siblings));
+    } else {
+      if (!browserSupported) reasons.push(`Not in this browser (${browser.verdict.confidence}): ${browser.verdict.reasons.join('; ')}.`);
+      reasons.push(...browserBlockers);
+    }
     if (!isRunnable(companionConfidence)) reasons.push(`Not on the companion either (${companionConfidence}): ${companionBest.verdict.reasons.join('; ')}.`);
   }
 
-  // ── Warnings for a model that runs (or would run) in the browser. ──
-  if (browserSupported && caps.available) {
+  // ── Warnings for a model that runs (or would run) in the browser on WebGPU. ──
+  if (browserSupported && caps.available && engine !== 'wasm') {
     if (!caps.features.shaderF16 && !descriptor.prebuilt) {
       warnings.push('This GPU has no shader-f16: the engine uses its f32 kernels, which work but run slower and take more scratch memory.');
     }
@@ -454,17 +511,63 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
     }
   }
 
+  if (!runs && engine !== 'wasm' && format === 'gguf' && wasmRuns && choice !== 'wasm') {
+    recommendations.push(`The ${WASM_BACKEND_LABEL} engine (llama.cpp's WebAssembly build) runs this file in this browser, more slowly: add &engine=wasm to the chat link.`);
+  }
+
   return {
     ...base,
     runs,
     confidence,
     engine,
+    ...(engineChoice ? { engineChoice } : {}),
     reasons,
     warnings,
     recommendations: [...new Set([...recommendations, ...companionAdvice])],
     backends,
     cells,
   };
+}
+
+/** The CPU engine's memory for this model: weights + llama.cpp's f16 KV cache + its compute buffers and runtime. */
+export function wasmMemoryBytes(d: ModelDescriptor, h: Pick<Hyper, 'layers' | 'kvHeads' | 'headDim'>, ctx: number): number {
+  const kv = (kvCacheBytes(h, ctx) / KV_BYTES_PER_ELEMENT) * WASM_KV_BYTES_PER_ELEMENT;
+  return d.totalWeightBytes + kv + WASM_RUNTIME_OVERHEAD_BYTES;
+}
+
+/** Why a GGUF does not fit llama.cpp's WebAssembly build (one file ≤ 2 GiB, everything in wasm's 4 GiB), one sentence each. */
+function wasmLimitProblems(d: ModelDescriptor, h: Hyper, ctx: number): string[] {
+  const problems: string[] = [];
+  const big = d.files.filter((f) => f.size > WASM_MAX_FILE_BYTES);
+  if (big.length > 0) {
+    const largest = big.reduce((a, b) => (b.size > a.size ? b : a));
+    problems.push(
+      `${big.length === d.files.length && d.files.length === 1 ? 'Its file is' : `${big.length} of its files ${big.length === 1 ? 'is' : 'are'}`} larger than the ${formatBytes(WASM_MAX_FILE_BYTES)} one file may be for llama.cpp's WebAssembly build (${largest.location.split('/').pop()}: ${formatBytes(largest.size)}).`,
+    );
+  }
+  const need = wasmMemoryBytes(d, h, ctx);
+  if (need > WASM_MEMORY_BYTES) {
+    problems.push(
+      `It needs about ${formatBytes(need)} (weights ${formatBytes(d.totalWeightBytes)}, f16 KV cache at ${ctx} tokens, runtime), more than the ${formatBytes(WASM_MEMORY_BYTES)} a WebAssembly page can address.`,
+    );
+  }
+  return problems;
+}
+
+/** What to pick instead when a GGUF is over the WebAssembly limits. */
+function wasmRecommendations(d: ModelDescriptor, h: Hyper, ctx: number, siblings: SiblingFile[] | undefined): string[] {
+  const out: string[] = [];
+  const own = d.files[0]?.location ?? d.source;
+  const overhead = wasmMemoryBytes(d, h, ctx) - d.totalWeightBytes;
+  const fitting = (siblings ?? [])
+    .filter((f) => !own.endsWith(f.fileName) && f.sizeBytes + overhead <= WASM_MEMORY_BYTES && (f.sizeBytes <= WASM_MAX_FILE_BYTES || /-\d{5}-of-\d{5}\.gguf$/i.test(f.fileName)))
+    .sort((a, b) => b.sizeBytes - a.sizeBytes);
+  if (fitting[0]) out.push(`${fitting[0].fileName} in the same repository (${formatBytes(fitting[0].sizeBytes)}) fits the ${WASM_BACKEND_LABEL} engine.`);
+  if (d.files.some((f) => f.size > WASM_MAX_FILE_BYTES) && wasmMemoryBytes(d, h, ctx) <= WASM_MEMORY_BYTES) {
+    out.push('A split GGUF of the same model (parts of at most 2 GB, `llama-gguf-split --split-max-size 2G`) loads on the CPU engine.');
+  }
+  out.push(`A smaller model or a smaller quantization (at most about ${formatBytes(WASM_MEMORY_BYTES - overhead)} of weights) runs on the CPU here; a browser with WebGPU on a real GPU, or ${COMPANION_WHAT}, runs this one.`);
+  return out;
 }
 
 interface SiblingChoice {

@@ -31,6 +31,11 @@ export interface DeviceCaps {
   memoryBudgetBytes?: number;
   /** True when these caps were assumed rather than probed (the CLI; tests). */
   assumed?: boolean;
+  /**
+   * The adapter is a software one (the browser's fallback adapter, or SwiftShader: Vulkan on the CPU). Our WebGPU
+   * kernels run there, but llama.cpp's WebAssembly build is several times faster on the same CPU, so GGUF goes there.
+   */
+  software?: boolean;
 }
 
 const GiB = 1024 ** 3;
@@ -87,7 +92,19 @@ interface GpuLike {
 interface AdapterLike {
   features: { has(name: string): boolean };
   limits: Record<string, unknown>;
-  info?: { vendor?: string; architecture?: string; description?: string; device?: string };
+  info?: { vendor?: string; architecture?: string; description?: string; device?: string; isFallbackAdapter?: boolean };
+  /** Older spelling (Chrome < 132); the spec moved it to adapter.info. */
+  isFallbackAdapter?: boolean;
+}
+
+/**
+ * A software adapter: the spec's fallback-adapter flag, or SwiftShader by name (Chromium's CPU Vulkan, which it does
+ * not always flag as a fallback: headless and blocklisted-GPU Chromium report it as an ordinary adapter).
+ */
+export function isSoftwareAdapter(adapter: Pick<AdapterLike, 'info' | 'isFallbackAdapter'>): boolean {
+  const info = adapter.info ?? {};
+  if (info.isFallbackAdapter === true || adapter.isFallbackAdapter === true) return true;
+  return [info.architecture, info.description, info.device].some((s) => typeof s === 'string' && /swiftshader/i.test(s));
 }
 
 /**
@@ -122,6 +139,7 @@ export async function probeDeviceCaps(gpu: GpuLike | undefined = defaultGpu()): 
   const info = adapter.info ?? {};
   return {
     available: true,
+    ...(isSoftwareAdapter(adapter) ? { software: true } : {}),
     adapter: {
       vendor: info.vendor ?? '',
       architecture: info.architecture ?? '',
@@ -152,7 +170,7 @@ export function describeDeviceCaps(caps: DeviceCaps): string {
   const name = [a?.vendor, a?.architecture, a?.description].filter((s) => s).join(' ') || 'WebGPU adapter';
   const f = [caps.features.shaderF16 ? 'shader-f16' : 'no shader-f16', caps.features.subgroups ? 'subgroups' : 'no subgroups'];
   const binding = `binding ${formatBytes(caps.limits.maxStorageBufferBindingSize)}`;
-  return `${name}${caps.assumed ? ' (assumed)' : ''} · ${f.join(' · ')} · ${binding}`;
+  return `${name}${caps.assumed ? ' (assumed)' : ''}${caps.software ? ' (software adapter)' : ''} · ${f.join(' · ')} · ${binding}`;
 }
 
 /** Bytes in the unit people read (binary units, as GPU limits are powers of two). */

@@ -1,6 +1,6 @@
 /**
- * The matrix in a few lines of markdown for the README: one row per architecture × format, the WebGPU weight types
- * grouped by confidence, and the companion's answer. tests/unit/compat/readme.test.ts keeps the README's copy equal to
+ * The matrix in a few lines of markdown for the README: one row per architecture × format, the WebGPU and CPU
+ * (WebAssembly) weight types grouped by confidence, and the companion's answer. tests/unit/compat/readme.test.ts keeps the README's copy equal to
  * this, so the README can never claim more (or less) than the matrix; `npx tsx scripts/readme-matrix.ts` rewrites it.
  */
 import { ARCHITECTURE_LABELS, listMatrixRows } from './matrix.ts';
@@ -22,18 +22,22 @@ function grouped(entries: { weightType: string; confidence: Confidence }[]): str
 
 export function matrixSummaryMarkdown(): string {
   const rows = listMatrixRows();
-  const lines = ['| architecture | format | WebGPU (this browser) | companion (llama.cpp: CPU / CUDA / Metal) |', '|---|---|---|---|'];
+  const lines = [
+    '| architecture | format | WebGPU (this browser) | CPU, WebAssembly (this browser, llama.cpp) | companion (llama.cpp: CPU / CUDA / Metal) |',
+    '|---|---|---|---|---|',
+  ];
   for (const architecture of ARCHITECTURES) {
     for (const format of ['gguf', 'safetensors'] as const) {
       const here = rows.filter((r) => r.architecture === architecture && r.format === format);
       const webgpu = grouped(here.map((r) => ({ weightType: r.weightType, confidence: r.cells.webgpu.confidence })));
+      const wasm = grouped(here.map((r) => ({ weightType: r.weightType, confidence: r.cells.wasm.confidence })));
       const companion = grouped(here.map((r) => ({ weightType: r.weightType, confidence: r.cells['companion-cpu'].confidence })));
-      lines.push(`| ${ARCHITECTURE_LABELS[architecture]} | ${format === 'gguf' ? 'GGUF' : 'SafeTensors'} | ${webgpu} | ${companion} |`);
+      lines.push(`| ${ARCHITECTURE_LABELS[architecture]} | ${format === 'gguf' ? 'GGUF' : 'SafeTensors'} | ${webgpu} | ${wasm} | ${companion} |`);
     }
   }
   for (const format of ['mlc', 'onnx'] as const) {
     const cell = rows.find((r) => r.format === format)!.cells.webgpu;
-    lines.push(`| any (prebuilt) | ${format === 'mlc' ? 'MLC (web-llm)' : 'ONNX (transformers.js)'} | ${cell.confidence}: ${cell.reason} | unsupported |`);
+    lines.push(`| any (prebuilt) | ${format === 'mlc' ? 'MLC (web-llm)' : 'ONNX (transformers.js)'} | ${cell.confidence}: ${cell.reason} | unsupported | unsupported |`);
   }
   return [README_MATRIX_START, '', ...lines, '', README_MATRIX_END].join('\n');
 }

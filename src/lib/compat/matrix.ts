@@ -72,8 +72,21 @@ const llamaGgufCells = (): VerifiedCell[] =>
     test: { file: LLAMA_PARITY, name: LLAMA_TWIN_TITLE, case: weightType },
   }));
 
+// The WebAssembly engine's parity test (issue 12): `rbee-web generate --engine wasm` (llama.cpp's WebAssembly build in
+// headless Chromium) against llama.cpp natively — stories260K (F32) and a random-bit Q4_K Llama.
+const WASM_PARITY = 'tests/unit/parity/wasm-parity.test.ts';
+const wasmCell = (weightType: string, name: string): VerifiedCell => ({
+  architecture: 'llama',
+  format: 'gguf',
+  weightType,
+  backend: 'wasm',
+  test: { file: WASM_PARITY, name },
+});
+
 export const VERIFIED: readonly VerifiedCell[] = [
   ...llamaGgufCells(),
+  wasmCell('F32', 'stories260K on the wasm engine: all 64 greedy tokens equal llama.cpp'),
+  wasmCell('Q4_K', "random-bit Q4_K Llama on the wasm engine: greedy tokens equal llama.cpp's up to its first near-tie"),
   ...familyCells('qwen2', QWEN2_TEST),
   ...familyCells('qwen3', QWEN3_TEST),
   ...familyCells('gemma', GEMMA_TEST),
@@ -179,6 +192,14 @@ const COMPANION_GGUF: CodePath = {
   confidence: 'expected',
   reason: 'the companion runs it through llama.cpp; no test here covers this combination yet',
 };
+/**
+ * The CPU engine (llama.cpp's WebAssembly build, see wasm-capabilities.ts) is llama.cpp itself: every architecture
+ * above and every current ggml weight type. GGUF only.
+ */
+const WASM_GGUF: CodePath = {
+  confidence: 'expected',
+  reason: "llama.cpp's WebAssembly build runs it on the CPU in this browser; no test here covers this combination yet",
+};
 const COMPANION_SAFETENSORS: CodePath = {
   confidence: 'planned',
   reason: 'the companion runs GGUF only; convert with llama.cpp convert_hf_to_gguf.py meanwhile',
@@ -232,6 +253,7 @@ export function listedWeightTypes(format: MatrixFormat): readonly string[] {
 }
 
 export function engineFor(format: MatrixFormat, backend: Backend): Engine {
+  if (backend === 'wasm') return 'wasm';
   if (backend !== 'webgpu') return 'companion';
   if (format === 'mlc' || format === 'onnx') return BROWSER_ENGINES[format].engine;
   return 'webgpu';
@@ -277,6 +299,7 @@ export function matrixCell(architecture: string, format: MatrixFormat, weightTyp
   // MLC and ONNX builds carry their own compiled graph: the architecture list of rbee-web's engine does not apply.
   if ((format === 'mlc' || format === 'onnx') && !VERIFIED.some((v) => v.format === format && v.architecture === arch && v.weightType === type && v.backend === backend)) {
     const cell = (confidence: Confidence, reason: string): MatrixCell => cellOf(arch ?? architecture, format, type, backend, confidence, reason);
+    if (backend === 'wasm') return cell('unsupported', wasmFormatReason(format));
     if (backend !== 'webgpu') {
       return cell('unsupported', `${format.toUpperCase()} models run in the browser (${BROWSER_ENGINES[format].engine}), not on the companion`);
     }
@@ -292,6 +315,7 @@ export function matrixCell(architecture: string, format: MatrixFormat, weightTyp
     return at('verified', `covered by "${testTitle(verified.test)}" (${verified.test.file})`, verified.test);
   }
 
+  if (backend === 'wasm' && format !== 'gguf') return at('unsupported', wasmFormatReason(format));
   if (format === 'mlc' || format === 'onnx') {
     if (backend !== 'webgpu') {
       return at('unsupported', `${format.toUpperCase()} models run in the browser (${BROWSER_ENGINES[format].engine}), not on the companion`);
@@ -305,6 +329,7 @@ export function matrixCell(architecture: string, format: MatrixFormat, weightTyp
   const problem = weightTypeProblem(type);
   if (problem) return at('unsupported', problem);
 
+  if (backend === 'wasm') return at(WASM_GGUF.confidence, WASM_GGUF.reason);
   if (backend !== 'webgpu') {
     const path = format === 'gguf' ? COMPANION_GGUF : COMPANION_SAFETENSORS;
     return at(path.confidence, path.reason);
@@ -320,6 +345,12 @@ export function matrixCell(architecture: string, format: MatrixFormat, weightTyp
   if (kernelConfidence !== 'expected') reasons.push(`the WebGPU ${type} kernel is planned, not written yet`);
   if (reasons.length === 0) reasons.push(`${path.reason}, and a ${type} kernel; no parity test covers it yet`);
   return at(confidence, reasons.join('; '));
+}
+
+/** Why the CPU (WebAssembly) engine does not take a format: it is llama.cpp, which reads GGUF. */
+function wasmFormatReason(format: MatrixFormat): string {
+  if (format === 'safetensors') return "the CPU engine (llama.cpp's WebAssembly build) reads GGUF only; a GGUF conversion of this model runs there";
+  return `${format.toUpperCase()} builds run on their own engine (${BROWSER_ENGINES[format as 'mlc' | 'onnx'].engine}), not on llama.cpp's WebAssembly build`;
 }
 
 /** Every listed cell: architectures × formats × listed weight types × backends. */

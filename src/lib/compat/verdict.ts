@@ -34,13 +34,28 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 export const MATRIX_FORMATS = ['gguf', 'safetensors', 'mlc', 'onnx'] as const;
 export type MatrixFormat = (typeof MATRIX_FORMATS)[number];
 
-/** Where the model runs: in this browser on WebGPU, or on the companion (a native rbee worker on this machine). */
-export const BACKENDS = ['webgpu', 'companion-cpu', 'companion-cuda', 'companion-metal'] as const;
+/**
+ * Where the model runs: in this browser on WebGPU, in this browser on the CPU (llama.cpp's WebAssembly build: where
+ * WebGPU is missing or only a software adapter exists), or on the companion (a native rbee worker on this machine).
+ */
+export const BACKENDS = ['webgpu', 'wasm', 'companion-cpu', 'companion-cuda', 'companion-metal'] as const;
 export type Backend = (typeof BACKENDS)[number];
-export type CompanionBackend = Exclude<Backend, 'webgpu'>;
+export type BrowserBackend = 'webgpu' | 'wasm';
+export type CompanionBackend = Exclude<Backend, BrowserBackend>;
 
-/** The code that would run the model. MLC models go to web-llm, ONNX to transformers.js; both on WebGPU. */
-export type Engine = 'webgpu' | 'web-llm' | 'transformers.js' | 'companion' | 'none';
+/**
+ * The code that would run the model. MLC models go to web-llm, ONNX to transformers.js; both on WebGPU. GGUF goes to
+ * rbee-web's WebGPU engine on a hardware adapter and to llama.cpp's WebAssembly build ('wasm') otherwise.
+ */
+export type Engine = 'webgpu' | 'wasm' | 'web-llm' | 'transformers.js' | 'companion' | 'none';
+
+/**
+ * The engines that read a GGUF / SafeTensors file where it is (URL, cache, dropped file): rbee-web's WebGPU engine and
+ * the CPU engine. A verdict that runs on one of them gets "Run in browser", "Download to this device" and "Chat".
+ */
+export function runsFromFile(engine: Engine): boolean {
+  return engine === 'webgpu' || engine === 'wasm';
+}
 
 /** The test that verifies a cell: a file in this repository and the title passed to `test(...)` / `it(...)`. */
 export interface VerifyingTest {
@@ -113,10 +128,15 @@ export interface Verdict {
   memory: MemoryEstimate;
   /** Tensors above the device's storage binding limit, which the engine splits. */
   splitTensors: SplitTensor[];
-  /** Every backend's confidence for this model, WebGPU first, then the companion's (CPU, CUDA, Metal). */
+  /** Every backend's confidence for this model: WebGPU, the CPU (WebAssembly), then the companion's (CPU, CUDA, Metal). */
   backends: BackendVerdict[];
   /** The matrix cells the verdict was built from (one per weight type used, for the chosen backend). */
   cells: MatrixCell[];
+  /**
+   * Why `engine` was chosen over the other browser engine, one sentence ("This browser has no WebGPU: GGUF runs on
+   * the CPU through llama.cpp's WebAssembly build."); absent where only one engine could run the format.
+   */
+  engineChoice?: string;
   /** What the verdict assumed about the device. */
-  device: { assumed: boolean; available: boolean; description: string };
+  device: { assumed: boolean; available: boolean; software?: boolean; description: string };
 }

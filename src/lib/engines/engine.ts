@@ -1,6 +1,7 @@
 /**
  * ChatEngine: the one interface the chat page talks to, whatever runs the model — rbee-web's own WebGPU engine (GGUF,
- * SafeTensors), web-llm (MLC builds), transformers.js (ONNX exports) or the companion (a native rbee worker).
+ * SafeTensors), llama.cpp's WebAssembly build (GGUF on the CPU), web-llm (MLC builds), transformers.js (ONNX exports) or
+ * the companion (a native rbee worker).
  * Each adapter turns its back end's progress, streaming, cancellation and errors into these shapes:
  *
  *   load(onProgress)      structured progress (phase, fraction, bytes, shards), resolves with what was loaded
@@ -11,7 +12,7 @@
  */
 import type { ChatMessage } from '../tokenizer/types.ts';
 
-export type EngineKind = 'webgpu' | 'web-llm' | 'transformers.js' | 'companion';
+export type EngineKind = 'webgpu' | 'wasm' | 'web-llm' | 'transformers.js' | 'companion';
 
 /**
  * - fetching: downloading weights or runtime files (bytes known or not)
@@ -53,6 +54,8 @@ export interface EngineModelInfo {
   device: string;
   contextLength?: number;
   loadSeconds: number;
+  /** What the user should know about how it runs ("1 thread: this page is not cross-origin isolated …"). */
+  notes?: string[];
 }
 
 export interface EngineGenerateRequest {

@@ -2,6 +2,7 @@
  * From "what was opened and what the verdict says" to the engine that runs it:
  *
  *   GGUF, SafeTensors      → rbee-web's WebGPU engine (the inference worker)
+ *   verdict says wasm      → llama.cpp's WebAssembly build on the CPU (GGUF where WebGPU is missing or software)
  *   MLC build              → web-llm
  *   ONNX export            → transformers.js (WebGPU, WASM fallback)
  *   verdict says companion → the companion (a native rbee worker)
@@ -21,6 +22,7 @@ import type { MlcBuildLocation } from './web-llm-records.ts';
 
 export type EngineTarget =
   | { engine: 'webgpu'; model: ModelInput }
+  | { engine: 'wasm'; model: ModelInput }
   | { engine: 'web-llm'; build: MlcBuildLocation }
   | { engine: 'transformers.js'; location: OnnxExportLocation }
   | { engine: 'companion'; endpoint: CompanionEndpoint };
@@ -88,14 +90,16 @@ export function routeModel(result: InspectResult, verdict: Verdict, opts: RouteO
     };
   }
 
-  // GGUF / SafeTensors: rbee-web's own engine, reading the file where it is.
+  // GGUF / SafeTensors: rbee-web's own engine — or, where the verdict says so, llama.cpp's WebAssembly build — reading
+  // the file where it is.
+  const engine = verdict.engine === 'wasm' ? 'wasm' : 'webgpu';
   if (result.hf) {
     const path = candidate?.primary ?? d.files[0]?.location.split('/').pop() ?? '';
     const rev = result.hf.revision === 'main' ? '' : `@${result.hf.revision}`;
-    return { engine: 'webgpu', model: { kind: 'hf', ref: `${result.hf.repo}${rev}/${path}`, hubBase, ...token } };
+    return { engine, model: { kind: 'hf', ref: `${result.hf.repo}${rev}/${path}`, hubBase, ...token } };
   }
-  if (opts.files && opts.files.length > 0) return { engine: 'webgpu', model: { kind: 'files', files: opts.files } };
-  if (/^https?:\/\//i.test(result.input)) return { engine: 'webgpu', model: { kind: 'url', url: result.input } };
+  if (opts.files && opts.files.length > 0) return { engine, model: { kind: 'files', files: opts.files } };
+  if (/^https?:\/\//i.test(result.input)) return { engine, model: { kind: 'url', url: result.input } };
   throw new RbeeError('not-found', `rbee-web does not know where to read ${d.name} from again.`, { hint: 'Open the model by URL, repository or file.' });
 }
 
@@ -106,6 +110,8 @@ export interface EngineFactoryOptions {
   renderChat?: ConstructorParameters<typeof import('./companion-engine.ts').CompanionEngine>[1];
   /** transformers.js: the app's URL (ORT's WASM files are under ort/), forced device. */
   transformers?: import('./transformers-engine.ts').TransformersEngineOptions;
+  /** The CPU engine: where its wasm is, how many threads. */
+  wasm?: import('./wasm-engine.ts').WasmEngineOptions;
 }
 
 export async function createEngine(target: EngineTarget, opts: EngineFactoryOptions = {}): Promise<ChatEngine> {
@@ -114,6 +120,10 @@ export async function createEngine(target: EngineTarget, opts: EngineFactoryOpti
       const { WebGpuEngine } = await import('./webgpu-engine.ts');
       const create = opts.createInferenceClient ?? (async () => (await import('../inference/client.ts')).InferenceClient.create());
       return new WebGpuEngine(target.model, create);
+    }
+    case 'wasm': {
+      const { WasmEngine } = await import('./wasm-engine.ts');
+      return new WasmEngine(target.model, opts.wasm);
     }
     case 'companion': {
       const { CompanionEngine } = await import('./companion-engine.ts');

@@ -109,6 +109,42 @@ export class ModelText {
     return { tokens: ids };
   }
 
+  /**
+   * The prompt as the text llama.cpp tokenizes to exactly `prompt(prompt).tokens` — BOS added as the model asks,
+   * special tokens parsed, as llama.cpp's server does with a text prompt. The CPU engine (llama.cpp's WebAssembly
+   * build) takes prompts as text only; sending this text gives it the same tokens, the same chat template and the same
+   * fallback as the WebGPU engine. Each candidate is checked by tokenizing it again (our tokenizer is llama.cpp's, token
+   * for token); ids that no text reproduces (a non-canonical tokenization, a missing BOS) are a typed error.
+   */
+  promptText(prompt: Prompt): PromptTokens & { text: string } {
+    if (!this.tokenizer) throw this.unavailable ?? noTokenizer();
+    const tokenizer = this.tokenizer;
+    const made = this.prompt(prompt);
+    const ids = made.tokens;
+    const bos = tokenizer.bos;
+    const body = tokenizer.addBos && bos !== undefined && ids[0] === bos ? ids.slice(1) : ids;
+    const bosText = bos !== undefined ? tokenizer.tokenText(bos) : undefined;
+    const candidates: string[] = [];
+    if ('text' in prompt) candidates.push(prompt.text);
+    if ('messages' in prompt) {
+      const rendered = (this.chat ?? tokenizer.chatFormat()).renderOrFallback(prompt.messages, { addGenerationPrompt: true }).text;
+      candidates.push(rendered);
+      // A template that writes BOS itself: we drop the doubled BOS (prompt()), so llama.cpp must not see it twice.
+      if (bosText && rendered.startsWith(bosText)) candidates.push(rendered.slice(bosText.length));
+    }
+    const decoded = tokenizer.decode(body, { special: true });
+    candidates.push(decoded, decoded.replace(/^ /, ''));
+    const same = (a: readonly number[]): boolean => a.length === ids.length && a.every((t, i) => t === ids[i]);
+    for (const text of candidates) {
+      if (same(tokenizer.encode(text, { addSpecial: true, parseSpecial: true }))) return { ...made, text };
+    }
+    throw new RbeeError('bad-value', 'This prompt’s token ids are not what any text tokenizes to, and the CPU engine (llama.cpp’s WebAssembly build) takes prompts as text.', {
+      hint: tokenizer.addBos && bos !== undefined && ids[0] !== bos
+        ? `Start the ids with BOS (${bos}): llama.cpp adds it to every text prompt of this model.`
+        : 'Give the prompt as text (--prompt), or run these exact ids on the WebGPU engine (--engine webgpu).',
+    });
+  }
+
   stream(): TextStream {
     if (this.tokenizer) {
       const d = this.tokenizer.streamDecoder();

@@ -11,7 +11,8 @@ export class BlobByteSource implements ByteSource {
   readonly stats: ByteSourceStats = { bytesRead: 0, requests: 0 };
 
   constructor(
-    private readonly blob: Blob,
+    /** The file itself (the CPU engine hands it to llama.cpp as it is). */
+    readonly blob: Blob,
     name?: string,
   ) {
     this.name = name ?? (typeof File !== 'undefined' && blob instanceof File ? blob.name : 'blob');

@@ -4,7 +4,10 @@
  * worker adds them to every same-origin response it serves (src/service-worker.ts): once it controls the page, the
  * installed app is isolated on any host.
  *
- * COEP `credentialless`, as vite.config.ts uses for preview and dev (the "wasm" work chose it; keep the two equal):
+ * The one definition: vite preview and dev send the same headers (crossOriginIsolation() in
+ * src/lib/engines/wasm-runtime-files.ts imports them from here).
+ *
+ * COEP `credentialless` (chosen with the wasm engine's work):
  * CORS fetches pass either way (Hugging Face downloads and the hub API, the companion on loopback, web-llm's and
  * transformers.js' model files all answer with Access-Control-Allow-Origin), but `require-corp` would also block every
  * cross-origin no-cors load without a Cross-Origin-Resource-Policy header, which credentialless loads without cookies.

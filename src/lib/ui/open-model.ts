@@ -3,7 +3,7 @@
  * read the header, and check it against this device. Kept out of the page so the page stays a view.
  */
 import { cachedSetWhenOffline } from '../cache/cached-model-set.ts';
-import { check } from '../compat/check.ts';
+import { check, type EngineChoice } from '../compat/check.ts';
 import { matrixCell } from '../compat/matrix.ts';
 import { mainWeightType } from '../compat/repo-verdict.ts';
 import type { DeviceCaps } from '../compat/device-caps.ts';
@@ -16,7 +16,7 @@ import type { ModelCandidate } from '../loaders/model-candidates.ts';
 import { blobFileSet } from '../loaders/model-file-set.ts';
 import { modelPageForLocal, modelPageForSource, tryItNowPage } from './model-links.ts';
 import { filesNoLongerOpen, openedFiles } from './opened-files.ts';
-import { hubBase } from './settings.ts';
+import { hubBase, savedEngineChoice } from './settings.ts';
 import { thisDeviceCaps } from './this-device.ts';
 
 export type ModelRequest =
@@ -69,21 +69,26 @@ function inspectInput(request: ModelRequest): InspectInput {
   return request.source;
 }
 
-export async function openModel(request: ModelRequest, signal?: AbortSignal): Promise<OpenedModel> {
+export interface OpenModelOptions {
+  /** The engine the user picked (chat link `&engine=`); default the saved one (Settings), else this device's best. */
+  engine?: EngineChoice;
+}
+
+export async function openModel(request: ModelRequest, signal?: AbortSignal, options: OpenModelOptions = {}): Promise<OpenedModel> {
   const started = performance.now();
   const caps = thisDeviceCaps();
   // Offline, a model downloaded to this device is read from the cache (the library's links carry its reference).
   const offline = request.kind === 'remote' ? await cachedSetWhenOffline(request.source, request.file, hubBase()) : undefined;
   const result = await inspect(offline ?? inspectInput(request), { hubBase: hubBase(), signal });
-  const verdict = verdictFor(result.descriptor, await caps, result.candidates);
+  const verdict = verdictFor(result.descriptor, await caps, result.candidates, options.engine ?? savedEngineChoice());
   return { request, result, verdict, caps: await caps, elapsedMs: performance.now() - started };
 }
 
-export function verdictFor(descriptor: ModelDescriptor, caps: DeviceCaps, candidates: readonly ModelCandidate[] = []): Verdict {
+export function verdictFor(descriptor: ModelDescriptor, caps: DeviceCaps, candidates: readonly ModelCandidate[] = [], engine?: EngineChoice): Verdict {
   const siblings = candidates
     .filter((c) => c.role === 'model' && c.format === 'gguf')
     .map((c) => ({ fileName: c.primary, sizeBytes: c.size, ...(c.quantization ? { fileType: c.quantization } : {}) }));
-  return check(descriptor, caps, { siblings });
+  return check(descriptor, caps, { siblings, ...(engine ? { engine } : {}) });
 }
 
 /** The real verdict of another file of the same repository / set: reads its header. */

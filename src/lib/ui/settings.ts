@@ -1,10 +1,12 @@
 /**
- * App settings that outlive a page: today the Hugging Face hub base URL (so a mirror, or a local server in the
- * end-to-end tests, can stand in for https://huggingface.co).
+ * App settings that outlive a page: the Hugging Face hub base URL (so a mirror, or a local server in the end-to-end
+ * tests, can stand in for https://huggingface.co) and the preferred engine for GGUF models.
  *
  * Precedence: `?hub=` on the URL (kept for this tab only, in sessionStorage, so a link cannot change a user's saved
  * setting) → the saved setting (localStorage) → the default.
  */
+import { parseEngineChoice, type EngineChoice } from '../compat/check.ts';
+
 export const DEFAULT_HUB_BASE = 'https://huggingface.co';
 const SAVED_KEY = 'rbee-web:hub-base';
 const TAB_KEY = 'rbee-web:hub-base:tab';
@@ -57,4 +59,24 @@ export function saveHubBase(value: string): boolean {
   store?.setItem(SAVED_KEY, base);
   storage('sessionStorage')?.removeItem(TAB_KEY);
   return true;
+}
+
+/**
+ * The engine the user prefers for GGUF models (Settings): 'webgpu', 'wasm' (CPU, WebAssembly) or 'companion';
+ * undefined: what this device runs best (see check.ts). A chat link's `&engine=` overrides it for that chat.
+ */
+const ENGINE_KEY = 'rbee-web:engine';
+
+export function savedEngineChoice(): EngineChoice | undefined {
+  return parseEngineChoice(storage('localStorage')?.getItem(ENGINE_KEY));
+}
+
+export function saveEngineChoice(choice: EngineChoice | undefined): void {
+  if (choice) storage('localStorage')?.setItem(ENGINE_KEY, choice);
+  else storage('localStorage')?.removeItem(ENGINE_KEY);
+}
+
+/** The engine a page's URL asks for (`&engine=webgpu|wasm|companion`), else the saved preference. */
+export function engineChoiceFor(url: URL): EngineChoice | undefined {
+  return parseEngineChoice(url.searchParams.get('engine')) ?? savedEngineChoice();
 }

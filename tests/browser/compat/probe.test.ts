@@ -1,4 +1,5 @@
-// The device probe against this browser's real WebGPU adapter (SwiftShader here: subgroups, no shader-f16).
+// The device probe against this browser's real WebGPU adapter (SwiftShader here: subgroups, no shader-f16, a software
+// adapter — so check() sends GGUF to the CPU engine unless WebGPU is picked).
 import { expect, test } from 'vitest';
 import { check } from '../../../src/lib/compat/check.ts';
 import { probeDeviceCaps, WEBGPU_MINIMUM_LIMITS } from '../../../src/lib/compat/device-caps.ts';
@@ -36,8 +37,14 @@ test('probeDeviceCaps reads the real adapter, and check() warns about its missin
     tensors: [{ name: 'token_embd.weight', dims: [64, 512], type: 0, typeName: 'F32', offset: 0, size: 64 * 512 * 4, file: 0 }],
     warnings: [],
   };
-  const v = check(descriptor, caps);
+  const software = adapter.info.architecture === 'swiftshader' || (adapter.info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  expect(caps.software === true).toBe(software);
+  const auto = check(descriptor, caps);
+  expect(auto.runs).toBe(true);
+  expect(auto.engine).toBe(software ? 'wasm' : 'webgpu');
+  const v = check(descriptor, caps, { engine: 'webgpu' });
   expect(v.runs).toBe(true);
+  expect(v.engine).toBe('webgpu');
   expect(v.device.assumed).toBe(false);
   expect(v.warnings.some((w) => /shader-f16/.test(w))).toBe(!caps.features.shaderF16);
 });

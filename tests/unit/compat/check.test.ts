@@ -25,8 +25,10 @@ describe('check: a supported model', () => {
     expect(v.runs).toBe(true);
     expect(v.confidence).toBe('verified');
     expect(v.engine).toBe('webgpu');
-    expect(v.backends.map((b) => b.backend)).toEqual(['webgpu', 'companion-cpu', 'companion-cuda', 'companion-metal']);
-    expect(v.backends.map((b) => b.confidence)).toEqual(['verified', 'expected', 'expected', 'expected']);
+    expect(v.backends.map((b) => b.backend)).toEqual(['webgpu', 'wasm', 'companion-cpu', 'companion-cuda', 'companion-metal']);
+    // The CPU engine's cells: F32 and Q4_K verified by the wasm parity test, Q6_K only expected → the model: expected.
+    expect(v.backends.map((b) => b.confidence)).toEqual(['verified', 'expected', 'expected', 'expected', 'expected']);
+    expect(v.engineChoice).toMatch(/hardware WebGPU adapter/);
     // The cells the verdict used: one per weight type in the file (Q6_K embedding, F32 norms, Q4_K matrices).
     expect(v.cells.map((c) => c.weightType).sort()).toEqual(['F32', 'Q4_K', 'Q6_K']);
     expect(v.device.assumed).toBe(false);
@@ -128,17 +130,68 @@ describe('check: device limits and features', () => {
     expect(v.warnings.some((w) => /subgroups/.test(w))).toBe(true);
   });
 
-  test('no WebGPU: the browser cannot run it; the companion is named as the way to run it', () => {
+  test('no WebGPU: GGUF runs on the CPU (WebAssembly), and the verdict says why; a picked companion still runs it there', () => {
     const none: DeviceCaps = { available: false, reason: 'This browser has no WebGPU.', features: { shaderF16: false, subgroups: false }, limits: WEBGPU_MINIMUM_LIMITS };
     const v = check(tinyLlama(), none);
-    expect(v.runs).toBe(false);
-    expect(v.engine).toBe('companion');
-    expect(v.reasons.some((r) => r.includes('This browser has no WebGPU.'))).toBe(true);
-    expect(v.recommendations.some((r) => /Start the companion/.test(r))).toBe(true);
-    // A companion that answered runs it.
-    const withCompanion = check(tinyLlama(), none, { companion: { available: true, backends: ['companion-cuda'] } });
+    expect(v.runs).toBe(true);
+    expect(v.engine).toBe('wasm');
+    expect(v.cells.every((c) => c.backend === 'wasm')).toBe(true);
+    expect(v.engineChoice).toMatch(/no WebGPU/);
+    expect(v.engineChoice).toMatch(/WebAssembly/);
+    expect(v.warnings.some((w) => w.includes('This browser has no WebGPU.') && /CPU/.test(w))).toBe(true);
+    // The user picks the companion: it runs there when one answered, and says so when none did.
+    const withCompanion = check(tinyLlama(), none, { engine: 'companion', companion: { available: true, backends: ['companion-cuda'] } });
     expect(withCompanion.runs).toBe(true);
+    expect(withCompanion.engine).toBe('companion');
     expect(withCompanion.cells[0]!.backend).toBe('companion-cuda');
+    const noCompanion = check(tinyLlama(), none, { engine: 'companion' });
+    expect(noCompanion.runs).toBe(false);
+    expect(noCompanion.recommendations.some((r) => /Start the companion/.test(r))).toBe(true);
+  });
+
+  test('a software adapter (SwiftShader, or flagged fallback): GGUF goes to the CPU engine by default; &engine=webgpu runs ours', () => {
+    const swiftshader: DeviceCaps = { ...desktop, software: true, features: { shaderF16: false, subgroups: true }, adapter: { vendor: 'google', architecture: 'swiftshader', description: '' } };
+    const v = check(tinyLlama(), swiftshader);
+    expect(v.runs).toBe(true);
+    expect(v.engine).toBe('wasm');
+    expect(v.engineChoice).toMatch(/software/);
+    expect(v.engineChoice).toMatch(/swiftshader/);
+    expect(v.engineChoice).toMatch(/engine=webgpu/);
+    const ours = check(tinyLlama(), swiftshader, { engine: 'webgpu' });
+    expect(ours.runs).toBe(true);
+    expect(ours.engine).toBe('webgpu');
+    expect(ours.confidence).toBe('verified');
+    expect(ours.engineChoice).toMatch(/picked rbee-web's WebGPU engine on a software adapter/);
+    // A hardware adapter with the CPU engine picked: wasm.
+    expect(check(tinyLlama(), desktop, { engine: 'wasm' }).engine).toBe('wasm');
+    // SafeTensors are not llama.cpp's format: they stay on WebGPU even on a software adapter.
+    const cell = check(tinyLlama(), swiftshader).backends.find((b) => b.backend === 'wasm')!;
+    expect(cell.confidence).toBe('expected');
+  });
+
+  test('no WebGPU and over the WebAssembly limits: a clear verdict naming the CPU engine, why, and what to pick instead', () => {
+    const none: DeviceCaps = { available: false, reason: 'This browser has no WebGPU.', features: { shaderF16: false, subgroups: false }, limits: WEBGPU_MINIMUM_LIMITS };
+    // A 3 GB single file: over the 2 GiB one-file limit; 3 GB of weights + cache is under 4 GiB, so a split GGUF would load.
+    const big = { ...tinyLlama(), totalWeightBytes: 3e9, files: [{ location: 'https://example.test/big-Q8_0.gguf', size: 3e9 }] };
+    const v = check(big, none, { siblings: [{ fileName: 'big-Q2_K.gguf', sizeBytes: 1.2e9 }, { fileName: 'big-F16.gguf', sizeBytes: 6e9 }] });
+    expect(v.runs).toBe(false);
+    expect(v.engine).toBe('wasm');
+    expect(v.reasons.join(' ')).toMatch(/larger than the 2 GiB one file may be/);
+    expect(v.recommendations.some((r) => r.includes('big-Q2_K.gguf'))).toBe(true);
+    expect(v.recommendations.some((r) => /split GGUF/.test(r))).toBe(true);
+    expect(v.recommendations.some((r) => r.includes('big-F16.gguf'))).toBe(false);
+    // 6 GB split in parts: each part fits the file limit, the whole does not fit wasm's 4 GiB memory.
+    const huge = { ...tinyLlama(), totalWeightBytes: 6e9, files: [1, 2, 3, 4].map((i) => ({ location: `huge-0000${i}-of-00004.gguf`, size: 1.5e9 })) };
+    const h = check(huge, none);
+    expect(h.runs).toBe(false);
+    expect(h.reasons.join(' ')).toMatch(/more than the 4 GiB a WebAssembly page can address/);
+    expect(h.reasons.join(' ')).not.toMatch(/one file may be/);
+    // WebGPU picked where there is none: the verdict says WebGPU is missing and points at the CPU engine.
+    const webgpu = check(tinyLlama(), none, { engine: 'webgpu' });
+    expect(webgpu.runs).toBe(false);
+    expect(webgpu.engine).not.toBe('wasm');
+    expect(webgpu.reasons.join(' ')).toMatch(/WebGPU is not available here/);
+    expect(webgpu.recommendations.some((r) => /engine=wasm/.test(r))).toBe(true);
   });
 
   test('too large for the browser: does not fit, recommends the companion and a sibling file that fits', () => {

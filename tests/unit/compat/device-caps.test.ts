@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { describeDeviceCaps, probeDeviceCaps, WEBGPU_MINIMUM_LIMITS } from '../../../src/lib/compat/device-caps.ts';
+import { describeDeviceCaps, isSoftwareAdapter, probeDeviceCaps, WEBGPU_MINIMUM_LIMITS } from '../../../src/lib/compat/device-caps.ts';
 
 // Node has no navigator.gpu; these stand-ins have the shape of the real objects (the real probe runs in
 // tests/browser/compat/probe.test.ts against Chromium's WebGPU).
@@ -44,6 +44,15 @@ describe('probeDeviceCaps', () => {
     expect(caps.limits.maxStorageBufferBindingSize).toBe(1073741824);
     expect(caps.limits.maxComputeInvocationsPerWorkgroup).toBe(WEBGPU_MINIMUM_LIMITS.maxComputeInvocationsPerWorkgroup);
     expect(caps.adapter).toEqual({ vendor: 'google', architecture: 'swiftshader', description: '' });
-    expect(describeDeviceCaps(caps)).toBe('google swiftshader · no shader-f16 · subgroups · binding 1 GiB');
+    expect(caps.software).toBe(true);
+    expect(describeDeviceCaps(caps)).toBe('google swiftshader (software adapter) · no shader-f16 · subgroups · binding 1 GiB');
+  });
+
+  test('software adapters: the spec flag (either spelling) or SwiftShader by name; a hardware adapter is not one', () => {
+    expect(isSoftwareAdapter({ info: { vendor: 'nvidia', architecture: 'ampere', isFallbackAdapter: true } })).toBe(true);
+    expect(isSoftwareAdapter({ isFallbackAdapter: true, info: { vendor: 'intel' } })).toBe(true);
+    expect(isSoftwareAdapter({ info: { vendor: 'google', architecture: '', description: 'SwiftShader Device (Subzero)' } })).toBe(true);
+    expect(isSoftwareAdapter({ info: { vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA GeForce RTX 3080', isFallbackAdapter: false } })).toBe(false);
+    expect(isSoftwareAdapter({})).toBe(false);
   });
 });

@@ -15,7 +15,7 @@ let dir: string;
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'generate', ...args], { cwd: REPO_ROOT, timeout: 170_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'generate', '--engine', 'webgpu', ...args], { cwd: REPO_ROOT, timeout: 170_000 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const x = e as { code?: number; stdout?: string; stderr?: string };

@@ -82,6 +82,8 @@ beforeAll(async () => {
           direct,
           job: {
             model: { kind: 'url', url: `${base}${path.slice(dir.length + 1)}` },
+            // Our WebGPU engine, named: on SwiftShader the app's own choice would be the CPU (wasm) engine.
+            engine: 'webgpu',
             contextLength: 128,
             generations: PROMPTS.map((p) => ({ prompt: { tokens: p }, sampling: { temperature: 0 }, maxTokens: GENERATED_TOKENS, stopTokens: [], logprobs: true })),
           },

@@ -55,6 +55,8 @@ let dir: string;
 function greedyJob(url: string, prompts: number[][], maxTokens: number): HarnessJob {
   return {
     model: { kind: 'url', url },
+    // Our WebGPU engine, named: on SwiftShader the app's own choice would be the CPU (wasm) engine.
+    engine: 'webgpu',
     contextLength: 128,
     generations: prompts.map((p) => ({ prompt: { tokens: p }, sampling: { temperature: 0 }, maxTokens, stopTokens: [], logprobs: true })),
   };

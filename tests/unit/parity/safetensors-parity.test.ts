@@ -62,6 +62,7 @@ function generations(name: string): GenerationResult[] {
 
 const job = (url: string, prompts: number[][], maxTokens: number): HarnessJob => ({
   model: { kind: 'url', url },
+  engine: 'webgpu',
   contextLength: 128,
   generations: prompts.map((p) => ({ prompt: { tokens: p }, sampling: { temperature: 0 }, maxTokens, stopTokens: [], logprobs: true })),
 });

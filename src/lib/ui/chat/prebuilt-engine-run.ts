@@ -1,20 +1,37 @@
 /**
- * The chat page's path for prebuilt browser models: MLC builds (web-llm) and ONNX exports (transformers.js) run through
- * the ChatEngine interface, not through rbee-web's WebGPU worker. This module decides when that path applies, starts the
- * engine the verdict names, and turns its structured load progress into what the progress bar shows.
+ * The chat page's path for models that run through the ChatEngine interface rather than rbee-web's WebGPU worker:
+ * prebuilt browser models — MLC builds (web-llm) and ONNX exports (transformers.js) —, GGUF on the CPU (llama.cpp's
+ * WebAssembly build, where WebGPU is missing or software, or when picked) and GGUF on the companion when the user picked
+ * it. This module decides when that path applies, starts the engine the verdict names, and turns its structured load
+ * progress into what the progress bar shows.
  */
+import { loadCompanionSettings } from '../../companion/pairing.ts';
 import type { EngineProgress, ChatEngine, EngineModelInfo } from '../../engines/engine.ts';
-import { createEngine, routeModel } from '../../engines/routing.ts';
+import { createEngine, routeModel, type EngineTarget } from '../../engines/routing.ts';
 import { RbeeError, toRbeeError } from '../../errors.ts';
+import type { ModelInput } from '../../inference/protocol.ts';
 import type { OpenedModel } from '../open-model.ts';
+import { companionPrompt } from './native-run.ts';
 
-export type PrebuiltEngineKind = 'web-llm' | 'transformers.js';
+export type PrebuiltEngineKind = 'web-llm' | 'transformers.js' | 'wasm' | 'companion';
 
-/** The prebuilt engine the verdict chose, or undefined when the page's own WebGPU path (or another) runs the model. */
-export function prebuiltEngineOf(opened: Pick<OpenedModel, 'verdict' | 'result'>): PrebuiltEngineKind | undefined {
+/** What the chat shows as the engine's name. */
+export const ENGINE_LABELS: Readonly<Record<PrebuiltEngineKind, string>> = {
+  'web-llm': 'web-llm',
+  'transformers.js': 'transformers.js',
+  wasm: 'CPU (WebAssembly, llama.cpp)',
+  companion: 'the companion',
+};
+
+/**
+ * The engine the verdict chose when it is not the page's own WebGPU path: web-llm, transformers.js, the CPU engine, or
+ * the companion when the user picked it (`picked`). Undefined: the WebGPU worker runs the model.
+ */
+export function prebuiltEngineOf(opened: Pick<OpenedModel, 'verdict' | 'result'>, picked?: string): PrebuiltEngineKind | undefined {
   const engine = opened.verdict.engine;
   const format = opened.result.descriptor.format;
-  if (engine === 'web-llm' || engine === 'transformers.js') return engine;
+  if (engine === 'web-llm' || engine === 'transformers.js' || engine === 'wasm') return engine;
+  if (engine === 'companion' && picked === 'companion' && opened.verdict.runs !== false) return 'companion';
   // A verdict that says "does not run" still names no engine; MLC/ONNX must not fall through to the GGUF worker.
   if (format === 'mlc' || format === 'onnx') return format === 'mlc' ? 'web-llm' : 'transformers.js';
   return undefined;
@@ -31,14 +48,27 @@ export async function startPrebuiltEngine(
   hubBase: string,
   onProgress: (p: EngineProgress) => void,
   signal?: AbortSignal,
+  /** What the page opened (GGUF on the CPU engine reads it where it is: the cache, a dropped file, a URL). */
+  model?: ModelInput,
+  /** The context to allocate (`&ctx=`), where the engine lets us choose. */
+  contextLength?: number,
 ): Promise<StartedEngine> {
-  const target = routeModel(opened.result, opened.verdict, { hubBase });
-  if (target.engine !== 'web-llm' && target.engine !== 'transformers.js') {
-    throw new RbeeError('internal', `Expected web-llm or transformers.js for ${opened.result.descriptor.name}, the router chose ${target.engine}.`);
+  let target: EngineTarget;
+  if (opened.verdict.engine === 'wasm' && model) {
+    target = { engine: 'wasm', model };
+  } else if (opened.verdict.engine === 'companion') {
+    const endpoint = loadCompanionSettings();
+    if (!endpoint) throw new RbeeError('companion', 'You picked the companion, and none is paired.', { hint: 'Start `rbee-web companion` and pair it in Settings, or pick another engine.' });
+    target = { engine: 'companion', endpoint };
+  } else {
+    target = routeModel(opened.result, opened.verdict, { hubBase });
   }
-  const engine = await createEngine(target);
+  if (target.engine === 'webgpu') {
+    throw new RbeeError('internal', `${opened.result.descriptor.name} runs on the WebGPU worker, not through this path.`);
+  }
+  const engine = await createEngine(target, { renderChat: companionPrompt });
   try {
-    const info = await engine.load({ onProgress, ...(signal ? { signal } : {}) });
+    const info = await engine.load({ onProgress, ...(signal ? { signal } : {}), ...(contextLength !== undefined ? { contextLength } : {}) });
     return { engine, info };
   } catch (e) {
     await engine.unload().catch(() => undefined);
