@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { CROSS_ORIGIN_ISOLATION_HEADERS, withCrossOriginIsolation } from '../../../src/lib/pwa/cross-origin-isolation.ts';
 import { runtimeCacheRuleFor } from '../../../src/lib/pwa/runtime-cache-rules.ts';
+import { runtimeFilesFor } from '../../../src/lib/pwa/runtime-warmup.ts';
 import { SHELL_FILE_LIMIT_BYTES, shellPrecacheTransform, shellUrl } from '../../../src/lib/pwa/shell-precache.ts';
 
 const APP = 'https://rbee.example';
@@ -23,6 +24,14 @@ describe('runtime caching', () => {
 
   test('other paths on this origin are not runtime-cached', () => {
     for (const path of ['/', '/settings', '/ortho/x.wasm', '/api/ort/x', '/_app/version.json']) expect(runtimeCacheRuleFor(new URL(`${APP}${path}`), APP), path).toBeUndefined();
+  });
+});
+
+describe('runtimes kept with a downloaded model', () => {
+  test('the CPU engine needs llama.cpp\'s wasm, which a runtime cache holds; the WebGPU engine is all shell', () => {
+    expect(runtimeFilesFor('wasm')).toEqual(['/wllama/wllama.wasm']);
+    for (const path of runtimeFilesFor('wasm')) expect(runtimeCacheRuleFor(new URL(`${APP}${path}`), APP)?.cacheName).toBe('rbee-wllama');
+    expect(runtimeFilesFor('webgpu')).toEqual([]);
   });
 });
 
