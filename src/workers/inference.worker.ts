@@ -54,6 +54,10 @@ async function handle(request: Exclude<WorkerRequest, { type: 'abort' }>, signal
       post({ type: 'tokenized', id: request.id, tokens: opened.text.encode(request.text, request.addSpecial ?? true) });
       return;
     }
+    case 'profile':
+      requireModel();
+      post({ type: 'profiled', id: request.id, profile: await engine!.profileDecode(request.steps ?? 32) });
+      return;
     case 'count-prompt':
       // The same ModelText.prompt() that generate() evaluates, so the count is that prompt's length exactly.
       post({ type: 'prompt-counted', id: request.id, tokens: requireModel().opened.text.promptLength(request.prompt) });

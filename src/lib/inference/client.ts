@@ -10,6 +10,7 @@
  */
 import { RbeeError } from '../errors.ts';
 import type {
+  DecodeProfile,
   GeneratedStep,
   GenerateRequestOptions,
   GenerationResult,
@@ -91,6 +92,11 @@ export class InferenceClient {
     return this.request({ type: 'count-prompt', prompt }) as Promise<number>;
   }
 
+  /** Where a decode step's time goes, for the loaded model (see the `profile` request in protocol.ts). */
+  profileDecode(steps?: number): Promise<DecodeProfile> {
+    return this.request({ type: 'profile', ...(steps !== undefined ? { steps } : {}) }) as Promise<DecodeProfile>;
+  }
+
   unload(): Promise<void> {
     return this.request({ type: 'unload' }) as Promise<void>;
   }
@@ -150,6 +156,10 @@ export class InferenceClient {
       case 'prompt-counted':
         this.pending.delete(event.id);
         pending.resolve(event.tokens);
+        return;
+      case 'profiled':
+        this.pending.delete(event.id);
+        pending.resolve(event.profile);
         return;
       case 'unloaded':
         this.pending.delete(event.id);

@@ -17,7 +17,7 @@
  */
 import { RbeeError } from '../errors.ts';
 import type { GeneratedStep, GenerationResult, StopReason } from './protocol.ts';
-import { logprobsOf, Sampler, type SamplingSettings } from './sampling.ts';
+import { logprobsOf, Sampler, type SamplingSettings, type SelectedCandidates, type SelectionLimits, type TokenSelection } from './sampling.ts';
 
 export interface LogitsModel {
   /** Appends tokens to the KV cache; the last token's logits. */
@@ -32,6 +32,15 @@ export interface LogitsModel {
   truncate(n: number): void;
   /** Empties the KV cache. */
   reset(): void;
+  /**
+   * Optional: like prefill / decode, but the model selects the next token's candidates itself (the k best logits
+   * outside `exclude`, and the raw logits of `exclude`), so only a few bytes come back per token (WebGpuEngine).
+   * Used when the sampler allows it (Sampler.gpuSelection: greedy or top-k) and no logprobs are asked for.
+   */
+  prefillSelect?(tokens: number[], selection: TokenSelection): Promise<SelectedCandidates>;
+  decodeSelect?(token: number, selection: TokenSelection): Promise<SelectedCandidates>;
+  /** What a selection may ask. */
+  readonly selectionLimits?: SelectionLimits;
 }
 
 /** Renders generated ids as text as they come (a tokenizer's stream decoder, or vocabulary pieces). */
@@ -106,8 +115,20 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   if (reused > 0) model.truncate(reused);
   else model.reset();
   const evaluated = prompt.length - reused;
+  // The next token and, when this step needed them, the logits it came from.
+  const limits = model.selectionLimits;
+  const selectable = !wantLogprobs && limits !== undefined && model.prefillSelect !== undefined && model.decodeSelect !== undefined;
+  const next = async (input: number[] | number): Promise<{ token: number; logits?: Float32Array }> => {
+    const selection = selectable ? sampler.gpuSelection(limits!) : undefined;
+    if (selection) {
+      const selected = typeof input === 'number' ? await model.decodeSelect!(input, selection) : await model.prefillSelect!(input, selection);
+      return { token: sampler.pick(selected, selection) };
+    }
+    const logits = typeof input === 'number' ? await model.decode(input) : await model.prefill(input);
+    return { token: sampler.sample(logits), logits };
+  };
   const t0 = now();
-  let logits = await model.prefill(reused > 0 ? prompt.slice(reused) : prompt);
+  let chosen = await next(reused > 0 ? prompt.slice(reused) : prompt);
   const prefillMs = now() - t0;
   let firstTokenMs = 0;
 
@@ -118,13 +139,13 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
   let decodes = 0;
   let stopReason: StopReason = 'max-tokens';
   for (;;) {
-    const token = sampler.sample(logits);
+    const token = chosen.token;
     sampler.accept(token);
     const piece = hooks.text?.push(token) ?? '';
     text += piece;
     const step: GeneratedStep = { token, text: piece };
     if (wantLogprobs) {
-      const lp = logprobsOf(logits, token, topK);
+      const lp = logprobsOf(chosen.logits!, token, topK);
       step.logprob = lp.logprob;
       if (lp.top) step.top = lp.top;
     }
@@ -146,7 +167,7 @@ export async function runGeneration(model: LogitsModel, request: GenerationReque
       break;
     }
     const t = now();
-    logits = await model.decode(token);
+    chosen = await next(token);
     decodeMs += now() - t;
     decodes++;
     // An abort that arrived during the decode takes effect before another token is reported.

@@ -9,10 +9,14 @@
  *   unload   → unloaded
  *   tokenize → tokenized
  *   count-prompt → prompt-counted       (how many tokens a prompt becomes: chat template, special tokens, BOS)
+ *   profile  → profiled                 (where a decode step's time goes: DecodeProfile, src/lib/webgpu/decode-profile.ts)
  */
 import type { RbeeErrorCode } from '../errors.ts';
 import type { ChatMessage } from '../tokenizer/types.ts';
+import type { DecodeProfile } from '../webgpu/decode-profile.ts';
 import type { SamplingSettings, TokenLogprob } from './sampling.ts';
+
+export type { DecodeProfile };
 
 /** Where the model's bytes are. Files are structured-cloned (a File is a handle, not its bytes). */
 export type ModelInput =
@@ -60,7 +64,13 @@ export type WorkerRequest =
    * for a conversation: its chat template or fallback, special tokens, BOS) — how the chat fits a conversation to
    * the context without a second tokenizer on the page.
    */
-  | { type: 'count-prompt'; id: number; prompt: Prompt };
+  | { type: 'count-prompt'; id: number; prompt: Prompt }
+  /**
+   * The decode profile of the loaded model: `steps` (default 32) greedy decode steps after what the KV cache holds,
+   * timed on the host (step, encode, wait, read) and per kernel on the GPU where the adapter has timestamp queries;
+   * dispatches, submits and readback bytes per step. The cache's contents are kept (prompt caching is unaffected).
+   */
+  | { type: 'profile'; id: number; steps?: number };
 
 export interface AdapterInfo {
   vendor: string;
@@ -174,4 +184,5 @@ export type WorkerEvent =
   | { type: 'unloaded'; id: number }
   | { type: 'tokenized'; id: number; tokens: number[] }
   | { type: 'prompt-counted'; id: number; tokens: number }
+  | { type: 'profiled'; id: number; profile: DecodeProfile }
   | { type: 'error'; id: number; error: SerializedError };

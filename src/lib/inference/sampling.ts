@@ -115,6 +115,31 @@ export function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
+/** A selection the model makes itself (WebGpuEngine.prefillSelect / decodeSelect): see Sampler.gpuSelection. */
+export interface TokenSelection {
+  /** Distinct ids left out of the selection, whose raw logits come back instead (the repetition penalty's). */
+  exclude: readonly number[];
+  /** How many of the best remaining logits come back (1: greedy). */
+  k?: number;
+}
+
+/** What a selection returns: the k best ids (−1: none) and logits, value descending; the excluded ids' raw logits. */
+export interface SelectedCandidates {
+  ids: ArrayLike<number>;
+  logits: ArrayLike<number>;
+  excluded: ArrayLike<number>;
+}
+
+/** What the model can select: at most this many excluded ids, this top-k, out of this vocabulary. */
+export interface SelectionLimits {
+  maxExcluded: number;
+  maxTopK: number;
+  vocab: number;
+}
+
+const NOTHING_EXCLUDED: readonly number[] = Object.freeze([]) as readonly number[];
+const GREEDY: TokenSelection = Object.freeze({ exclude: NOTHING_EXCLUDED, k: 1 });
+
 /**
  * The tokens a sampler sees, with their (possibly penalised) logits. Filters shrink it; it stays sorted by logit,
  * descending, once `sorted` is true.
@@ -152,6 +177,69 @@ export class Sampler {
     if (this.recent.length > this.lastN) this.recent.shift();
   }
 
+  /**
+   * What the model may select on the GPU instead of returning the logits (WebGpuEngine.decodeSelect), or undefined
+   * when this step needs the full logits. The GPU returns the k best logits outside the tokens the repetition
+   * penalty touches (k = 1 for greedy, else top-k), and those tokens' raw logits; `pick` applies the penalty to them
+   * here, exactly as `sample` does, and runs the rest of the chain on that set — so both paths choose the same
+   * token. Top-k off (0) or above the model's limit needs the full logits.
+   */
+  gpuSelection(limits: SelectionLimits): TokenSelection | undefined {
+    const s = this.settings;
+    const k = s.temperature === 0 ? 1 : (s.topK ?? 0);
+    if (k < 1 || k > limits.maxTopK) return undefined;
+    const penalty = s.repeatPenalty ?? 1;
+    const exclude = penalty === 1 || this.recent.length === 0 ? NOTHING_EXCLUDED : [...new Set(this.recent)];
+    if (exclude.length > limits.maxExcluded || k + exclude.length > limits.vocab) return undefined;
+    return k === 1 && exclude === NOTHING_EXCLUDED ? GREEDY : { k, exclude };
+  }
+
+  /**
+   * The token from a GPU selection made for `gpuSelection()`'s request. Greedy: the best of the GPU's pick and the
+   * excluded tokens with the penalty applied (larger value, then lower id; 0 when nothing is finite — argmax's
+   * rule). Top-k: the GPU's k and the penalised excluded tokens, in id order as the full vocabulary would be, go
+   * through the same top-k → top-p → min-p → temperature → draw as `sample`.
+   */
+  pick(selected: SelectedCandidates, selection: TokenSelection): number {
+    const penalty = this.settings.repeatPenalty ?? 1;
+    const exclude = selection.exclude;
+    // Rounded to f32 as the full-logits path stores it (a Float32Array).
+    const penalised = (raw: number) => Math.fround(raw <= 0 ? raw * penalty : raw / penalty);
+    if (this.settings.temperature === 0) {
+      let best = selected.ids[0]!;
+      let bestValue = best >= 0 ? selected.logits[0]! : -Infinity;
+      for (let i = 0; i < exclude.length; i++) {
+        const v = penalised(selected.excluded[i]!);
+        const id = exclude[i]!;
+        if (v > bestValue || (v === bestValue && best >= 0 && id < best && v > -Infinity)) {
+          best = id;
+          bestValue = v;
+        }
+      }
+      return best >= 0 ? best : 0;
+    }
+    const merged: { id: number; logit: number }[] = [];
+    for (let i = 0; i < selected.ids.length; i++) if (selected.ids[i]! >= 0) merged.push({ id: selected.ids[i]!, logit: selected.logits[i]! });
+    for (let i = 0; i < exclude.length; i++) merged.push({ id: exclude[i]!, logit: penalised(selected.excluded[i]!) });
+    merged.sort((a, b) => a.id - b.id);
+    const c: Candidates = {
+      ids: Int32Array.from(merged, (m) => m.id),
+      logits: Float32Array.from(merged, (m) => m.logit),
+      size: merged.length,
+      sorted: false,
+    };
+    return this.filterAndDraw(c);
+  }
+
+  private filterAndDraw(candidates: Candidates): number {
+    const s = this.settings;
+    let c = candidates;
+    if (s.topK !== undefined && s.topK > 0) c = keepTopK(c, s.topK);
+    if (s.topP !== undefined && s.topP < 1) c = keepTopP(c, s.topP);
+    if (s.minP !== undefined && s.minP > 0) c = keepMinP(c, s.minP);
+    return this.draw(c, s.temperature);
+  }
+
   /** The next token. Does not modify `logits`. */
   sample(logits: Float32Array): number {
     const s = this.settings;
@@ -159,11 +247,7 @@ export class Sampler {
     const penalised = penalty !== 1 && this.recent.length > 0 ? this.applyRepeatPenalty(logits, penalty) : logits;
     if (s.temperature === 0) return argmax(penalised);
 
-    let c = allCandidates(penalised);
-    if (s.topK !== undefined && s.topK > 0) c = keepTopK(c, s.topK);
-    if (s.topP !== undefined && s.topP < 1) c = keepTopP(c, s.topP);
-    if (s.minP !== undefined && s.minP > 0) c = keepMinP(c, s.minP);
-    return this.draw(c, s.temperature);
+    return this.filterAndDraw(allCandidates(penalised));
   }
 
   private applyRepeatPenalty(logits: Float32Array, penalty: number): Float32Array {

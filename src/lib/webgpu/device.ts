@@ -21,6 +21,8 @@ export interface GpuCaps {
   /** The subgroups feature and WGSL's subgroup_id builtin (subgroup matrix-vector kernels need both). */
   subgroups: boolean;
   subgroupId: boolean;
+  /** GPU timestamps inside compute passes (the decode profile's per-kernel times). */
+  timestampQuery: boolean;
   /** Smallest subgroup size the adapter reports (0 when unknown). */
   subgroupMinSize: number;
   limits: GpuLimits;
@@ -80,6 +82,8 @@ export class GpuContext {
     const features: GPUFeatureName[] = [];
     if (shaderF16) features.push('shader-f16');
     if (subgroups) features.push('subgroups' as GPUFeatureName);
+    const timestampQuery = adapter.features.has('timestamp-query');
+    if (timestampQuery) features.push('timestamp-query');
     let device: GPUDevice;
     try {
       device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits: request });
@@ -96,6 +100,7 @@ export class GpuContext {
       shaderF16,
       subgroups,
       subgroupId: subgroups && (gpu.wgslLanguageFeatures?.has('subgroup_id') ?? false),
+      timestampQuery,
       subgroupMinSize: info.subgroupMinSize ?? 0,
       limits,
     });

@@ -21,7 +21,10 @@ import type { ModelDescriptor } from '../loaders/descriptor.ts';
 import { architectureFor, runnableDescriptor } from './architectures/architecture.ts';
 import { type GpuCaps, GpuContext, type GpuLimits } from './device.ts';
 import { weightFormat } from './kernels/weight-formats.ts';
-import { KernelSet, MAX_CHUNK, TransformerModel } from './model.ts';
+import type { DecodeVariants } from './decode-graph.ts';
+import type { DecodeProfile } from './decode-profile.ts';
+import { MAX_EXCLUDED, MAX_TOP_K } from './kernels/select-token.ts';
+import { KernelSet, MAX_CHUNK, type SelectedToken, type TokenSelection, TransformerModel } from './model.ts';
 
 export interface LoadProgress {
   bytesUploaded: number;
@@ -37,6 +40,8 @@ export interface LoadOptions {
   contextLength?: number;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Kernel variants of the decode graph (default: chosen for the adapter); tests and benchmarks compare them. */
+  decodeVariants?: DecodeVariants;
 }
 
 export class WebGpuEngine {
@@ -74,6 +79,11 @@ export class WebGpuEngine {
     return this.model?.weightBytesPerToken ?? 0;
   }
 
+  /** What a selection may ask (prefillSelect / decodeSelect): excluded ids, top-k, and the vocabulary they share. */
+  get selectionLimits(): { maxExcluded: number; maxTopK: number; vocab: number } {
+    return { maxExcluded: MAX_EXCLUDED, maxTopK: MAX_TOP_K, vocab: this.model?.arch.hyper.nVocab ?? 0 };
+  }
+
   get contextLength(): number {
     return this.model?.contextLength ?? 0;
   }
@@ -105,7 +115,7 @@ export class WebGpuEngine {
       let model: TransformerModel | undefined;
       let failure: unknown;
       try {
-        model = await TransformerModel.load(this.ctx, this.kernels, arch, descriptor, sources, counter, opts.contextLength);
+        model = await TransformerModel.load(this.ctx, this.kernels, arch, descriptor, sources, counter, opts.contextLength, opts.decodeVariants);
       } catch (e) {
         failure = e;
       }
@@ -144,6 +154,53 @@ export class WebGpuEngine {
         this.cached.push(...chunk);
       }
       return logits!;
+    });
+  }
+
+  /**
+   * Like prefill, but the next token's candidates are selected on the GPU (the k best logits outside
+   * `selection.exclude`, and the raw logits of those): reads back a few bytes instead of the logits. The result is
+   * valid until the next call.
+   */
+  async prefillSelect(tokens: number[], selection: TokenSelection): Promise<SelectedToken> {
+    if (tokens.length === 0) throw new RbeeError('bad-value', 'Prefill needs at least one token.');
+    return this.serial(async () => {
+      const model = this.loaded();
+      for (let i = 0; i < tokens.length; i += MAX_CHUNK) {
+        const chunk = tokens.slice(i, i + MAX_CHUNK);
+        if (i + MAX_CHUNK >= tokens.length) {
+          const selected = await this.run(() => model.stepSelect(chunk, this.cached.length, selection));
+          this.cached.push(...chunk);
+          return selected;
+        }
+        await this.run(() => model.step(chunk, this.cached.length, false));
+        this.cached.push(...chunk);
+      }
+      throw new RbeeError('internal', 'unreachable');
+    });
+  }
+
+  /** One token in, the next selected on the GPU (see prefillSelect). */
+  async decodeSelect(token: number, selection: TokenSelection): Promise<SelectedToken> {
+    return this.serial(async () => {
+      const model = this.loaded();
+      const selected = await this.run(() => model.stepSelect([token], this.cached.length, selection));
+      this.cached.push(token);
+      return selected;
+    });
+  }
+
+  /**
+   * Where a decode step's time goes (decode-profile.ts): `steps` greedy decode steps after the cached tokens (their
+   * K/V rows are scratch: the cache still holds exactly what it held), timed on the host and per kernel on the GPU.
+   */
+  async profileDecode(steps = 32): Promise<DecodeProfile> {
+    if (!Number.isInteger(steps) || steps < 1) throw new RbeeError('bad-value', `Profile steps must be an integer ≥ 1, not ${steps}.`);
+    return this.serial(async () => {
+      const model = this.loaded();
+      const pos0 = this.cached.length;
+      if (pos0 + 1 >= model.contextLength) throw new RbeeError('limit-exceeded', `The context is full (${model.contextLength} tokens).`);
+      return this.run(() => model.profileDecode(this.cached.at(-1) ?? 1, pos0, steps));
     });
   }
 

@@ -1,40 +1,61 @@
 /**
- * The forward pass of a Llama-family transformer on WebGPU, for T new tokens at positions pos0 … pos0+T−1:
- *
- *   x = embed(tokens)                                   [T][nEmbd]
- *   for each layer:
- *     xb = rmsnorm(x) · attn_norm
- *     q = Wq·xb; K[pos] = Wk·xb; V[pos] = Wv·xb          K/V written straight into the layer's cache rows
- *     rope(q), rope(K[pos])
- *     att = softmax(q·Kᵀ/√d, causal) · V                grouped-query heads
- *     x += Wo·att
- *     xb = rmsnorm(x) · ffn_norm
- *     x += Wdown·(act(Wgate·xb) ⊙ Wup·xb)
- *   logits = Wout · (rmsnorm(x[T−1]) · output_norm)
- *
- * Every dispatch's bind group and static parameters are made once at load; a step only writes the token ids and
- * (pos0, T), encodes the dispatches into one compute pass and submits. Prefills are cut into chunks of at most
- * MAX_CHUNK tokens, one submission each, so no single submission runs long enough to trip a driver watchdog.
+ * A Llama-family transformer on WebGPU: its weights (uploaded as they are in the file), KV cache and activation
+ * buffers, and two graphs over them — the prefill graph (prefill-graph.ts: T tokens a step, unfused ops and
+ * matrix-matrix kernels) and the decode graph (decode-graph.ts: one token a step, fused kernels). Every dispatch's
+ * bind group and static parameters are made once at load; a step only writes the token ids and (pos0, T), encodes a
+ * graph's ops into one compute pass and submits once. Prefills are cut into chunks of at most MAX_CHUNK tokens, one
+ * submission each, so no single submission runs long enough to trip a driver watchdog.
  */
 import { RbeeError } from '../errors.ts';
 import type { ByteSource } from '../loaders/byte-source.ts';
 import type { ModelDescriptor, TensorInfo } from '../loaders/descriptor.ts';
 import type { Architecture } from './architectures/architecture.ts';
 import type { GpuContext } from './device.ts';
-import { ACTIVATION, ActivationKernels, packSoftCapParams, SoftCapKernel } from './kernels/activation.ts';
-import { HEAD_NORM_AT_POS, HeadNormKernel, packHeadNormParams } from './kernels/head-norm.ts';
-import { AttentionKernel, MAX_HEAD_DIM, packAttentionParams } from './kernels/attention.ts';
-import type { Binding } from './kernels/kernel.ts';
-import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from './kernels/matmul.ts';
-import { packRmsNormParams, RMSNORM_ACCUMULATE, RMSNORM_LAST_TOKEN, RmsNormKernel } from './kernels/rmsnorm.ts';
-import { packRopeParams, ROPE_FLAGS, RopeKernel, ropeTable } from './kernels/rope.ts';
+import { buildDecodeGraph, type DecodeVariants } from './decode-graph.ts';
+import { type Activations, GraphContext, type LayerWeights, type Op, ParamArena } from './graph.ts';
+import { ActivationKernels, SoftCapKernel } from './kernels/activation.ts';
+import { AttentionKernel, MAX_HEAD_DIM } from './kernels/attention.ts';
+import { HeadNormKernel } from './kernels/head-norm.ts';
+import { MatmulKernels } from './kernels/matmul.ts';
+import { RmsNormKernel } from './kernels/rmsnorm.ts';
+import { RopeKernel, ropeTable } from './kernels/rope.ts';
 import { rowBytes, weightFormat } from './kernels/weight-formats.ts';
+import { DecodeAttentionKernel } from './kernels/decode-attention.ts';
+import { DecodeMatvecKernels } from './kernels/decode-matvec.ts';
+import { QkRopeKernel } from './kernels/qk-rope.ts';
+import { MAX_EXCLUDED, MAX_TOP_K, SelectTokenKernel } from './kernels/select-token.ts';
+import { buildPrefillGraph } from './prefill-graph.ts';
+import { type DecodeProfile, opKind } from './decode-profile.ts';
 import { type UploadCounter, type WeightMatrix, WeightUploader } from './weights.ts';
 
 /** Most tokens one submission processes (prefill chunks). */
 export const MAX_CHUNK = 512;
 /** Default KV cache length when the caller names none: the model's context, capped (the cache is f32). */
 const DEFAULT_MAX_CONTEXT = 4096;
+
+/**
+ * A step's token selection on the GPU (kernels/select-token.ts): the `k` largest logits (default 1, at most
+ * MAX_TOP_K) among the ids not in `exclude`, and the raw logits of `exclude` (distinct ids, at most MAX_EXCLUDED).
+ */
+export interface TokenSelection {
+  exclude: readonly number[];
+  k?: number;
+}
+
+/** What a selecting step reads back. The arrays are the model's own, valid until its next step. */
+export interface SelectedToken {
+  /** The k best ids outside `exclude`, value descending then id ascending; −1 where there was none (all NaN). */
+  ids: Int32Array;
+  logits: Float32Array;
+  /** The raw logits of `exclude`, in its order. */
+  excluded: Float32Array;
+}
+
+/** A graph's ops: the layers (every step) and the head (the logits, when a step asks for them). */
+export interface Graph {
+  layers: Op[];
+  head: Op[];
+}
 
 /** The kernels of one device, compiled once and shared by every model loaded on it. */
 export class KernelSet {
@@ -45,6 +66,12 @@ export class KernelSet {
   readonly activation: ActivationKernels;
   readonly headNorm: HeadNormKernel;
   readonly softCap: SoftCapKernel;
+  readonly select: SelectTokenKernel;
+  readonly decodeMatvec: DecodeMatvecKernels;
+  private decodeMatvecShared: DecodeMatvecKernels | undefined;
+  readonly qkRope: QkRopeKernel;
+  /** Barrier-free one-query attention; undefined without subgroups (the decode graph then uses `attention`). */
+  readonly decodeAttention: DecodeAttentionKernel | undefined;
   constructor(ctx: GpuContext) {
     this.matmul = new MatmulKernels(ctx.device, ctx.caps);
     this.rmsnorm = new RmsNormKernel(ctx.device);
@@ -53,31 +80,21 @@ export class KernelSet {
     this.activation = new ActivationKernels(ctx.device);
     this.headNorm = new HeadNormKernel(ctx.device);
     this.softCap = new SoftCapKernel(ctx.device);
+    this.select = new SelectTokenKernel(ctx.device);
+    this.decodeMatvec = new DecodeMatvecKernels(ctx.device, ctx.caps);
+    this.qkRope = new QkRopeKernel(ctx.device);
+    this.decodeAttention = ctx.caps.subgroups && ctx.caps.subgroupMinSize > 0 ? new DecodeAttentionKernel(ctx.device, ctx.caps.subgroupMinSize) : undefined;
+    this.ctx = ctx;
+  }
+  private readonly ctx: GpuContext;
+
+  /** The fused decode matvecs; `subgroups: false` forces the shared-memory variant (tests run both). */
+  decodeMatvecFor(subgroups: boolean): DecodeMatvecKernels {
+    if (subgroups) return this.decodeMatvec;
+    this.decodeMatvecShared ??= new DecodeMatvecKernels(this.ctx.device, this.ctx.caps, false);
+    return this.decodeMatvecShared;
   }
 }
-
-/** Static parameter blocks, each at a 256-byte aligned offset of one uniform buffer. */
-class ParamArena {
-  readonly buffer: GPUBuffer;
-  private used = 0;
-  constructor(
-    private readonly device: GPUDevice,
-    private readonly capacity: number,
-  ) {
-    this.buffer = device.createBuffer({ label: 'params', size: capacity * 256, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  }
-  add(data: ArrayBuffer | Uint32Array): Binding {
-    if (this.used >= this.capacity) throw new RbeeError('internal', 'Parameter arena full.');
-    const offset = this.used++ * 256;
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const padded = new Uint8Array(Math.max(32, Math.ceil(bytes.byteLength / 16) * 16));
-    padded.set(bytes);
-    this.device.queue.writeBuffer(this.buffer, offset, padded);
-    return { buffer: this.buffer, offset, size: padded.byteLength };
-  }
-}
-
-type Encode = (pass: GPUComputePassEncoder, tokens: number) => void;
 
 export class TransformerModel {
   readonly contextLength: number;
@@ -86,8 +103,27 @@ export class TransformerModel {
   private readonly idsBuffer: GPUBuffer;
   private readonly logitsBuffer: GPUBuffer;
   private readonly readback: GPUBuffer;
-  private layerOps: Encode[] = [];
-  private headOps: Encode[] = [];
+  /** Token selection: excluded ids in, id + value + excluded logits out, and its readback. */
+  private readonly excludedBuffer: GPUBuffer;
+  private readonly selectedBuffer: GPUBuffer;
+  private readonly selectParams: GPUBuffer;
+  /** Two, so a step submitted ahead (run) copies into one while the other is read. */
+  private readonly selectReadbacks: [GPUBuffer, GPUBuffer];
+  /** A greedy decode step submitted before it was asked for (run): its position, readback, and token (−2: not yet known). */
+  private ahead: { pos: number; token: number; readback: GPUBuffer } | undefined;
+  private readonly selectGroup: GPUBindGroup;
+  private readonly excludedScratch = new Uint32Array(MAX_EXCLUDED);
+  private readonly selectParamsScratch = new Uint32Array(4);
+  private readonly selectedIds = new Int32Array(MAX_TOP_K);
+  private readonly selectedValues = new Float32Array(MAX_TOP_K);
+  private readonly selectedExcluded = new Float32Array(MAX_EXCLUDED);
+  private readonly selected: SelectedToken = { ids: this.selectedIds.subarray(0, 1), logits: this.selectedValues.subarray(0, 1), excluded: this.selectedExcluded.subarray(0, 0) };
+  /** Host-side timings of decode steps, summed while profiling. */
+  private timing: { encode: number; wait: number; read: number; steps: number; ahead: number } | undefined;
+  private prefillGraph: Graph = { layers: [], head: [] };
+  private decodeGraph: Graph = { layers: [], head: [] };
+  private readonly idsScratch = new Uint32Array(MAX_CHUNK);
+  private readonly stepScratch = new Uint32Array(4);
   private weightBuffers: GPUBuffer[] = [];
   /** Bytes of weights a decode step reads (for the roofline figure). */
   weightBytesPerToken = 0;
@@ -105,6 +141,19 @@ export class TransformerModel {
     this.logitsBuffer = this.create(arch.hyper.nVocab * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'logits');
     this.readback = device.createBuffer({ label: 'logits readback', size: arch.hyper.nVocab * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.buffers.push(this.readback);
+    const selectBytes = (2 * MAX_TOP_K + MAX_EXCLUDED) * 4;
+    this.excludedBuffer = this.create(MAX_EXCLUDED * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'excluded ids');
+    this.selectedBuffer = this.create(selectBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'selected token');
+    this.selectParams = this.create(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'select params');
+    const selectReadback = () => device.createBuffer({ label: 'selected readback', size: selectBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.selectReadbacks = [selectReadback(), selectReadback()];
+    this.buffers.push(...this.selectReadbacks);
+    this.selectGroup = kernels.select.bind([
+      { buffer: this.logitsBuffer },
+      { buffer: this.excludedBuffer },
+      { buffer: this.selectedBuffer },
+      { buffer: this.selectParams },
+    ]);
   }
 
   private create(size: number, usage: number, label: string): GPUBuffer {
@@ -121,6 +170,7 @@ export class TransformerModel {
     sources: ByteSource[],
     counter: UploadCounter,
     contextLength?: number,
+    decodeVariants: DecodeVariants = {},
   ): Promise<TransformerModel> {
     const h = arch.hyper;
     if (h.headDim > MAX_HEAD_DIM || h.headDim % 4 !== 0 || h.nHead % h.nHeadKv !== 0) {
@@ -129,7 +179,7 @@ export class TransformerModel {
     const ctxLen = Math.max(1, Math.min(contextLength ?? Math.min(h.contextLength, DEFAULT_MAX_CONTEXT), h.contextLength || Infinity));
     const model = new TransformerModel(ctx, kernels, arch, ctxLen);
     try {
-      await model.build(descriptor, sources, counter);
+      await model.build(descriptor, sources, counter, decodeVariants);
     } catch (e) {
       model.destroy();
       throw e;
@@ -137,7 +187,7 @@ export class TransformerModel {
     return model;
   }
 
-  private async build(descriptor: ModelDescriptor, sources: ByteSource[], counter: UploadCounter): Promise<void> {
+  private async build(descriptor: ModelDescriptor, sources: ByteSource[], counter: UploadCounter, decodeVariants: DecodeVariants): Promise<void> {
     const { device, caps } = this.ctx;
     const { arch, kernels } = this;
     const h = arch.hyper;
@@ -158,6 +208,12 @@ export class TransformerModel {
       }
       return m;
     };
+    // Matrices the decode graph fuses (q, k, v; gate, up) go into one buffer where their formats allow.
+    const stacked = async (infos: TensorInfo[]) => {
+      const ms = await uploader.stack(infos);
+      ms.forEach((m, i) => matrices.set(infos[i]!.name, m));
+      return ms;
+    };
     const vector = async (name: string) => (await uploader.vector(tensor(name))).buffer;
     // RMSNorm weights, with the architecture's offset (Gemma from SafeTensors: 1 + w).
     const normVector = async (name: string) => {
@@ -165,63 +221,64 @@ export class TransformerModel {
       if (arch.normWeightOffset) device.queue.writeBuffer(buffer, 0, values.map((v) => v + arch.normWeightOffset!));
       return buffer;
     };
-    // Rows [first, first + rows) of a fused matrix (Phi-3's attn_qkv, ffn_up = gate | up) as a matrix of its own:
+    // Rows [first, first + rows) of a fused matrix (Phi-3's attn_qkv, ffn_up = gate | up) as a tensor of its own:
     // whole rows are contiguous in every weight type, so the slice is a byte range of the tensor.
-    const rowsOf = async (name: string, first: number, rows: number): Promise<WeightMatrix> => {
+    const rowsOf = (name: string, first: number, rows: number): TensorInfo => {
       const t = tensor(name);
       const rb = rowBytes(weightFormat(t.type, t.name), t.dims[0]!);
-      const key = `${name}[${first}:${first + rows}]`;
-      let m = matrices.get(key);
-      if (!m) {
-        m = await uploader.matrix({ ...t, name: key, dims: [t.dims[0]!, rows], offset: t.offset + first * rb, size: rows * rb });
-        matrices.set(key, m);
-      }
-      return m;
+      return { ...t, name: `${name}[${first}:${first + rows}]`, dims: [t.dims[0]!, rows], offset: t.offset + first * rb, size: rows * rb };
     };
     const qDim = h.nHead * h.headDim;
     const kvDim = h.nHeadKv * h.headDim;
 
     // Weights, in file order of use.
     const embd = await matrix(arch.tokenEmbedding);
-    const layers = [];
+    const layers: LayerWeights[] = [];
     for (let i = 0; i < h.nLayer; i++) {
       const n = arch.layer(i);
       const attnNorm = await normVector(n.attnNorm);
-      let q: WeightMatrix, k: WeightMatrix, v: WeightMatrix;
-      if (n.qkv) {
-        q = await rowsOf(n.qkv, 0, qDim);
-        k = await rowsOf(n.qkv, qDim, kvDim);
-        v = await rowsOf(n.qkv, qDim + kvDim, kvDim);
-      } else if (n.q && n.k && n.v) {
-        q = await matrix(n.q);
-        k = await matrix(n.k);
-        v = await matrix(n.v);
-      } else {
-        throw new RbeeError('bad-value', `Layer ${i} has neither separate q/k/v projections nor a fused one.`);
-      }
-      const optional = async (name?: string) => (name ? await vector(name) : undefined);
-      const optionalNorm = async (name?: string) => (name ? await normVector(name) : undefined);
-      const qBias = await optional(n.qBias);
-      const kBias = await optional(n.kBias);
-      const vBias = await optional(n.vBias);
-      const qNorm = await optionalNorm(n.qNorm);
-      const kNorm = await optionalNorm(n.kNorm);
+      let qkv: TensorInfo[];
+      if (n.qkv) qkv = [rowsOf(n.qkv, 0, qDim), rowsOf(n.qkv, qDim, kvDim), rowsOf(n.qkv, qDim + kvDim, kvDim)];
+      else if (n.q && n.k && n.v) qkv = [tensor(n.q), tensor(n.k), tensor(n.v)];
+      else throw new RbeeError('bad-value', `Layer ${i} has neither separate q/k/v projections nor a fused one.`);
+      const [q, k, v] = (await stacked(qkv)) as [WeightMatrix, WeightMatrix, WeightMatrix];
+      // Biases and per-head norms, kept on the CPU too: the decode graph joins them into one small buffer each.
+      const values: LayerWeights['values'] = {};
+      const optional = async (key: keyof LayerWeights['values'], name?: string) => {
+        if (!name) return undefined;
+        const { buffer, values: v } = await uploader.vector(tensor(name));
+        values[key] = v;
+        return buffer;
+      };
+      const optionalNorm = async (key: keyof LayerWeights['values'], name?: string) => {
+        if (!name) return undefined;
+        const { buffer, values: raw } = await uploader.vector(tensor(name));
+        const v = arch.normWeightOffset ? raw.map((x) => x + arch.normWeightOffset!) : raw;
+        if (arch.normWeightOffset) device.queue.writeBuffer(buffer, 0, v);
+        values[key] = v;
+        return buffer;
+      };
+      const qBias = await optional('qBias', n.qBias);
+      const kBias = await optional('kBias', n.kBias);
+      const vBias = await optional('vBias', n.vBias);
+      const qNorm = await optionalNorm('qNorm', n.qNorm);
+      const kNorm = await optionalNorm('kNorm', n.kNorm);
       const o = await matrix(n.o);
-      const postAttnNorm = await optionalNorm(n.postAttnNorm);
+      const postAttnNorm = n.postAttnNorm ? await normVector(n.postAttnNorm) : undefined;
       const ffnNorm = await normVector(n.ffnNorm);
-      let gate: WeightMatrix, up: WeightMatrix;
-      if (n.gateUp) {
-        gate = await rowsOf(n.gateUp, 0, h.nFf);
-        up = await rowsOf(n.gateUp, h.nFf, h.nFf);
-      } else if (n.gate && n.up) {
-        gate = await matrix(n.gate);
-        up = await matrix(n.up);
-      } else {
-        throw new RbeeError('bad-value', `Layer ${i} has no gate/up projections.`);
-      }
+      let gateUp: TensorInfo[];
+      if (n.gateUp) gateUp = [rowsOf(n.gateUp, 0, h.nFf), rowsOf(n.gateUp, h.nFf, h.nFf)];
+      else if (n.gate && n.up) gateUp = [tensor(n.gate), tensor(n.up)];
+      else throw new RbeeError('bad-value', `Layer ${i} has no gate/up projections.`);
+      const [gate, up] = (await stacked(gateUp)) as [WeightMatrix, WeightMatrix];
       const down = await matrix(n.down);
-      const postFfnNorm = await optionalNorm(n.postFfnNorm);
-      layers.push({ attnNorm, q, k, v, qBias, kBias, vBias, qNorm, kNorm, o, postAttnNorm, ffnNorm, gate, up, down, postFfnNorm });
+      const postFfnNorm = n.postFfnNorm ? await normVector(n.postFfnNorm) : undefined;
+      layers.push({
+        attnNorm, q, k, v, o, ffnNorm, gate, up, down, values,
+        ...(qBias ? { qBias } : {}), ...(kBias ? { kBias } : {}), ...(vBias ? { vBias } : {}),
+        ...(qNorm ? { qNorm } : {}), ...(kNorm ? { kNorm } : {}),
+        ...(postAttnNorm ? { postAttnNorm } : {}), ...(postFfnNorm ? { postFfnNorm } : {}),
+      });
     }
     const outputNorm = await normVector(arch.outputNorm);
     const output = await matrix(arch.output);
@@ -233,16 +290,24 @@ export class TransformerModel {
 
     // Activations (f32), sized for the largest chunk.
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const x = this.create(MAX_CHUNK * h.nEmbd * 4, storage, 'x');
-    const xb = this.create(MAX_CHUNK * h.nEmbd * 4, storage, 'xb');
-    const q = this.create(MAX_CHUNK * qDim * 4, storage, 'q');
-    const att = this.create(MAX_CHUNK * qDim * 4, storage, 'attention out');
-    const g = this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn gate');
-    const u = this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn up');
-    const xLast = this.create(h.nEmbd * 4, storage, 'x last');
+    const act: Activations = {
+      x: this.create(MAX_CHUNK * h.nEmbd * 4, storage, 'x'),
+      xb: this.create(MAX_CHUNK * h.nEmbd * 4, storage, 'xb'),
+      q: this.create(MAX_CHUNK * qDim * 4, storage, 'q'),
+      att: this.create(MAX_CHUNK * qDim * 4, storage, 'attention out'),
+      g: this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn gate'),
+      u: this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn up'),
+      xLast: this.create(h.nEmbd * 4, storage, 'x last'),
+      kv: layers.map((_, i) => ({
+        k: this.create(this.contextLength * kvDim * 4, storage, `k cache ${i}`),
+        v: this.create(this.contextLength * kvDim * 4, storage, `v cache ${i}`),
+      })),
+      ids: this.idsBuffer,
+      logits: this.logitsBuffer,
+    };
     // One cos/sin table per distinct rope (Gemma 3's local and global layers differ).
     const ropeBuffers = new Map<string, GPUBuffer>();
-    const ropeBufferFor = (i: number): GPUBuffer => {
+    const ropeTableFor = (i: number): GPUBuffer => {
       const config = arch.layerRope?.(i) ?? h.rope;
       const key = JSON.stringify(config);
       let buf = ropeBuffers.get(key);
@@ -254,136 +319,19 @@ export class TransformerModel {
       }
       return buf;
     };
-    const kv = layers.map((_, i) => ({
-      k: this.create(this.contextLength * kvDim * 4, storage, `k cache ${i}`),
-      v: this.create(this.contextLength * kvDim * 4, storage, `v cache ${i}`),
-    }));
-
     const parts = [...matrices.values()].reduce((a, m) => a + m.parts.length, 0) + embd.parts.length;
-    const params = new ParamArena(device, parts + h.nLayer * 24 + 16);
+    const params = new ParamArena(device, 2 * parts + h.nLayer * 48 + 32);
     this.buffers.push(params.buffer);
-    const step: Binding = { buffer: this.stepBuffer };
-
-    // One product: Y (+)= W·X, a dispatch per weight part.
-    const product = (w: WeightMatrix, xBuf: GPUBuffer, yBuf: GPUBuffer, o: { yStride: number; flags?: number; single?: boolean }): Encode => {
-      const units = w.k / w.format.unitElems;
-      const groups = w.parts.map((part) => ({
-        rows: part.rows,
-        group: kernels.matmul.bind([
-          { buffer: part.buffer },
-          { buffer: xBuf },
-          { buffer: yBuf },
-          params.add(
-            packMatmulParams({
-              rows: part.rows,
-              units: w.k / w.format.unitElems,
-              rowBytes: w.rowBytes,
-              rowOffset: part.firstRow,
-              xOffset: 0,
-              xStride: w.k / 4,
-              yOffset: 0,
-              yStride: o.yStride,
-              flags: o.flags ?? 0,
-            }),
-          ),
-          step,
-        ]),
-      }));
-      return (pass, tokens) => {
-        for (const p of groups) kernels.matmul.encode(pass, w.format, p.group, p.rows, units, o.single ? 1 : tokens);
-      };
-    };
-    const norm = (xBuf: GPUBuffer, weight: GPUBuffer, yBuf: GPUBuffer, last = false, accumulate = false): Encode => {
-      const group = kernels.rmsnorm.bind([
-        { buffer: xBuf },
-        { buffer: weight },
-        { buffer: yBuf },
-        params.add(packRmsNormParams(h.nEmbd, h.normEps, (last ? RMSNORM_LAST_TOKEN : 0) | (accumulate ? RMSNORM_ACCUMULATE : 0))),
-        step,
-      ]);
-      return (pass, tokens) => kernels.rmsnorm.encode(pass, group, last ? 1 : tokens);
-    };
-    const headNorm = (buf: GPUBuffer, weight: GPUBuffer, nHeads: number, stride: number, atPos: boolean): Encode => {
-      const group = kernels.headNorm.bind([
-        { buffer: buf },
-        { buffer: weight },
-        params.add(packHeadNormParams(h.headDim, stride, h.normEps, atPos ? HEAD_NORM_AT_POS : 0)),
-        step,
-      ]);
-      return (pass, tokens) => kernels.headNorm.encode(pass, group, nHeads, tokens);
-    };
-    const rope = (ropeBuf: GPUBuffer, buf: GPUBuffer, nHeads: number, stride: number, atPos: boolean): Encode => {
-      const flags = (h.rope.layout === 'neox' ? ROPE_FLAGS.NEOX : 0) | (atPos ? ROPE_FLAGS.AT_POS : 0);
-      const group = kernels.rope.bind([
-        { buffer: ropeBuf },
-        { buffer: buf },
-        params.add(packRopeParams({ nHeads, headDim: h.headDim, nRot: h.rope.nRot, offset: 0, stride, flags })),
-        step,
-      ]);
-      return (pass, tokens) => kernels.rope.encode(pass, group, nHeads, h.rope.nRot, tokens);
-    };
-    const bias = (yBuf: GPUBuffer, b: GPUBuffer, n: number, stride: number, atPos: boolean): Encode => {
-      const group = kernels.activation.bind([{ buffer: yBuf }, { buffer: b }, params.add(new Uint32Array([n, 0, stride, atPos ? 1 : 0])), step]);
-      return (pass, tokens) => kernels.activation.encodeBias(pass, group, n, tokens);
-    };
-
-    // Embedding lookup: a dispatch per part of token_embd (each part writes the tokens whose rows it holds).
-    const embedGroups = embd.parts.map((part) => {
-      const p = new Uint32Array([part.rows, embd.k / embd.format.unitElems, embd.rowBytes, part.firstRow, 0, 0, 0, h.nEmbd, 0]);
-      new Float32Array(p.buffer)[5] = arch.embeddingScale;
-      return kernels.matmul.bind([{ buffer: part.buffer }, { buffer: this.idsBuffer }, { buffer: x }, params.add(p), step], true);
-    });
-    const embedUnits = embd.k / embd.format.unitElems;
-    this.layerOps.push((pass, tokens) => {
-      for (const group of embedGroups) kernels.matmul.encodeEmbedding(pass, embd.format, group, embedUnits, tokens);
-    });
-
-    const act = arch.activation === 'gelu' ? ACTIVATION.GELU : ACTIVATION.SILU;
-    layers.forEach((L, i) => {
-      const { k: kCache, v: vCache } = kv[i]!;
-      const ops: Encode[] = [
-        norm(x, L.attnNorm, xb),
-        product(L.q, xb, q, { yStride: qDim }),
-        product(L.k, xb, kCache, { yStride: kvDim, flags: MATMUL_FLAGS.Y_AT_POS }),
-        product(L.v, xb, vCache, { yStride: kvDim, flags: MATMUL_FLAGS.Y_AT_POS }),
-      ];
-      if (L.qBias) ops.push(bias(q, L.qBias, qDim, qDim, false));
-      if (L.kBias) ops.push(bias(kCache, L.kBias, kvDim, kvDim, true));
-      if (L.vBias) ops.push(bias(vCache, L.vBias, kvDim, kvDim, true));
-      if (L.qNorm) ops.push(headNorm(q, L.qNorm, h.nHead, qDim, false));
-      if (L.kNorm) ops.push(headNorm(kCache, L.kNorm, h.nHeadKv, kvDim, true));
-      const ropeBuf = ropeBufferFor(i);
-      ops.push(rope(ropeBuf, q, h.nHead, qDim, false), rope(ropeBuf, kCache, h.nHeadKv, kvDim, true));
-      const attention = packAttentionParams(h, {
-        ...(arch.attentionScale ? { scale: arch.attentionScale } : {}),
-        softCap: arch.attentionSoftCap ?? 0,
-        window: arch.slidingWindow?.(i) ?? 0,
-      });
-      const attGroup = kernels.attention.bind([{ buffer: q }, { buffer: kCache }, { buffer: vCache }, { buffer: att }, params.add(attention), step]);
-      ops.push((pass, tokens) => kernels.attention.encode(pass, attGroup, h.nHead, tokens));
-      // A post-norm (Gemma 2/3) normalises the block's output before it joins the residual: the product goes to
-      // xb (free by then) and the norm adds into x.
-      if (L.postAttnNorm) ops.push(product(L.o, att, xb, { yStride: h.nEmbd }), norm(xb, L.postAttnNorm, x, false, true));
-      else ops.push(product(L.o, att, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }));
-      ops.push(norm(x, L.ffnNorm, xb), product(L.gate, xb, g, { yStride: h.nFf }), product(L.up, xb, u, { yStride: h.nFf }));
-      const gateGroup = kernels.activation.bind([{ buffer: g }, { buffer: u }, params.add(new Uint32Array([h.nFf / 4, act, 0, 0])), step]);
-      ops.push((pass, tokens) => kernels.activation.encodeGate(pass, gateGroup, h.nFf, tokens));
-      if (L.postFfnNorm) ops.push(product(L.down, g, xb, { yStride: h.nEmbd }), norm(xb, L.postFfnNorm, x, false, true));
-      else ops.push(product(L.down, g, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }));
-      this.layerOps.push(...ops);
-    });
-    this.headOps.push(norm(x, outputNorm, xLast, true), product(output, xLast, this.logitsBuffer, { yStride: h.nVocab, single: true }));
-    if (arch.finalSoftCap) {
-      const capGroup = kernels.softCap.bind([{ buffer: this.logitsBuffer }, params.add(packSoftCapParams(h.nVocab, arch.finalSoftCap))]);
-      this.headOps.push((pass) => kernels.softCap.encode(pass, capGroup, h.nVocab));
-    }
+    const dummy = this.create(16, storage, 'unused binding');
+    const graph = new GraphContext(device, kernels, arch, { embd, layers, outputNorm, output }, act, params, this.stepBuffer, ropeTableFor, dummy, (b) =>
+      this.buffers.push(b),
+    );
+    this.prefillGraph = buildPrefillGraph(graph);
+    this.decodeGraph = buildDecodeGraph(graph, decodeVariants);
   }
 
-  /**
-   * Runs `tokens` (at most MAX_CHUNK) at positions pos0…; when `logits` is set, returns the last token's logits.
-   */
-  async step(tokens: number[], pos0: number, logits: boolean): Promise<Float32Array | undefined> {
-    const device = this.ctx.device;
+  /** Checks a step's tokens and writes them and (pos0, T) for the GPU. */
+  private prepare(tokens: number[], pos0: number): void {
     const T = tokens.length;
     if (T < 1 || T > MAX_CHUNK) throw new RbeeError('internal', `A step takes 1…${MAX_CHUNK} tokens, not ${T}.`);
     if (pos0 + T > this.contextLength) {
@@ -396,23 +344,221 @@ export class TransformerModel {
         throw new RbeeError('bad-value', `Token id ${t} is outside the vocabulary (0…${this.arch.hyper.nVocab - 1}).`);
       }
     }
-    device.queue.writeBuffer(this.idsBuffer, 0, new Uint32Array(tokens));
-    device.queue.writeBuffer(this.stepBuffer, 0, new Uint32Array([pos0, T, 0, 0]));
+    const queue = this.ctx.device.queue;
+    for (let i = 0; i < T; i++) this.idsScratch[i] = tokens[i]!;
+    queue.writeBuffer(this.idsBuffer, 0, this.idsScratch, 0, T);
+    this.stepScratch[0] = pos0;
+    this.stepScratch[1] = T;
+    queue.writeBuffer(this.stepBuffer, 0, this.stepScratch);
+  }
+
+  /**
+   * Runs `tokens` (at most MAX_CHUNK) at positions pos0…; when `logits` is set, returns the last token's logits.
+   * One token runs the decode graph, more the prefill graph.
+   */
+  async step(tokens: number[], pos0: number, logits: boolean): Promise<Float32Array | undefined> {
+    if (!logits) {
+      await this.run(tokens, pos0, 'none');
+      return undefined;
+    }
+    await this.run(tokens, pos0, 'logits');
+    return new Float32Array(this.logitsOut!);
+  }
+
+  /**
+   * Runs `tokens` like step() and selects on the GPU (reads back 8 bytes per candidate + 4 per excluded id).
+   * k + excluded must leave room in the vocabulary (k + excluded.length ≤ nVocab).
+   */
+  async stepSelect(tokens: number[], pos0: number, selection: TokenSelection): Promise<SelectedToken> {
+    const n = selection.exclude.length;
+    const k = selection.k ?? 1;
+    if (n > MAX_EXCLUDED) throw new RbeeError('internal', `At most ${MAX_EXCLUDED} excluded ids, not ${n}.`);
+    if (!Number.isInteger(k) || k < 1 || k > MAX_TOP_K || k + n > this.arch.hyper.nVocab) {
+      throw new RbeeError('internal', `Cannot select ${k} of ${this.arch.hyper.nVocab} tokens with ${n} excluded.`);
+    }
+    for (let i = 0; i < n; i++) {
+      const id = selection.exclude[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= this.arch.hyper.nVocab) throw new RbeeError('internal', `Excluded id ${id} is outside the vocabulary.`);
+      this.excludedScratch[i] = id;
+    }
+    const queue = this.ctx.device.queue;
+    if (n > 0) queue.writeBuffer(this.excludedBuffer, 0, this.excludedScratch, 0, n);
+    this.selectParamsScratch[0] = this.arch.hyper.nVocab;
+    this.selectParamsScratch[1] = n;
+    this.selectParamsScratch[2] = k;
+    queue.writeBuffer(this.selectParams, 0, this.selectParamsScratch);
+    await this.run(tokens, pos0, 'select', n, k);
+    return this.selected;
+  }
+
+  /** The last run's logits, as read back (run(…, 'logits')). */
+  private logitsOut: ArrayBuffer | undefined;
+
+  /**
+   * Runs a step and reads back what `out` asks for. A greedy selection without excluded ids (what greedy generation
+   * asks every step) also submits the next decode step at once, before this one is read: its input token is this
+   * step's pick, copied on the GPU (selected → ids), so the GPU starts on it while the host maps this result, runs
+   * the generation loop and comes back. If the next call is that very step (position and token match), it only reads
+   * the result; any other call drops it (its K/V row is past the cached positions, so it is overwritten before it
+   * is read, and its readback buffer was never mapped).
+   */
+  private async run(tokens: number[], pos0: number, out: 'none' | 'logits' | 'select', nExcluded = 0, k = 1): Promise<void> {
+    const t0 = performance.now();
+    const T = tokens.length;
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const greedy = out === 'select' && k === 1 && nExcluded === 0;
+    const [first, second] = this.selectReadbacks;
+    let readback: GPUBuffer;
+    if (greedy && ahead && T === 1 && ahead.pos === pos0 && ahead.token === tokens[0]) {
+      readback = ahead.readback;
+      if (this.timing) this.timing.ahead++;
+    } else {
+      this.prepare(tokens, pos0);
+      readback = out === 'select' ? (ahead?.readback === first ? second : first) : this.readback;
+      this.submit(T, out, k, nExcluded, readback, false);
+    }
+    if (greedy && pos0 + T < this.contextLength) {
+      const next = readback === first ? second : first;
+      this.stepScratch[0] = pos0 + T;
+      this.stepScratch[1] = 1;
+      this.ctx.device.queue.writeBuffer(this.stepBuffer, 0, this.stepScratch);
+      this.submit(1, 'select', 1, 0, next, true);
+      this.ahead = { pos: pos0 + T, token: -2, readback: next };
+    }
+    if (out === 'none') return;
+    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4;
+    const t1 = performance.now();
+    await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+    const t2 = performance.now();
+    const mapped = readback.getMappedRange(0, bytes);
+    if (out === 'logits') {
+      this.logitsOut = mapped.slice(0);
+    } else {
+      const ids = new Int32Array(mapped); // 0xffffffff (none) reads as −1
+      const f = new Float32Array(mapped);
+      this.selectedIds.set(ids.subarray(0, k));
+      this.selectedValues.set(f.subarray(k, 2 * k));
+      this.selectedExcluded.set(f.subarray(2 * k, 2 * k + nExcluded));
+      this.selected.ids = this.selectedIds.subarray(0, k);
+      this.selected.logits = this.selectedValues.subarray(0, k);
+      this.selected.excluded = this.selectedExcluded.subarray(0, nExcluded);
+    }
+    readback.unmap();
+    // The step submitted ahead runs this step's pick.
+    if (this.ahead) this.ahead.token = this.selected.ids[0]!;
+    if (this.timing) {
+      const t3 = performance.now();
+      this.timing.encode += t1 - t0;
+      this.timing.wait += t2 - t1;
+      this.timing.read += t3 - t2;
+      this.timing.steps++;
+    }
+  }
+
+  /** Encodes and submits one step; `chained`: its token id is the last selection's pick (copied on the GPU). */
+  private submit(T: number, out: 'none' | 'logits' | 'select', k: number, nExcluded: number, readback: GPUBuffer, chained: boolean): void {
+    const device = this.ctx.device;
+    const graph = T === 1 ? this.decodeGraph : this.prefillGraph;
     const encoder = device.createCommandEncoder();
+    if (chained) encoder.copyBufferToBuffer(this.selectedBuffer, 0, this.idsBuffer, 0, 4);
     const pass = encoder.beginComputePass();
-    for (const op of this.layerOps) op(pass, T);
-    if (logits) for (const op of this.headOps) op(pass, T);
+    for (const op of graph.layers) op.encode(pass, T);
+    if (out !== 'none') for (const op of graph.head) op.encode(pass, T);
+    if (out === 'select') this.kernels.select.encode(pass, this.selectGroup, k);
     pass.end();
-    if (logits) encoder.copyBufferToBuffer(this.logitsBuffer, 0, this.readback, 0, this.arch.hyper.nVocab * 4);
+    const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4;
+    if (out === 'logits') encoder.copyBufferToBuffer(this.logitsBuffer, 0, readback, 0, bytes);
+    if (out === 'select') encoder.copyBufferToBuffer(this.selectedBuffer, 0, readback, 0, bytes);
     device.queue.submit([encoder.finish()]);
-    if (!logits) return undefined;
-    await this.readback.mapAsync(GPUMapMode.READ);
-    const out = new Float32Array(this.readback.getMappedRange().slice(0));
-    this.readback.unmap();
-    return out;
+  }
+
+  /**
+   * The decode profile (decode-profile.ts): `steps` greedy decode steps of `token` at positions pos0…, timed on the
+   * host, then the same steps with each op in its own timestamped pass. Writes K/V rows from pos0 on (the caller's
+   * cache bookkeeping stays as it was: rows past the cached length are overwritten before they are read).
+   */
+  async profileDecode(token: number, pos0: number, steps: number): Promise<DecodeProfile> {
+    const device = this.ctx.device;
+    steps = Math.max(1, Math.min(steps, this.contextLength - pos0 - 1));
+    const graph = this.decodeGraph;
+    const ops = [...graph.layers, ...graph.head];
+    const dispatches = ops.reduce((a, o) => a + o.dispatches, 0) + 1;
+    // As greedy generation runs: each step's pick is the next step's token (so the step submitted ahead is used).
+    const greedy = { exclude: [] };
+    let next = (await this.stepSelect([token], pos0, greedy)).ids[0]!; // warm-up (pipelines, first map)
+    const timing = { encode: 0, wait: 0, read: 0, steps: 0, ahead: 0 };
+    this.timing = timing;
+    const start = performance.now();
+    try {
+      for (let i = 0; i < steps; i++) next = Math.max(0, (await this.stepSelect([next >= 0 ? next : 0], pos0 + 1 + i, greedy)).ids[0]!);
+    } finally {
+      this.timing = undefined;
+    }
+    const wall = performance.now() - start;
+    const kinds = new Map<string, { name: string; dispatches: number; gpuMs?: number }>();
+    for (const op of ops) {
+      const k = kinds.get(opKind(op.name)) ?? { name: opKind(op.name), dispatches: 0 };
+      k.dispatches += op.dispatches;
+      kinds.set(k.name, k);
+    }
+    kinds.set('select token', { name: 'select token', dispatches: 1 });
+    let gpuMs: number | undefined;
+    this.ahead = undefined;
+    if (this.ctx.caps.timestampQuery) {
+      const all = [...ops, { name: 'select token', dispatches: 1, encode: (pass: GPUComputePassEncoder) => this.kernels.select.encode(pass, this.selectGroup) }];
+      const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * all.length });
+      const resolve = device.createBuffer({ size: 16 * all.length, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const read = device.createBuffer({ size: 16 * all.length, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const sums = new Float64Array(all.length);
+      try {
+        for (let s = 0; s < steps; s++) {
+          this.prepare([token], pos0 + s);
+          const encoder = device.createCommandEncoder();
+          all.forEach((op, i) => {
+            const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+            op.encode(pass, 1);
+            pass.end();
+          });
+          encoder.resolveQuerySet(querySet, 0, 2 * all.length, resolve, 0);
+          encoder.copyBufferToBuffer(resolve, 0, read, 0, 16 * all.length);
+          device.queue.submit([encoder.finish()]);
+          await read.mapAsync(GPUMapMode.READ);
+          const t = new BigInt64Array(read.getMappedRange());
+          for (let i = 0; i < all.length; i++) sums[i]! += Number(t[2 * i + 1]! - t[2 * i]!) / 1e6;
+          read.unmap();
+        }
+      } finally {
+        querySet.destroy();
+        resolve.destroy();
+        read.destroy();
+      }
+      gpuMs = 0;
+      all.forEach((op, i) => {
+        const k = kinds.get(opKind(op.name))!;
+        const ms = sums[i]! / steps;
+        k.gpuMs = (k.gpuMs ?? 0) + ms;
+        gpuMs! += ms;
+      });
+    }
+    return {
+      steps,
+      dispatches,
+      submits: 1,
+      readbackBytes: 8,
+      submittedAhead: timing.ahead,
+      stepMs: wall / steps,
+      encodeMs: timing.encode / steps,
+      waitMs: timing.wait / steps,
+      readMs: timing.read / steps,
+      timestamps: gpuMs !== undefined,
+      ...(gpuMs !== undefined ? { gpuMs } : {}),
+      kernels: [...kinds.values()],
+    };
   }
 
   destroy(): void {
+    this.ahead = undefined;
     for (const b of this.buffers) b.destroy();
     for (const b of this.weightBuffers) b.destroy();
     this.buffers.length = 0;

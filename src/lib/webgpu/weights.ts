@@ -24,7 +24,12 @@ export interface WeightPart {
   buffer: GPUBuffer;
   firstRow: number;
   rows: number;
+  /** Byte offset of the part in its buffer (non-zero for a matrix stacked with others, see stack()). */
+  offset?: number;
 }
+
+/** Binding offsets of storage buffers must be multiples of this (the WebGPU default and most adapters' value). */
+export const STACK_ALIGN = 256;
 
 export interface WeightMatrix {
   name: string;
@@ -77,6 +82,44 @@ export class WeightUploader {
     return { name: t.name, format, k, n, rowBytes: rb, parts };
   }
 
+  /**
+   * Several matrices of one format and row length (q, k and v; gate and up) uploaded into one buffer, each at a
+   * STACK_ALIGN-aligned offset: every matrix can still be bound on its own (prefill), and a fused decode kernel
+   * binds the buffer once and reads all of them (stackedWith() tells whether two matrices share a buffer).
+   * Matrices that differ in format or row length, or do not fit one binding together, are uploaded one by one.
+   */
+  async stack(tensors: TensorInfo[]): Promise<WeightMatrix[]> {
+    const formats = tensors.map((t) => weightFormat(t.type, t.name));
+    const k = tensors[0]!.dims[0]!;
+    const sameShape = tensors.every((t, i) => t.dims[0] === k && formats[i]!.id === formats[0]!.id);
+    const sizes = tensors.map((t, i) => rowBytes(formats[i]!, t.dims[0]!) * t.dims.slice(1).reduce((a, b) => a * b, 1));
+    const offsets: number[] = [];
+    let total = 0;
+    for (const size of sizes) {
+      offsets.push(total);
+      total = Math.ceil((total + size) / STACK_ALIGN) * STACK_ALIGN;
+    }
+    if (!sameShape || tensors.length < 2 || total + 16 > this.maxBinding) {
+      const out: WeightMatrix[] = [];
+      for (const t of tensors) out.push(await this.matrix(t));
+      return out;
+    }
+    const buffer = this.createBuffer(total, tensors.map((t) => t.name).join('+'));
+    const out: WeightMatrix[] = [];
+    for (const [i, t] of tensors.entries()) {
+      const format = formats[i]!;
+      if (k % format.blockElems !== 0 || k % 4 !== 0) {
+        throw new RbeeError('bad-value', `${t.name} has rows of ${k} weights, not a whole number of ${format.name} blocks.`);
+      }
+      const n = t.dims.slice(1).reduce((a, b) => a * b, 1);
+      await this.stream(t, 0, sizes[i]!, buffer, offsets[i]!);
+      this.counter.tensors++;
+      this.counter.report();
+      out.push({ name: t.name, format, k, n, rowBytes: rowBytes(format, k), parts: [{ buffer, firstRow: 0, rows: n, offset: offsets[i]! }] });
+    }
+    return out;
+  }
+
   /** A small tensor (norm weights, biases, rope factors) decoded to f32 on the CPU: F32, F16 or BF16. */
   async vector(t: TensorInfo): Promise<{ buffer: GPUBuffer; values: Float32Array }> {
     const n = t.dims.reduce((a, b) => a * b, 1);
@@ -125,8 +168,8 @@ export class WeightUploader {
     return bytes;
   }
 
-  /** Copies tensor bytes [from, from + length) to the start of `buffer`, a chunk at a time. */
-  private async stream(t: TensorInfo, from: number, length: number, buffer: GPUBuffer): Promise<void> {
+  /** Copies tensor bytes [from, from + length) to `buffer` at byte `at`, a chunk at a time. */
+  private async stream(t: TensorInfo, from: number, length: number, buffer: GPUBuffer, at = 0): Promise<void> {
     const reads: Promise<Uint8Array>[] = [];
     let requested = 0;
     const requestMore = (): void => {
@@ -147,7 +190,7 @@ export class WeightUploader {
         padded.set(chunk);
         chunk = padded;
       }
-      this.device.queue.writeBuffer(buffer, done, chunk as Uint8Array<ArrayBuffer>, 0, chunk.byteLength);
+      this.device.queue.writeBuffer(buffer, at + done, chunk as Uint8Array<ArrayBuffer>, 0, chunk.byteLength);
       this.counter.bytes += n;
       this.counter.report();
       this.sinceFlush += n;
@@ -157,6 +200,11 @@ export class WeightUploader {
       }
     }
   }
+}
+
+/** Whether matrices `a` and `b` live in one buffer (one part each), so one binding reads both. */
+export function stackedWith(a: WeightMatrix, b: WeightMatrix): boolean {
+  return a.parts.length === 1 && b.parts.length === 1 && a.parts[0]!.buffer === b.parts[0]!.buffer && a.format.id === b.format.id && a.k === b.k;
 }
 
 export function halfToFloat(h: number): number {

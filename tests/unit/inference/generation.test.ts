@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { RbeeError } from '../../../src/lib/errors.ts';
 import { runGeneration, type LogitsModel } from '../../../src/lib/inference/generation.ts';
+import type { TokenSelection } from '../../../src/lib/inference/sampling.ts';
 import { VocabularyPieces } from '../../../src/lib/inference/vocabulary-pieces.ts';
 
 /** A model whose next token is always (last token + 1) mod vocab, with a clear margin; counts its calls. */
@@ -163,5 +164,72 @@ describe('VocabularyPieces', () => {
 
   test('no vocabulary → undefined', () => {
     expect(VocabularyPieces.fromMetadata({})).toBeUndefined();
+  });
+});
+
+/**
+ * CountingModel that also selects the next token itself, as WebGpuEngine's prefillSelect/decodeSelect do on the GPU
+ * (the first largest logit outside `exclude`, and the raw logits of `exclude`): counts which path each step took.
+ */
+class SelectingModel extends CountingModel {
+  selects = 0;
+  excludedSeen: number[][] = [];
+  readonly selectionLimits = { maxExcluded: 64, maxTopK: 8, vocab: 16 };
+  private select(logits: Float32Array, selection: TokenSelection) {
+    this.selects++;
+    this.excludedSeen.push([...selection.exclude]);
+    const k = selection.k ?? 1;
+    const order = [...logits.keys()].filter((i) => !selection.exclude.includes(i)).sort((a, b) => logits[b]! - logits[a]! || a - b);
+    const ids = Int32Array.from(order.slice(0, k));
+    return { ids, logits: Float32Array.from(ids, (i) => logits[i]!), excluded: Float32Array.from(selection.exclude, (t) => logits[t]!) };
+  }
+  async prefillSelect(tokens: number[], selection: TokenSelection) {
+    return this.select(await this.prefill(tokens), selection);
+  }
+  async decodeSelect(token: number, selection: TokenSelection) {
+    return this.select(await this.decode(token), selection);
+  }
+}
+
+describe('runGeneration with a model that selects tokens itself', () => {
+  test('greedy uses the selection (no logits), and picks what the full-logits path picks', async () => {
+    const m = new SelectingModel();
+    const r = await runGeneration(m, { ...base, promptTokens: [1, 2, 3], maxTokens: 5 });
+    const plain = await runGeneration(new CountingModel(), { ...base, promptTokens: [1, 2, 3], maxTokens: 5 });
+    expect(r.tokens).toEqual(plain.tokens);
+    expect(m.selects).toBe(5);
+    expect(m.excludedSeen.every((e) => e.length === 0)).toBe(true);
+  });
+
+  test('a repetition penalty passes the recent distinct tokens and is applied to their raw logits', async () => {
+    // The penalty (÷ 3 on positive logits) makes the repeated top token lose to the runner-up (5/3 < 3).
+    const sampling = { temperature: 0, repeatPenalty: 3, repeatLastN: 4 };
+    const m = new SelectingModel(16);
+    const r = await runGeneration(m, { ...base, sampling, promptTokens: [1, 2, 2], maxTokens: 6 });
+    const plain = await runGeneration(new CountingModel(16), { ...base, sampling, promptTokens: [1, 2, 2], maxTokens: 6 });
+    expect(r.tokens).toEqual(plain.tokens);
+    expect(m.excludedSeen[0]).toEqual([1, 2]);
+    expect(m.selects).toBe(6);
+  });
+
+  test('top-k sampling selects k candidates and draws what the full-logits path draws, seed for seed', async () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const sampling = { temperature: 5, topK: 3, topP: 0.99, repeatPenalty: 1.2, seed };
+      const m = new SelectingModel();
+      const r = await runGeneration(m, { ...base, sampling, promptTokens: [1, 5], maxTokens: 12 });
+      const plain = await runGeneration(new CountingModel(), { ...base, sampling, promptTokens: [1, 5], maxTokens: 12 });
+      expect(r.tokens).toEqual(plain.tokens);
+      expect(m.selects).toBe(12);
+    }
+  });
+
+  test('logprobs, sampling without top-k, or a top-k above the limit need the full logits', async () => {
+    const m = new SelectingModel();
+    const r = await runGeneration(m, { ...base, promptTokens: [1], maxTokens: 3, logprobs: true });
+    expect(r.steps.every((s) => s.logprob !== undefined)).toBe(true);
+    const t = await runGeneration(m, { ...base, sampling: { temperature: 0.8, seed: 1 }, promptTokens: [1], maxTokens: 3 });
+    expect(t.tokens).toHaveLength(3);
+    await runGeneration(m, { ...base, sampling: { temperature: 0.8, topK: 9, seed: 1 }, promptTokens: [1], maxTokens: 3 });
+    expect(m.selects).toBe(0);
   });
 });

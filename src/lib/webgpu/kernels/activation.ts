@@ -9,13 +9,8 @@ import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from
 
 export const ACTIVATION = { SILU: 0, GELU: 1 } as const;
 
-const GATE_WGSL = /* wgsl */ `
-@group(0) @binding(0) var<storage, read_write> G: array<vec4f>;
-@group(0) @binding(1) var<storage, read> U: array<vec4f>;
-@group(0) @binding(2) var<uniform> P: Params;
-@group(0) @binding(3) var<uniform> S: Step;
-struct Params { n4: u32, kind: u32, _a: u32, _b: u32 }
-${STEP_WGSL}
+/** act(g) for SiLU (kind 0) and GELU-tanh (kind 1) on four values; the fused decode matvec uses it too. */
+export const GATE_ACTIVATION_WGSL = /* wgsl */ `
 fn gelu(x: vec4f) -> vec4f {
   let c = 0.7978845608028654; // sqrt(2/π)
   // tanh written out and clamped: WGSL's tanh may be NaN for large arguments on some drivers.
@@ -23,6 +18,19 @@ fn gelu(x: vec4f) -> vec4f {
   let e = exp(2.0 * z);
   return 0.5 * x * (1.0 + (e - 1.0) / (e + 1.0));
 }
+fn gate_act(g: vec4f, kind: u32) -> vec4f {
+  if (kind == 1u) { return gelu(g); }
+  return g / (1.0 + exp(-g));
+}`;
+
+const GATE_WGSL = /* wgsl */ `
+@group(0) @binding(0) var<storage, read_write> G: array<vec4f>;
+@group(0) @binding(1) var<storage, read> U: array<vec4f>;
+@group(0) @binding(2) var<uniform> P: Params;
+@group(0) @binding(3) var<uniform> S: Step;
+struct Params { n4: u32, kind: u32, _a: u32, _b: u32 }
+${STEP_WGSL}
+${GATE_ACTIVATION_WGSL}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 64u;

@@ -67,7 +67,7 @@ function xArgs(format: WeightFormat): string {
  * sum xs (only formats with unitDotNeedsXSum read it). Formats with a faster whole-unit form (aligned word loads,
  * scales applied once per unit) supply it; the rest get this one, built from unit_at and decode4.
  */
-function unitDotWgsl(format: WeightFormat): string {
+export function unitDotWgsl(format: WeightFormat): string {
   if (format.unitDotWgsl) return format.unitDotWgsl;
   const params = Array.from({ length: format.unitElems / 4 }, (_, i) => `x${i}: vec4f`).join(', ');
   const sum = Array.from({ length: format.unitElems / 4 }, (_, i) => `dot(decode4(un, ${i}u), x${i})`).join(' + ');

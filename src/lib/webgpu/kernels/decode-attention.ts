@@ -1,0 +1,93 @@
+/**
+ * Attention for one query token (decode), barrier-free: a workgroup is one subgroup per query head. Its lanes take
+ * the keys in turn (key j to lane j mod size), each keeping its own online softmax (running max m, sum l, and the
+ * weighted V sum in registers); subgroupMax / subgroupAdd then merge the lanes' partial results (each rescaled by
+ * e^(m − M)). No shared memory and no barrier: on SwiftShader a barrier turns every subgroup into a coroutine, and
+ * the general kernel (attention.ts: a 64-wide workgroup, reductions through shared memory) spent most of a
+ * stories260K decode step there. Same maths as attention.ts: grouped-query heads, scale, Gemma 2's soft-cap,
+ * sliding windows.
+ *
+ * The workgroup size is the adapter's smallest subgroup size (so a workgroup is one subgroup); used only where the
+ * device has subgroups and reports that size, otherwise the decode graph keeps attention.ts.
+ */
+import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
+import { MAX_HEAD_DIM } from './attention.ts';
+
+function wgsl(lanes: number): string {
+  return /* wgsl */ `
+enable subgroups;
+@group(0) @binding(0) var<storage, read> Q: array<vec4f>;
+@group(0) @binding(1) var<storage, read> K: array<vec4f>;
+@group(0) @binding(2) var<storage, read> V: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> O: array<vec4f>;
+@group(0) @binding(4) var<uniform> P: Params;
+@group(0) @binding(5) var<uniform> S: Step;
+struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
+${STEP_WGSL}
+const HD4 = ${MAX_HEAD_DIM / 4}u;
+// The workgroup's invocations are the lanes (the workgroup fits in one subgroup: its size is the adapter's smallest
+// subgroup size, so a larger actual subgroup just holds inactive lanes, which the subgroup operations skip).
+const LANES = ${lanes}u;
+@compute @workgroup_size(${lanes})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32) {
+  let h = wid.x;
+  let hd4 = P.head_dim / 4u;
+  let qo = h * hd4;
+  let kvo = (h / P.group) * hd4;
+  let kv4 = P.kv_dim / 4u;
+  let n_keys = S.pos0 + 1u;
+  var first = 0u;
+  if (P.window > 0u && n_keys > P.window) { first = n_keys - P.window; }
+  var m = -3.0e38;
+  var l = 0.0;
+  var acc: array<vec4f, HD4>;
+  for (var i = 0u; i < hd4; i++) { acc[i] = vec4f(0.0); }
+  for (var j = first + lane; j < n_keys; j += LANES) {
+    let kb = j * kv4 + kvo;
+    var s = 0.0;
+    for (var i = 0u; i < hd4; i++) { s += dot(Q[qo + i], K[kb + i]); }
+    s *= P.scale;
+    if (P.soft_cap > 0.0) {
+      // tanh written out and clamped (WGSL's tanh may be NaN for large arguments on some drivers).
+      let e = exp(2.0 * clamp(s / P.soft_cap, -15.0, 15.0));
+      s = P.soft_cap * (e - 1.0) / (e + 1.0);
+    }
+    let m_new = max(m, s);
+    let corr = exp(m - m_new);
+    let p = exp(s - m_new);
+    l = l * corr + p;
+    for (var i = 0u; i < hd4; i++) { acc[i] = acc[i] * corr + p * V[kb + i]; }
+    m = m_new;
+  }
+  // Merge the lanes: rescale each to the common maximum, then sum. A lane that saw no key has l = 0 and
+  // contributes nothing (its m is −3e38, so its factor underflows to 0).
+  let M = subgroupMax(m);
+  let f = exp(m - M);
+  let total = subgroupAdd(l * f);
+  for (var i = 0u; i < hd4; i++) {
+    let v = subgroupAdd(acc[i] * f);
+    if (lane == 0u) { O[qo + i] = v / total; }
+  }
+}`;
+}
+
+export class DecodeAttentionKernel {
+  readonly layout: GPUBindGroupLayout;
+  private readonly pipeline: GPUComputePipeline;
+  constructor(
+    private readonly device: GPUDevice,
+    lanes: number,
+  ) {
+    this.layout = createLayout(device, ['read', 'read', 'read', 'write', 'uniform', 'uniform']);
+    this.pipeline = createPipeline(device, this.layout, wgsl(lanes), 'decode-attention');
+  }
+  /** Bindings: q [nHead·headDim], K cache, V cache ([ctx][nHeadKv·headDim]), out (as q), params (attention.ts), step. */
+  bind(bindings: Binding[]): GPUBindGroup {
+    return bindGroup(this.device, this.layout, bindings);
+  }
+  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, nHead: number): void {
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(nHead);
+  }
+}

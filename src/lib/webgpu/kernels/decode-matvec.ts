@@ -1,0 +1,297 @@
+/**
+ * Fused matrix-vector kernels of the decode graph (one token), built around each weight format's unit_dot like the
+ * plain matvec in matmul.ts (4 rows per subgroup — or per group of TPR invocations without subgroups — sharing
+ * every activation load):
+ *
+ * - NORM (compile-time): RMSNorm of the input folded in. y = W·(x ⊙ g / rms(x)) = (W·(x ⊙ g)) / rms(x): the lanes
+ *   multiply each activation by the norm weight as they load it and add up Σx² on the way (they read the whole
+ *   input anyway), and the row sums are scaled by 1/rms at the end — no separate norm dispatch, no extra pass.
+ * - mode 'plain': Y[row] = total, or += with ACCUMULATE (o and down projections add into the residual stream), and
+ *   cap·tanh(total/cap) with SOFT_CAP (Gemma 2's final logits).
+ * - mode 'qkv': q, k and v stacked in one buffer (weights.ts stack(): k at byte base1, v at base2) as one matrix
+ *   of nq + 2·nkv rows; rows go to Q, or straight into the K / V cache at row pos0. With ROPE (interleaved pairs,
+ *   no biases or head norms to apply first) q and k rows are rotated before they are stored: a group of 4 rows
+ *   is two whole pairs, so the rotation needs nothing from other lanes.
+ * - mode 'gated': gate and up stacked (up at byte up_base); each output row computes both dots and writes
+ *   act(gate)·up (SiLU or GELU-tanh) — 8 weight rows share each activation load.
+ *
+ * Groups of 4 rows never straddle q/k/v (head sizes are multiples of 4).
+ */
+import type { GpuCaps } from '../device.ts';
+import { GATE_ACTIVATION_WGSL } from './activation.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, grid, STEP_WGSL } from './kernel.ts';
+import { matvecThreadsPerRow, unitDotWgsl } from './matmul.ts';
+import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
+
+export type DecodeMatvecMode = 'plain' | 'qkv' | 'gated';
+export const DECODE_MATVEC_FLAGS = { ACCUMULATE: 1, SOFT_CAP: 2, ROPE: 4 } as const;
+
+export interface DecodeMatvecParams {
+  /** Output rows (qkv: nq + 2·nkv; gated: the FFN width). */
+  rows: number;
+  units: number;
+  rowBytes: number;
+  flags?: number;
+  /** Row length in weights (the norm's mean) and its epsilon. */
+  k: number;
+  eps?: number;
+  /** qkv: first k row and first v row, and their byte offsets in the weights binding; the cache row stride. */
+  seg1?: number;
+  seg2?: number;
+  base1?: number;
+  base2?: number;
+  kvStride?: number;
+  /** gated: byte offset of the up rows; the activation (ACTIVATION). */
+  upBase?: number;
+  act?: number;
+  /** SOFT_CAP's cap. */
+  cap?: number;
+  /** qkv with ROPE: head size and rotated pairs per head (interleaved layout, nRot a multiple of 4). */
+  headDim?: number;
+  halfRot?: number;
+}
+
+export function packDecodeMatvecParams(p: DecodeMatvecParams): ArrayBuffer {
+  const b = new ArrayBuffer(64);
+  const u = new Uint32Array(b);
+  const f = new Float32Array(b);
+  u[0] = p.rows;
+  u[1] = p.units;
+  u[2] = p.rowBytes;
+  u[3] = p.flags ?? 0;
+  u[4] = p.k;
+  f[5] = p.eps ?? 0;
+  u[6] = p.seg1 ?? 0;
+  u[7] = p.seg2 ?? 0;
+  u[8] = p.base1 ?? 0;
+  u[9] = p.base2 ?? 0;
+  u[10] = p.kvStride ?? 0;
+  u[11] = p.upBase ?? 0;
+  f[12] = p.cap ?? 0;
+  u[13] = p.act ?? 0;
+  u[14] = p.headDim ?? 1;
+  u[15] = p.halfRot ?? 0;
+  return b;
+}
+
+const WG = 64;
+const R = 4;
+const IDX = Array.from({ length: R }, (_, i) => i);
+
+function bindings(mode: DecodeMatvecMode): string {
+  const out =
+    mode === 'qkv'
+      ? `@group(0) @binding(3) var<storage, read_write> YQ: array<f32>;
+@group(0) @binding(4) var<storage, read_write> YK: array<f32>;
+@group(0) @binding(5) var<storage, read_write> YV: array<f32>;
+@group(0) @binding(6) var<uniform> P: Params;
+@group(0) @binding(7) var<uniform> S: Step;
+@group(0) @binding(8) var<storage, read> C: array<vec2f>;`
+      : `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(4) var<uniform> P: Params;
+@group(0) @binding(5) var<uniform> S: Step;`;
+  return `@group(0) @binding(0) var<storage, read> W: array<u32>;
+@group(0) @binding(1) var<storage, read> X: array<vec4f>;
+@group(0) @binding(2) var<storage, read> G: array<vec4f>;
+${out}
+struct Params { rows: u32, units: u32, row_bytes: u32, flags: u32, k: u32, eps: f32, seg1: u32, seg2: u32,
+  base1: u32, base2: u32, kv_stride: u32, up_base: u32, cap: f32, act: u32, head_dim: u32, half_rot: u32 }
+${STEP_WGSL}`;
+}
+
+/** Row base and output, per mode. */
+function rowFunctions(mode: DecodeMatvecMode): string {
+  if (mode === 'qkv') {
+    return /* wgsl */ `
+fn row_base(r: u32) -> u32 {
+  if (r < P.seg1) { return r * P.row_bytes; }
+  if (r < P.seg2) { return P.base1 + (r - P.seg1) * P.row_bytes; }
+  return P.base2 + (r - P.seg2) * P.row_bytes;
+}
+// ROPE: rotate q and k rows in place before storing (interleaved pairs: a group of 4 rows is 2 whole pairs).
+fn rope4(row: u32, v: vec4f) -> vec4f {
+  if ((P.flags & 4u) == 0u || row >= P.seg2) { return v; }
+  var r = row;
+  if (r >= P.seg1) { r -= P.seg1; }
+  let d = r % P.head_dim;
+  if (d >= 2u * P.half_rot) { return v; }
+  let c = S.pos0 * P.half_rot + d / 2u;
+  let c0 = C[c];
+  let c1 = C[c + 1u];
+  return vec4f(v.x * c0.x - v.y * c0.y, v.x * c0.y + v.y * c0.x, v.z * c1.x - v.w * c1.y, v.z * c1.y + v.w * c1.x);
+}
+fn store(r: u32, v: f32) {
+  if (r < P.seg1) { YQ[r] = v; }
+  else if (r < P.seg2) { YK[S.pos0 * P.kv_stride + r - P.seg1] = v; }
+  else { YV[S.pos0 * P.kv_stride + r - P.seg2] = v; }
+}`;
+  }
+  return /* wgsl */ `
+fn row_base(r: u32) -> u32 { return r * P.row_bytes; }
+fn store(r: u32, t: f32) {
+  var v = t;
+  if ((P.flags & 2u) != 0u) {
+    let e = exp(2.0 * clamp(v / P.cap, -15.0, 15.0));
+    v = P.cap * (e - 1.0) / (e + 1.0);
+  }
+  if ((P.flags & 1u) != 0u) { Y[r] += v; } else { Y[r] = v; }
+}
+${mode === 'gated' ? GATE_ACTIVATION_WGSL : ''}`;
+}
+
+/** The loop body over one unit: activations (normed by g when NORM), then each row's unit_dot. */
+function unitBody(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean): string {
+  const uv = format.unitElems / 4;
+  const vs = Array.from({ length: uv }, (_, i) => i);
+  const loads = norm
+    ? vs.map((i) => `let r${i} = X[xb + ${i}u]; ss += dot(r${i}, r${i}); let x${i} = r${i} * G[xb + ${i}u];`).join('\n      ')
+    : vs.map((i) => `let x${i} = X[xb + ${i}u];`).join(' ');
+  const xs = format.unitDotNeedsXSum ? `dot(${vs.map((i) => `x${i}`).join(' + ')}, vec4f(1.0))` : '0.0';
+  const args = vs.map((i) => `x${i}`).join(', ');
+  const dots = IDX.map((r) => `acc${r} += unit_dot(rb${r}, u, xs, ${args});`);
+  if (mode === 'gated') dots.push(...IDX.map((r) => `accu${r} += unit_dot(ub${r}, u, xs, ${args});`));
+  return `let xb = u * UV;
+      ${loads}
+      let xs = ${xs};
+      ${dots.join('\n      ')}`;
+}
+
+function rowSetup(mode: DecodeMatvecMode): string {
+  const lines = IDX.map((i) => `let rb${i} = row_base(min(row + ${i}u, P.rows - 1u));`);
+  if (mode === 'gated') lines.push(...IDX.map((i) => `let ub${i} = P.up_base + min(row + ${i}u, P.rows - 1u) * P.row_bytes;`));
+  return lines.join('\n    ');
+}
+
+/** Stores the 4 rows' results: t (and tu for gated), scaled by inv. */
+function epilogue(mode: DecodeMatvecMode): string {
+  const value = mode === 'gated' ? 'gate_act(t * inv, P.act) * (tu * inv)' : mode === 'qkv' ? 'rope4(row, t * inv)' : 't * inv';
+  return `let v = ${value};
+      ${IDX.map((i) => `if (row + ${i}u < P.rows) { store(row + ${i}u, v[${i}]); }`).join('\n      ')}`;
+}
+
+function invWgsl(norm: boolean, ssTotal: string): string {
+  return norm ? `let inv = 1.0 / sqrt(${ssTotal} / f32(P.k) + P.eps);` : 'let inv = 1.0;';
+}
+
+function subgroupWgsl(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean, rowsPerWorkgroup: number): string {
+  const accs = [...IDX.map((i) => `acc${i}`), ...(mode === 'gated' ? IDX.map((i) => `accu${i}`) : [])];
+  return /* wgsl */ `
+enable subgroups;
+${bindings(mode)}
+${BYTE_ACCESS_WGSL}
+${format.wgsl}
+${unitDotWgsl(format)}
+${rowFunctions(mode)}
+const RPW = ${rowsPerWorkgroup}u;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_id) sid: u32,
+  @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sg_size: u32) {
+  let first = (wid.x + wid.y * nwg.x) * RPW;
+  for (var r = sid * ${R}u; r < RPW; r += nsg * ${R}u) {
+    let row = first + r;
+    if (row >= P.rows) { break; }
+    ${rowSetup(mode)}
+    ${accs.map((a) => `var ${a} = 0.0;`).join(' ')}
+    var ss = 0.0;
+    for (var u = lane; u < P.units; u += sg_size) {
+      ${unitBody(format, mode, norm)}
+    }
+    let t = vec4f(${IDX.map((i) => `subgroupAdd(acc${i})`).join(', ')});
+    ${mode === 'gated' ? `let tu = vec4f(${IDX.map((i) => `subgroupAdd(accu${i})`).join(', ')});` : ''}
+    ${invWgsl(norm, 'subgroupAdd(ss)')}
+    if (lane == 0u) {
+      ${epilogue(mode)}
+    }
+  }
+}`;
+}
+
+function sharedWgsl(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean): string {
+  const accs = [...IDX.map((i) => `acc${i}`), ...(mode === 'gated' ? IDX.map((i) => `accu${i}`) : [])];
+  return /* wgsl */ `
+${bindings(mode)}
+${BYTE_ACCESS_WGSL}
+${format.wgsl}
+${unitDotWgsl(format)}
+${rowFunctions(mode)}
+const WG = ${WG}u;
+override TPR: u32 = 16u;
+var<workgroup> red: array<vec4f, WG>;
+var<workgroup> red_u: array<vec4f, WG>;
+var<workgroup> red_s: array<f32, WG>;
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let lane = li % TPR;
+  let row = ((wid.x + wid.y * nwg.x) * (WG / TPR) + li / TPR) * ${R}u;
+  ${accs.map((a) => `var ${a} = 0.0;`).join(' ')}
+  var ss = 0.0;
+  if (row < P.rows) {
+    ${rowSetup(mode)}
+    for (var u = lane; u < P.units; u += TPR) {
+      ${unitBody(format, mode, norm)}
+    }
+  }
+  // One barrier: each group's first invocation adds its group's partial sums.
+  red[li] = vec4f(acc0, acc1, acc2, acc3);
+  ${mode === 'gated' ? 'red_u[li] = vec4f(accu0, accu1, accu2, accu3);' : ''}
+  red_s[li] = ss;
+  workgroupBarrier();
+  if (lane == 0u && row < P.rows) {
+    var t = vec4f(0.0);
+    var tu = vec4f(0.0);
+    var ts = 0.0;
+    for (var i = 0u; i < TPR; i++) { t += red[li + i]; ${mode === 'gated' ? 'tu += red_u[li + i];' : ''} ts += red_s[li + i]; }
+    ${invWgsl(norm, 'ts')}
+    {
+      ${epilogue(mode)}
+    }
+  }
+}`;
+}
+
+/** The fused decode matvec kernels of one device (pipelines compiled on first use per format and variant). */
+export class DecodeMatvecKernels {
+  readonly layout: GPUBindGroupLayout;
+  readonly qkvLayout: GPUBindGroupLayout;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Rows per workgroup with subgroups; 0: the shared-memory variant. */
+  private readonly subgroupRows: number;
+
+  constructor(
+    private readonly device: GPUDevice,
+    caps: GpuCaps,
+    useSubgroups = true,
+  ) {
+    this.subgroupRows = useSubgroups && caps.subgroups && caps.subgroupId ? (WG / Math.max(4, caps.subgroupMinSize || 4)) * R : 0;
+    this.layout = createLayout(device, ['read', 'read', 'read', 'write', 'uniform', 'uniform']);
+    this.qkvLayout = createLayout(device, ['read', 'read', 'read', 'write', 'write', 'write', 'uniform', 'uniform', 'read']);
+  }
+
+  private pipeline(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean, tpr: number): GPUComputePipeline {
+    const key = `${format.name}:${mode}:${norm}:${tpr}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const code = this.subgroupRows ? subgroupWgsl(format, mode, norm, this.subgroupRows) : sharedWgsl(format, mode, norm);
+      p = createPipeline(this.device, mode === 'qkv' ? this.qkvLayout : this.layout, code, `decode-matvec ${key}`, this.subgroupRows ? undefined : { TPR: tpr });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * Bindings: weights (the whole stack for qkv/gated), x, norm weight (any buffer without NORM), then Y — or Q, K
+   * cache, V cache for qkv — then params (packDecodeMatvecParams) and the step; qkv last the rope cos/sin table.
+   */
+  bind(mode: DecodeMatvecMode, bindings: Binding[]): GPUBindGroup {
+    return bindGroup(this.device, mode === 'qkv' ? this.qkvLayout : this.layout, bindings);
+  }
+
+  encode(pass: GPUComputePassEncoder, format: WeightFormat, mode: DecodeMatvecMode, norm: boolean, group: GPUBindGroup, rows: number, units: number): void {
+    const tpr = this.subgroupRows ? 0 : matvecThreadsPerRow(units);
+    pass.setPipeline(this.pipeline(format, mode, norm, tpr));
+    pass.setBindGroup(0, group);
+    const perWorkgroup = this.subgroupRows || (WG / tpr) * R;
+    const [x, y] = grid(Math.ceil(rows / perWorkgroup));
+    pass.dispatchWorkgroups(x, y);
+  }
+}
