@@ -8,5 +8,7 @@ export default {
     // A static PWA: every page is rendered in the browser; the app needs no server of its own.
     adapter: adapter({ fallback: 'index.html' }),
     alias: { $workers: 'src/workers' },
+    // src/service-worker.ts is registered by the app (pwa-registration.ts, through vite-plugin-pwa), not by SvelteKit.
+    serviceWorker: { register: false },
   },
 };

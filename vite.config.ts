@@ -6,6 +6,7 @@ import { chromiumPath, chromiumArgs } from './src/cli/browser-harness/chromium.j
 import { onnxRuntimeFiles } from './src/lib/engines/onnx-runtime-files.ts';
 import { crossOriginIsolation, wllamaRuntimeFiles } from './src/lib/engines/wasm-runtime-files.ts';
 import { frameHeadersPlugin } from './src/lib/framing/frame-headers.ts';
+import { RUNTIME_FOLDERS, shellPrecacheTransform } from './src/lib/pwa/shell-precache.ts';
 
 export default defineConfig({
   plugins: [
@@ -21,6 +22,9 @@ export default defineConfig({
     crossOriginIsolation(),
     SvelteKitPWA({
       registerType: 'autoUpdate',
+      // Registered as /service-worker.js for the whole site, from whichever page the app starts on.
+      base: '/',
+      scope: '/',
       manifest: {
         name: 'rbee-web',
         short_name: 'rbee',
@@ -36,19 +40,17 @@ export default defineConfig({
           { src: '/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
       },
-      workbox: {
-        globPatterns: ['**/*.{js,mjs,css,html,ico,png,svg,webmanifest,wasm}'],
-        // ONNX Runtime (27 MB) is only for ONNX models: cached the first time one loads, not precached for everyone.
-        globIgnores: ['ort/**'],
-        runtimeCaching: [
-          {
-            urlPattern: ({ url }) => url.pathname.startsWith('/ort/'),
-            handler: 'CacheFirst',
-            options: { cacheName: 'rbee-onnx-runtime', expiration: { maxEntries: 8 } },
-          },
-        ],
-        navigateFallback: '/index.html',
-        maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
+      // Our own service worker (src/service-worker.ts, built by SvelteKit) with workbox's precaching: the shell only,
+      // under file names any static host serves; runtimes cached on first use; COOP/COEP added on static hosts.
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'service-worker.ts',
+      injectManifest: {
+        globPatterns: ['client/**/*.{js,css,html,ico,png,svg,webp,webmanifest}', 'prerendered/**/*.{html,json}'],
+        globIgnores: RUNTIME_FOLDERS.map((folder) => `client/${folder}**`),
+        manifestTransforms: [shellPrecacheTransform],
+        // Size is judged by the transform (SHELL_FILE_LIMIT_BYTES) so that large runtimes drop out quietly.
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
       },
     }),
   ],

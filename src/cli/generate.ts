@@ -23,6 +23,7 @@ import type { HarnessEngine } from './browser-harness/harness-page.ts';
 import { openBrowserSession } from './browser-harness/run-in-browser.ts';
 import { holdsNoWeights, noWeightsError } from '../lib/compat/no-weights.ts';
 import { inspectSet } from '../lib/loaders/inspect.ts';
+import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
 const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT [--chat]) [options]
@@ -47,7 +48,8 @@ const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,
                        the app chooses on this browser's adapter (a software adapter such as SwiftShader → wasm)
   --threads N          the wasm engine's threads (default 1)
   --json               one JSON object with tokens, per-step logprobs, timings, the engine and the adapter
-  --hub URL            Hugging Face hub base URL (HF_TOKEN is sent for gated repositories)`;
+  --hub URL            Hugging Face hub base URL (HF_TOKEN is sent for gated repositories, to huggingface.co only
+                       unless --send-token-to-hub says this hub may have it too)`;
 
 interface Args {
   model: string;
@@ -59,6 +61,7 @@ interface Args {
   contextLength: number | undefined;
   json: boolean;
   hub: string;
+  sendTokenToHub: boolean;
   engine: HarnessEngine | undefined;
   threads: number | undefined;
 }
@@ -94,6 +97,7 @@ export function parseGenerateArgs(argv: string[]): Args {
     contextLength: undefined,
     json: false,
     hub: process.env.RBEE_HUB ?? DEFAULT_HUB,
+    sendTokenToHub: false,
     engine: undefined,
     threads: undefined,
   };
@@ -162,6 +166,9 @@ export function parseGenerateArgs(argv: string[]): Args {
       case '--hub':
         a.hub = value() ?? '';
         break;
+      case SEND_TOKEN_FLAG:
+        a.sendTokenToHub = true;
+        break;
       case '--engine': {
         const e = value();
         if (e !== 'webgpu' && e !== 'wasm') throw new RbeeError('bad-value', `--engine is webgpu or wasm, not '${e ?? ''}'.`);
@@ -196,7 +203,7 @@ export function parseGenerateArgs(argv: string[]): Args {
  */
 export type ModelArg = { kind: 'local'; folder: string; file: string } | ModelInput;
 
-export function resolveModelArg(model: string, hub: string): ModelArg {
+export function resolveModelArg(model: string, hub: string, sendTokenToHub: boolean): ModelArg {
   if (existsSync(model)) {
     const full = resolve(model);
     if (statSync(full).isDirectory()) return { kind: 'local', folder: full, file: weightsInFolder(full, model) };
@@ -204,7 +211,10 @@ export function resolveModelArg(model: string, hub: string): ModelArg {
   }
   if (looksLikeLocalPath(model)) throw localFileMissing(model);
   if (/^https?:\/\//i.test(model) && !parseHfRef(model, hub)) return { kind: 'url', url: model };
-  if (parseHfRef(model, hub)) return { kind: 'hf', ref: model, hubBase: hub, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) };
+  if (parseHfRef(model, hub)) {
+    const token = hubTokenFor(hub, sendTokenToHub);
+    return { kind: 'hf', ref: model, hubBase: hub, ...(token ? { token } : {}) };
+  }
   throw new RbeeError('not-found', `'${model}' is not a file here, an http(s) URL or a Hugging Face reference.`, {
     hint: 'Give a path to a .gguf file, its URL, or owner/repo/file.gguf.',
   });
@@ -289,7 +299,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`rbee-web generate: ${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const modelArg = resolveModelArg(args.model, args.hub);
+  const modelArg = resolveModelArg(args.model, args.hub, args.sendTokenToHub);
   if (modelArg.kind === 'local') await refuseFileWithoutWeights(join(modelArg.folder, modelArg.file));
   const session = await openBrowserSession();
   try {

@@ -10,7 +10,7 @@
  * `{"type": "array", "length": N}`; 64-bit integers past 2^53 are written as decimal strings.
  *
  * A Hugging Face token for gated repositories comes from $HF_TOKEN (never from the command line, where it would
- * land in shell history).
+ * land in shell history), and goes to huggingface.co only unless --send-token-to-hub (hub-token.ts).
  */
 import { redactUrl } from '../lib/url-redaction.ts';
 import { check, type SiblingFile } from '../lib/compat/check.ts';
@@ -22,27 +22,30 @@ import { toRbeeError } from '../lib/errors.ts';
 import type { GgufValue, ModelDescriptor } from '../lib/loaders/descriptor.ts';
 import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
 import { inspect, inspectSet, type InspectResult } from '../lib/loaders/inspect.ts';
+import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
 /** Metadata arrays up to this length are printed whole; longer ones (vocabularies) as {type, length}. */
 export const JSON_ARRAY_LIMIT = 64;
 
-const USAGE = `usage: rbee-web inspect [--json] [--hub URL] <file|folder|url|hf-ref>...
+const USAGE = `usage: rbee-web inspect [--json] [--hub URL [--send-token-to-hub]] <file|folder|url|hf-ref>...
 
   <file|folder>   a .gguf / .safetensors file (split parts and shards are found beside it), or a model folder
   <url>           an http(s) URL of a model file (read with Range requests: the header only)
   <hf-ref>        owner/repo, owner/repo@revision, owner/repo/file.gguf, hf:owner/repo, or a huggingface.co link
   --json          one JSON object per input per line (the descriptor with its verdict, or {source, error})
-  --hub URL       Hugging Face hub base URL (default ${DEFAULT_HUB}); HF_TOKEN is sent for gated repositories`;
+  --hub URL       Hugging Face hub base URL (default ${DEFAULT_HUB}); HF_TOKEN is sent for gated repositories,
+                  to ${DEFAULT_HUB} only unless --send-token-to-hub says this hub may have it too`;
 
 interface Args {
   json: boolean;
   hub: string;
+  sendTokenToHub: boolean;
   inputs: string[];
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const args: Args = { json: false, hub: process.env.RBEE_HUB ?? DEFAULT_HUB, inputs: [] };
+  const args: Args = { json: false, hub: process.env.RBEE_HUB ?? DEFAULT_HUB, sendTokenToHub: false, inputs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') {
@@ -50,6 +53,7 @@ function parseArgs(argv: string[]): Args | string {
       break;
     }
     if (a === '--json') args.json = true;
+    else if (a === SEND_TOKEN_FLAG) args.sendTokenToHub = true;
     else if (a === '--hub') {
       const v = argv[++i];
       if (!v) return '--hub needs a URL';
@@ -71,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(USAGE);
     return args ? 2 : 0;
   }
-  const token = process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN || undefined;
+  const token = hubTokenFor(args.hub, args.sendTokenToHub);
   let failed = 0;
   for (const input of args.inputs) {
     try {

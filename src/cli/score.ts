@@ -16,6 +16,7 @@ import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
 import type { ScoreResult } from '../lib/inference/protocol.ts';
 import { openBrowserSession } from './browser-harness/run-in-browser.ts';
 import { modelInput, resolveModelArg } from './generate.ts';
+import { SEND_TOKEN_FLAG } from './hub-token.ts';
 
 const USAGE = `usage: rbee-web score --model <file|folder|url|hf-ref> --text-file F [--window N] [--context N] [--json]
 
@@ -25,7 +26,8 @@ const USAGE = `usage: rbee-web score --model <file|folder|url|hf-ref> --text-fil
                    starting with BOS
   --context N      KV cache length to load (default: the model's, at most 4096)
   --json           {perplexity, positions, top1, logprobs, tokens, windows, window, seconds, model}
-  --hub URL        Hugging Face hub base URL`;
+  --hub URL        Hugging Face hub base URL (HF_TOKEN is sent for gated repositories, to huggingface.co only
+                   unless --send-token-to-hub says this hub may have it too)`;
 
 /**
  * Largest text file read: 16 MiB is several million tokens, hours of scoring on a software adapter and a JSON answer of
@@ -40,6 +42,7 @@ interface Args {
   contextLength: number | undefined;
   json: boolean;
   hub: string;
+  sendTokenToHub: boolean;
 }
 
 function positiveInteger(flag: string, value: string | undefined, min: number): number {
@@ -49,7 +52,11 @@ function positiveInteger(flag: string, value: string | undefined, min: number): 
 }
 
 export function parseScoreArgs(argv: string[]): Args {
-  const a: Partial<Args> & { json: boolean; hub: string } = { json: false, hub: process.env.RBEE_HUB ?? DEFAULT_HUB };
+  const a: Partial<Args> & { json: boolean; hub: string; sendTokenToHub: boolean } = {
+    json: false,
+    hub: process.env.RBEE_HUB ?? DEFAULT_HUB,
+    sendTokenToHub: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -74,13 +81,24 @@ export function parseScoreArgs(argv: string[]): Args {
       case '--hub':
         a.hub = value() ?? '';
         break;
+      case SEND_TOKEN_FLAG:
+        a.sendTokenToHub = true;
+        break;
       default:
         throw new RbeeError('bad-value', `Unknown option ${arg}.`, { hint: 'rbee-web score --help lists the options.' });
     }
   }
   if (!a.model) throw new RbeeError('bad-value', '--model is required.', { hint: 'rbee-web score --model stories260K.gguf --text-file story.txt' });
   if (!a.textFile) throw new RbeeError('bad-value', '--text-file is required.', { hint: 'rbee-web score --model stories260K.gguf --text-file story.txt' });
-  return { model: a.model, textFile: a.textFile, window: a.window, contextLength: a.contextLength, json: a.json, hub: a.hub };
+  return {
+    model: a.model,
+    textFile: a.textFile,
+    window: a.window,
+    contextLength: a.contextLength,
+    json: a.json,
+    hub: a.hub,
+    sendTokenToHub: a.sendTokenToHub,
+  };
 }
 
 /** The text of --text-file, refused before Chromium starts when it is missing, too large or not UTF-8. */
@@ -123,7 +141,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const text = readScoreText(args.textFile);
-  const modelArg = resolveModelArg(args.model, args.hub);
+  const modelArg = resolveModelArg(args.model, args.hub, args.sendTokenToHub);
   const session = await openBrowserSession();
   try {
     const [out] = await session.run([

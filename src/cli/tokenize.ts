@@ -1,5 +1,5 @@
 /**
- * `rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json]`
+ * `rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json] [--send-token-to-hub]`
  *
  * --json: reads a JSON array of strings on standard input and prints a JSON array of token-id arrays.
  * Otherwise: reads all of standard input as one text and prints its ids on one line, space-separated.
@@ -10,16 +10,18 @@ import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
 import { dirOf, type ModelFileSet } from '../lib/loaders/model-file-set.ts';
 import { fileSetForText, inspectSet } from '../lib/loaders/inspect.ts';
 import { tokenizerForModel } from '../lib/tokenizer/model-tokenizer.ts';
+import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
-const USAGE = 'usage: rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json] < input';
+const USAGE = 'usage: rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json] [--send-token-to-hub] < input';
 
 const HELP = `${USAGE}
 
   --model M       a .gguf file, a model folder (tokenizer.json beside the weights), an http(s) URL or owner/repo
   --json          standard input is a JSON array of strings; prints a JSON array of token-id arrays
                   (without it: all of standard input is one text, and its ids are printed space-separated)
-  --no-special    no BOS / EOS added and special-token text not parsed (what llama.cpp's tokenizer tests use)`;
+  --no-special    no BOS / EOS added and special-token text not parsed (what llama.cpp's tokenizer tests use)
+  --send-token-to-hub  send HF_TOKEN to a custom hub ($RBEE_HUB) too; by default it goes to huggingface.co only`;
 
 function looksLikeJsonStrings(text: string): boolean {
   if (!/^\s*\[/.test(text)) return false;
@@ -35,22 +37,30 @@ interface Args {
   model: string;
   special: boolean;
   json: boolean;
+  sendTokenToHub: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   let model: string | undefined;
   let special = true;
   let json = false;
+  let sendTokenToHub = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--model' || a === '-m') model = argv[++i];
     else if (a.startsWith('--model=')) model = a.slice('--model='.length);
     else if (a === '--no-special') special = false;
     else if (a === '--json') json = true;
+    else if (a === SEND_TOKEN_FLAG) sendTokenToHub = true;
     else throw new RbeeError('bad-value', `Unknown option '${a}'.\n${USAGE}`);
   }
   if (!model) throw new RbeeError('bad-value', `--model is required.\n${USAGE}`);
-  return { model, special, json };
+  return { model, special, json, sendTokenToHub };
+}
+
+function hubFileSet(model: string, hubBase: string, sendTokenToHub: boolean): Promise<ModelFileSet> {
+  const token = hubTokenFor(hubBase, sendTokenToHub);
+  return fileSetForText(model, { hubBase, ...(token ? { token } : {}) });
 }
 
 async function readStdin(): Promise<string> {
@@ -87,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!isLocalPath(args.model) && looksLikeLocalPath(args.model)) throw localFileMissing(args.model);
   const set: ModelFileSet = isLocalPath(args.model)
     ? localFileSet(args.model)
-    : await fileSetForText(args.model, { hubBase: process.env.RBEE_HUB ?? DEFAULT_HUB, ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}) });
+    : await hubFileSet(args.model, process.env.RBEE_HUB ?? DEFAULT_HUB, args.sendTokenToHub);
   try {
     const result = await inspectSet(set);
     const primary = result.chosen >= 0 ? result.candidates[result.chosen]!.primary : (set.primary ?? '');

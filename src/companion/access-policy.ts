@@ -10,13 +10,12 @@
  *     the companion's console, so only someone at that console can pair a page.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isLoopbackHost } from '../lib/companion/loopback.ts';
 import { RbeeError } from '../lib/errors.ts';
 import { CompanionHttpError } from './http-error.ts';
 
 /** Where the app is served by default: `npm start` / `vite preview` (port 4173), by both names for loopback. */
 export const DEFAULT_APP_ORIGINS = ['http://localhost:4173', 'http://127.0.0.1:4173'] as const;
-
-const LOOPBACK_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 /** A fresh pairing token: 24 random bytes (192 bits), URL-safe so it can travel in the pairing link. */
 export function newPairingToken(): string {
@@ -37,9 +36,7 @@ export function normaliseOrigin(url: string): string {
   return parsed.origin;
 }
 
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_HOSTNAMES.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+export { isLoopbackHost };
 
 export interface AccessPolicyOptions {
   token: string;

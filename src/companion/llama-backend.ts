@@ -29,6 +29,14 @@ export interface LlamaBackendOptions {
 export const DEFAULT_MAX_CONTEXT = 4096;
 
 /**
+ * A prompt longer than context × this many characters cannot fit, so it is refused before llama.cpp tokenizes it
+ * (tokenizing runs on the event loop: a 1 MB prompt held every other request for seconds). English text averages about
+ * 4 characters a token and code about 3; 16 leaves room for runs of whitespace and long words, and still bounds the
+ * work to a few hundred kilobytes at the default context.
+ */
+export const MAX_CHARS_PER_CONTEXT_TOKEN = 16;
+
+/**
  * Half the cores, at most 4: llama.cpp's CPU path stops scaling early, and on small shared machines (CI, 2 cores) more
  * threads than cores made it dozens of times slower. With a GPU backend threads only feed the GPU.
  */
@@ -135,6 +143,16 @@ export class LlamaBackend implements CompanionBackend {
   }
 
   async prepare(request: InferRequest, jobId: string): Promise<PreparedJob> {
+    const contextSize = this.context.contextSize;
+    if (request.prompt.length > contextSize * MAX_CHARS_PER_CONTEXT_TOKEN) {
+      throw new CompanionHttpError(
+        413,
+        'prompt-too-large',
+        `The prompt is ${request.prompt.length} characters; the context holds ${contextSize} tokens (at most ~${contextSize * MAX_CHARS_PER_CONTEXT_TOKEN} characters), so it cannot fit.`,
+        {},
+        'Shorten the prompt (or the conversation), or restart the companion with a larger --context.',
+      );
+    }
     const input = this.tokenizePrompt(request.prompt);
     const room = this.context.contextSize - input.length;
     if (room < 1) {

@@ -124,6 +124,17 @@ export class ProxyBackend implements CompanionBackend {
       throw new CompanionHttpError(502, 'upstream', `The rbee worker answered the job with something other than {job_id, sse_url}: ${body.slice(0, 200)}`);
     }
     const streamUrl = new URL(created.sse_url, upstream.workerUrl);
+    // The upstream token is for the worker the user named (--proxy, or the worker its hive reports on the same host):
+    // a stream URL on any other origin would receive it, so such an answer is refused, and nothing is fetched there.
+    if (streamUrl.origin !== new URL(upstream.workerUrl).origin) {
+      throw new CompanionHttpError(
+        502,
+        'upstream',
+        `The rbee worker at ${new URL(upstream.workerUrl).origin} put the job's stream on another origin (${streamUrl.origin}); the companion reads streams only from the worker itself.`,
+        {},
+        'Point --proxy at the worker (or hive) that runs the model; a worker must answer with a stream on its own address.',
+      );
+    }
     const backend = this;
     let opened = false;
     return {

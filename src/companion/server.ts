@@ -21,6 +21,14 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 export const UNREAD_JOB_TTL_MS = 60_000;
 /** Finished jobs are remembered (to answer a second read with 409, not 404) up to this many. */
 const FINISHED_JOBS_KEPT = 1000;
+/**
+ * Jobs created and not yet finished (unread, or streaming / waiting for the model), at most. The app runs one job per
+ * tab at a time, so 16 covers a user's tabs and a script; without a bound a page could queue thousands (each holding
+ * its tokenized prompt) that the model would then work through for hours.
+ */
+export const MAX_OPEN_JOBS = 16;
+/** What a refused client is told to wait: about one short job's time; unread jobs expire after UNREAD_JOB_TTL_MS anyway. */
+const RETRY_AFTER_S = 5;
 
 type JobState = 'waiting' | 'streaming' | 'done' | 'cancelled' | 'failed' | 'expired';
 
@@ -73,6 +81,15 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** A job id from the path; a malformed percent-escape is the client's mistake (400), not the server's (500). */
+function decodeJobId(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new CompanionHttpError(400, 'bad-job-id', `'${segment.slice(0, 80)}' is not a job id (malformed percent-escape).`, {}, 'Use the job_id or sse_url that POST /v1/jobs returned, unchanged.');
+  }
 }
 
 export class CompanionServer {
@@ -138,6 +155,15 @@ export class CompanionServer {
         this.allowMethods(req, 'POST');
         policy.checkToken(req.headers.authorization);
         const request = parseInferRequest(await readBody(req));
+        if (this.openJobs() >= MAX_OPEN_JOBS) {
+          throw new CompanionHttpError(
+            429,
+            'too-many-jobs',
+            `${MAX_OPEN_JOBS} jobs are already waiting for this companion's model.`,
+            { 'retry-after': String(RETRY_AFTER_S) },
+            `Wait for a running answer to finish (or stop one), then send again; retry after ${RETRY_AFTER_S} s.`,
+          );
+        }
         const id = randomUUID();
         const prepared = await this.options.backend.prepare(request, id);
         const record: JobRecord = { id, state: 'waiting', tokens: 0, prepared };
@@ -151,7 +177,7 @@ export class CompanionServer {
       if (match) {
         this.allowMethods(req, 'GET');
         policy.checkToken(req.headers.authorization);
-        const record = this.jobs.get(decodeURIComponent(match[1]!));
+        const record = this.jobs.get(decodeJobId(match[1]!));
         if (!record) throw new CompanionHttpError(404, 'unknown-job', `There is no job '${match[1]}' (never created, or expired unread after ${UNREAD_JOB_TTL_MS / 1000} s).`);
         if (!match[2]) return sendJson(res, 200, { job_id: record.id, state: record.state, tokens: record.tokens }, cors);
         if (record.state !== 'waiting' || !record.prepared) {
@@ -163,12 +189,19 @@ export class CompanionServer {
     } catch (e) {
       if (res.headersSent) return void res.destroy();
       const headers = e instanceof CompanionHttpError && e.status !== 403 ? { ...policy.corsHeaders(origin), ...e.headers } : {};
-      if (e instanceof CompanionHttpError) return sendJson(res, e.status, { error: e.code, message: e.message }, headers);
+      if (e instanceof CompanionHttpError) return sendJson(res, e.status, e.body(), headers);
       // An upstream worker that is not there, a model that failed: the companion itself is fine, its backend is not.
       if (isRbeeError(e)) return sendJson(res, 502, { error: e.code, message: e.message, hint: e.hint }, policy.corsHeaders(origin));
       console.error('rbee-web companion: internal error:', e);
       sendJson(res, 500, { error: 'internal', message: `Internal error: ${e instanceof Error ? e.message : String(e)}` }, policy.corsHeaders(origin));
     }
+  }
+
+  /** Jobs that will still use the model: created and unread, or streaming (running or waiting their turn). */
+  private openJobs(): number {
+    let open = 0;
+    for (const job of this.jobs.values()) if (job.state === 'waiting' || job.state === 'streaming') open++;
+    return open;
   }
 
   private allowMethods(req: IncomingMessage, method: 'GET' | 'POST'): void {

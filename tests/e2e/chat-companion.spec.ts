@@ -50,6 +50,7 @@ test.afterAll(async () => {
 
 test('chat on the native worker streams llama.cpp\'s greedy text; when it goes away, "Continue on WebGPU" answers in the browser', async ({ page }) => {
   await page.goto(`/settings?companion=${encodeURIComponent(companionUrl)}&token=${TOKEN}`);
+  await page.getByRole('button', { name: `Pair with ${new URL(companionUrl).host}` }).click(); // a link only asks
   await expect(page.getByTestId('native-worker')).toContainText('stories260K on cpu');
 
   await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}&engine=webgpu`);

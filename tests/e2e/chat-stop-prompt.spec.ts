@@ -2,7 +2,8 @@
 // random-weight Llama (Q4_K, 512 × 6 layers, synthetic vocabulary: a digit is one byte-fallback token, so 1000 digits
 // are ~1000 prompt tokens) whose prefill takes seconds here. While the worker reads the prompt the reply says
 // "Reading the prompt… N/M tokens" with N growing; Stop turns into "Stopping…" and the reply ends, marked stopped,
-// long before the whole prompt could have been read (a generous bound, not a timing claim).
+// long before the whole prompt could have been read (a generous bound, not a timing claim). The address names the
+// WebGPU engine (&engine=webgpu): on this software adapter the app would otherwise run GGUF on the CPU engine.
 import { expect, test } from '@playwright/test';
 import { generateLlamaGguf } from '../support/model-generator.ts';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
@@ -27,7 +28,7 @@ const DIGITS = Array.from({ length: 1000 }, (_, i) => String((i * 7) % 10)).join
 
 test('a long prompt shows "Reading the prompt… N/M tokens", and Stop says "Stopping…" and ends it within a slice', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/slow-prefill.gguf`)}`);
+  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/slow-prefill.gguf`)}&engine=webgpu`);
   await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 120_000 });
   await page.getByTestId('temperature').fill('0');
   await page.getByTestId('max-tokens').fill('16');

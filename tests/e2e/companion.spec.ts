@@ -64,6 +64,8 @@ test('the pairing link pairs, the page shows the native worker, and a chat strea
   expect(expected.startsWith(', there was a little girl named Lily. She loved to play')).toBe(true);
 
   await page.goto(`/settings?companion=${encodeURIComponent(companionUrl)}&token=${TOKEN}`);
+  // A link only asks (pairing.spec.ts): the user confirms the host.
+  await page.getByRole('button', { name: `Pair with ${new URL(companionUrl).host}` }).click();
   await expect(page.getByTestId('native-worker')).toContainText('native worker: stories260K on cpu');
   // The token left the address bar (and history) once stored.
   await expect(page).toHaveURL(/\/settings$/);
@@ -97,6 +99,7 @@ test('pasting address and token works too; "Find local rbee" finds it; a wrong t
 
 test('Stop ends the generation on the worker', async ({ page }) => {
   await page.goto(`/settings?companion=${encodeURIComponent(companionUrl)}&token=${TOKEN}`);
+  await page.getByRole('button', { name: `Pair with ${new URL(companionUrl).host}` }).click();
   await page.getByTestId('native-max-tokens').fill('1500');
   await page.getByRole('button', { name: 'Generate' }).click();
   await expect(page.getByTestId('native-output')).toContainText('Lily');

@@ -9,6 +9,7 @@
  */
 import { RbeeError } from '../errors.ts';
 import { parseHfRef } from '../loaders/hf.ts';
+import { withFileLock } from './file-lock.ts';
 import { storedBytes } from './manifest.ts';
 import { CacheStore } from './store.ts';
 
@@ -124,14 +125,17 @@ export class CachedModels {
     await this.store.kv.del(modelKey(id));
     const others = await this.list();
     const kept = new Set(others.flatMap((m) => m.files.map((f) => f.fileId)));
-    for (const f of model.files) if (!kept.has(f.fileId)) await this.store.delete(f.fileId);
+    // Each file under its lock (file-lock.ts): a download of it in another tab stores no chunk between our deletes,
+    // and stops at its next chunk when it finds the manifest gone.
+    for (const f of model.files) if (!kept.has(f.fileId)) await withFileLock(f.fileId, () => this.store.delete(f.fileId));
   }
 
   /** Every model and every cached file (also files no model record names, e.g. left by an older version). */
   async deleteAll(): Promise<void> {
     const keys = await this.store.kv.keysWithPrefix(MODEL_PREFIX);
     if (keys.length > 0) await this.store.kv.delMany(keys);
-    await this.store.deleteAll();
+    for (const file of await this.store.list()) await withFileLock(file.id, () => this.store.delete(file.id));
+    await this.store.deleteAll(); // chunks no manifest names (a crash between writes)
   }
 
   /**

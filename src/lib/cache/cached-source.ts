@@ -6,11 +6,13 @@
  * for the slower of the two. A header parse (reads within the first chunk) reads nothing ahead.
  * `blob()` is the whole file as one Blob made of the stored chunks' Blobs, without reading a byte (for engines that
  * take a Blob, such as llama.cpp's wasm build). Only complete files open: nothing partially downloaded is ever read as
- * weights.
+ * weights, and a "complete" file whose chunks are not all in the store is repaired to partial (chunk-presence.ts) and
+ * refused with a hint to resume.
  */
 import { RbeeError } from '../errors.ts';
 import { checkRange } from '../loaders/blob-source.ts';
 import type { ByteSource, ByteSourceStats } from '../loaders/byte-source.ts';
+import { missingChunksError, repairManifest } from './chunk-presence.ts';
 import { chunkRange, type CacheManifest } from './manifest.ts';
 import { CacheStore } from './store.ts';
 
@@ -40,6 +42,10 @@ export class CachedFileSource implements ByteSource {
     if (!m.complete) {
       throw new RbeeError('truncated', `${m.name} is only partly downloaded.`, { hint: 'Resume the download; partial files are never used as weights.' });
     }
+    // A manifest that claims chunks the store lacks (deleted in another tab, evicted) is repaired here, so that the
+    // Resume this error offers fetches exactly those chunks instead of nothing.
+    const missing = await repairManifest(store, id);
+    if (missing.length > 0) throw missingChunksError(m, missing);
     await store.touch(id);
     return new CachedFileSource(store, m);
   }

@@ -7,10 +7,16 @@
  *   written after the user is told, and nothing half-written is counted;
  * - when the hub gives a SHA-256, the file is hashed in order while it downloads (in-order-hash.ts: the bytes just
  *   stored, or re-read from the store for chunks stored earlier, which are checked against their recorded hashes);
- *   chunks that changed at rest are fetched again; a file that still does not match is deleted, never used as weights.
+ *   chunks that changed at rest are fetched again; a file that still does not match is deleted, never used as weights;
+ * - every write that changes what is stored (a chunk and its count, completion, a delete) holds the file's lock
+ *   (file-lock.ts, shared by all tabs) and first checks the stored manifest still exists: a file deleted in another
+ *   tab stops this download instead of being brought back with chunks it no longer has; and a file is marked complete
+ *   only after its chunks were checked to be in the store (missing ones are fetched again).
  */
 import { formatBytes } from '../compat/device-caps.ts';
 import { isRbeeError, RbeeError, toRbeeError } from '../errors.ts';
+import { claimedButMissing, markMissing } from './chunk-presence.ts';
+import { withFileLock } from './file-lock.ts';
 import { chunkRange, newManifest, storedBytes, type CacheManifest } from './manifest.ts';
 import { InOrderFileHash } from './in-order-hash.ts';
 import { etaSeconds, RateMeter, type DownloadProgress, type DownloadState } from './progress.ts';
@@ -187,7 +193,7 @@ export class Download {
           if (++changes > 2) throw new RbeeError('http', `${this.name()} keeps changing on the server.`, { hint: 'Try again later.' });
           this.say(`${this.name()} changed on the server since the download began (${e.detail}): starting over.`);
           this.restarted = true;
-          await this.store.delete(this.id);
+          await withFileLock(this.id, () => this.store.delete(this.id));
           this.manifest = undefined;
         }
       }
@@ -221,17 +227,22 @@ export class Download {
     if (m) {
       const change = describeChange(m, remote);
       if (change) throw new FileChanged(change);
-      if (m.complete) return m;
-      // A chunk marked done whose bytes are gone (storage evicted, a crash between writes) is fetched again.
-      const present = new Set(await this.store.storedChunkIndices(this.id));
-      let lost = false;
-      m.chunks.forEach((c, i) => {
-        if (c.done && !present.has(i)) {
-          c.done = false;
-          lost = true;
+      // A chunk marked done whose bytes are gone (deleted in another tab, storage evicted, a crash between writes) is
+      // fetched again — also when the manifest says complete: otherwise Resume would fetch nothing and the file never load.
+      m = await withFileLock(this.id, async () => {
+        const current = await this.store.getManifest(this.id);
+        if (!current) return undefined;
+        const lost = await claimedButMissing(this.store, current);
+        if (lost.length > 0) {
+          markMissing(current, lost);
+          await this.store.putManifest(current);
+          this.say(`${this.name()}: ${lost.length} of ${current.chunks.length} chunks were missing from the cache; fetching them again.`);
         }
+        return current;
       });
-      if (lost) await this.store.putManifest(m);
+    }
+    if (m) {
+      if (m.complete) return m;
       if (this.opts.sha256 && !m.sha256) m.sha256 = this.opts.sha256.toLowerCase();
     } else {
       const chunkSize = this.opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -338,16 +349,43 @@ export class Download {
             this.setState('downloading');
             continue;
           }
-          await this.store.delete(this.id);
+          await withFileLock(this.id, () => this.store.delete(this.id));
           throw new RbeeError('checksum', `${this.name()} does not match the SHA-256 the hub gives (got ${check.sha256.slice(0, 12)}…, expected ${m.sha256.slice(0, 12)}…); it was deleted.`, {
             hint: 'Download it again; if it keeps failing, the file on the server differs from the one the hub lists.',
           });
         }
       }
-      m.complete = true;
-      await this.writeManifest(m);
-      return;
+      const lost = await this.markComplete(m);
+      if (lost.length === 0) return;
+      // Chunks counted here vanished from the store (a delete or eviction that did not reach this manifest): fetch
+      // them again, and check the whole file again afterwards.
+      this.say(`${this.name()}: ${lost.length} stored chunks went missing during the download; fetching them again.`);
+      this.refetchedBad = true;
+      this.setState('downloading');
     }
+  }
+
+  /**
+   * Under the file's lock: marks the file complete if every chunk is in the store, else marks the missing ones not done
+   * and returns them. A file deleted meanwhile (in another tab) ends the download instead.
+   */
+  private markComplete(m: CacheManifest): Promise<number[]> {
+    return withFileLock(this.id, async () => {
+      await this.assertNotDeleted();
+      const lost = await claimedButMissing(this.store, m);
+      if (lost.length > 0) markMissing(m, lost);
+      else m.complete = true;
+      await this.writeManifest(m);
+      return lost;
+    });
+  }
+
+  /** Inside the file's lock: the stored manifest must still be there, or someone deleted the file while we worked. */
+  private async assertNotDeleted(): Promise<void> {
+    if (await this.store.getManifest(this.id)) return;
+    throw new RbeeError('not-found', `${this.name()} was deleted from this device (in another tab or window) while it downloaded; the download stopped.`, {
+      hint: 'Download it again if you still want it.',
+    });
   }
 
   private refetchedBad = false;
@@ -453,6 +491,13 @@ export class Download {
 
   private async storeChunk(m: CacheManifest, index: number, bytes: Uint8Array): Promise<void> {
     const hash = await sha256Hex(bytes);
+    await withFileLock(this.id, () => this.storeChunkLocked(m, index, bytes, hash));
+    this.emit(true);
+  }
+
+  /** Stores a chunk and counts it, holding the file's lock: no delete can fall between the two. */
+  private async storeChunkLocked(m: CacheManifest, index: number, bytes: Uint8Array, hash: string): Promise<void> {
+    await this.assertNotDeleted();
     try {
       await this.store.putChunk(this.id, index, bytes);
     } catch (e) {
@@ -472,7 +517,6 @@ export class Download {
       await this.store.deleteChunks(this.id, [index]).catch(() => undefined);
       throw this.storageError(e, m);
     }
-    this.emit(true);
   }
 
   private storageError(e: unknown, m: CacheManifest): unknown {
@@ -546,16 +590,18 @@ export interface FileCheck {
  * are marked missing and the file incomplete, so the next download of the same id fetches just those again.
  */
 export async function recheckCachedFile(store: CacheStore, id: string): Promise<FileCheck | undefined> {
-  const m = await store.getManifest(id);
-  if (!m) return undefined;
-  const check = await verifyStoredFile(store, m);
-  if (!check.ok) {
-    for (const i of check.badChunks) m.chunks[i] = { done: false };
-    m.complete = false;
-    await store.deleteChunks(id, check.badChunks);
-    await store.putManifest(m);
-  }
-  return check;
+  return withFileLock(id, async () => {
+    const m = await store.getManifest(id);
+    if (!m) return undefined;
+    const check = await verifyStoredFile(store, m);
+    if (!check.ok) {
+      for (const i of check.badChunks) m.chunks[i] = { done: false };
+      m.complete = false;
+      await store.deleteChunks(id, check.badChunks);
+      await store.putManifest(m);
+    }
+    return check;
+  });
 }
 
 /**

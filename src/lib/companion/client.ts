@@ -73,7 +73,7 @@ async function refusal(response: Response, url: string): Promise<RbeeError> {
       hint: `Start the companion with --allow-origin ${globalThis.location?.origin ?? '<this app\'s origin>'}.`,
     });
   }
-  return new RbeeError('companion', `The native worker at ${url} refused the request: ${detail}`);
+  return new RbeeError('companion', `The native worker at ${url} refused the request: ${detail}`, body.hint ? { hint: body.hint } : {});
 }
 
 export class CompanionClient {
@@ -100,6 +100,26 @@ export class CompanionClient {
     }
     if (!response.ok) throw await refusal(response, this.url);
     return response;
+  }
+
+  /**
+   * Where the job's events are read. The pairing token belongs to the companion's origin: a `sse_url` on any other
+   * origin (an absolute URL from a worker that is not what it seems) would carry it away, so it is refused unread.
+   */
+  private streamUrl(created: JobCreated): URL {
+    if (typeof created?.sse_url !== 'string') {
+      throw new RbeeError('companion', `The native worker at ${this.url} answered the job without a stream address.`, {
+        hint: 'Is this address a rbee worker or `rbee-web companion`? Check it in Settings.',
+      });
+    }
+    const own = new URL(`${this.url}/`);
+    const url = new URL(created.sse_url, own);
+    if (url.origin !== own.origin) {
+      throw new RbeeError('companion', `The native worker at ${own.origin} sent the job's stream to another origin (${url.origin}); it was not opened, and the pairing token was not sent there.`, {
+        hint: 'Pair only with a companion you started yourself (Settings → Native worker); a genuine one streams from its own address.',
+      });
+    }
+    return url;
   }
 
   /** What the companion runs: model and backend (a plain rbee worker has no /v1/info: that is an error here). */
@@ -133,10 +153,11 @@ export class CompanionClient {
       const created = (await (
         await this.request('/v1/jobs', { method: 'POST', headers: this.headers({ 'content-type': 'application/json' }), body: JSON.stringify(body) }, options.signal)
       ).json()) as JobCreated;
+      const streamUrl = this.streamUrl(created);
       let response: Response;
       try {
         // No timeout on the stream: a long answer is fine. Aborting closes it, and the worker stops.
-        response = await fetch(new URL(created.sse_url, `${this.url}/`), { headers: this.headers({ accept: 'text/event-stream' }), signal: options.signal });
+        response = await fetch(streamUrl, { headers: this.headers({ accept: 'text/event-stream' }), signal: options.signal });
       } catch (cause) {
         if (options.signal?.aborted) throw new RbeeError('aborted', 'Cancelled.', { cause });
         throw unreachable(this.url, cause);

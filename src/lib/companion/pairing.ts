@@ -1,9 +1,16 @@
 /**
  * Where the app keeps the companion's address and pairing token (localStorage: small, per origin, survives reloads),
  * and how a pairing link (`/settings?companion=<url>&token=<token>`, printed by `rbee-web companion`) fills them in.
+ *
+ * A pairing decides where chats on the native worker go, so a link never pairs by itself: the settings page shows the
+ * host and saves only after the user confirms (pairingRequest says what to show). The companion listens on loopback;
+ * a host that is not this computer is refused unless the user also confirms that they started the companion there.
  */
 import { RbeeError } from '../errors.ts';
 import type { CompanionEndpoint } from './client.ts';
+import { isLoopbackHost } from './loopback.ts';
+
+export { isLoopbackHost };
 
 const STORAGE_KEY = 'rbee-web:companion';
 
@@ -61,4 +68,35 @@ export function linkWithoutPairing(href: string): string {
   url.searchParams.delete('companion');
   url.searchParams.delete('token');
   return url.toString();
+}
+
+/** What the user is asked before a pairing is saved. */
+export interface PairingRequest {
+  endpoint: CompanionEndpoint;
+  /** The host (and port) chats would go to, as shown to the user. */
+  host: string;
+  /** False: another machine; the page warns and needs a second confirmation. */
+  loopback: boolean;
+  /** The pairing it would replace, when there is a different one. */
+  replaces?: string;
+}
+
+export function pairingRequest(endpoint: CompanionEndpoint, current: CompanionEndpoint | null): PairingRequest {
+  const url = new URL(normaliseCompanionUrl(endpoint.url));
+  const request: PairingRequest = { endpoint: { url: url.origin, token: endpoint.token.trim() }, host: url.host, loopback: isLoopbackHost(url.hostname) };
+  if (current && current.url !== url.origin) request.replaces = new URL(current.url).host;
+  return request;
+}
+
+/**
+ * Saves a confirmed pairing. A host other than this computer needs `otherMachineConfirmed` (the user ticked "I started
+ * the companion on that machine"); without it the pairing is refused with a typed error.
+ */
+export function confirmPairing(request: PairingRequest, options: { otherMachineConfirmed: boolean }, storage: KeyValueStorage = localStorage): CompanionEndpoint {
+  if (!request.loopback && !options.otherMachineConfirmed) {
+    throw new RbeeError('companion', `Not paired with ${request.host}: it is not this computer, and chats on the native worker would go there.`, {
+      hint: `Pair with a companion on this computer (127.0.0.1), or confirm that you started the companion on ${request.host} yourself.`,
+    });
+  }
+  return saveCompanionSettings(request.endpoint, storage);
 }

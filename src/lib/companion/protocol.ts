@@ -62,4 +62,6 @@ export interface CompanionInfo {
 export interface CompanionErrorBody {
   error: string;
   message: string;
+  /** What the client can do about it (the companion sends one for refusals a user can act on). */
+  hint?: string;
 }

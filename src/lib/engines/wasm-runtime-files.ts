@@ -6,6 +6,7 @@
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plugin } from 'vite';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../pwa/cross-origin-isolation.ts';
 import { WLLAMA_RUNTIME_FOLDER, WLLAMA_WASM_FILE } from './wasm-runtime.ts';
 
 /** @wllama/wllama's prebuilt wasm ("exports" hides the file from require.resolve, so the folder is looked up directly). */
@@ -41,7 +42,7 @@ export function wllamaRuntimeFiles(): Plugin {
  * Cross-origin isolation for `npm start` (vite preview) and the dev server: llama.cpp's WebAssembly build runs on every
  * core only where SharedArrayBuffer exists, i.e. in a cross-origin-isolated page. (A middleware, not Vite's
  * `preview.headers`: SvelteKit's preview handler answers before those are applied.) The installed PWA on a plain static
- * host gets the same headers from its service worker.
+ * host gets the same headers from its service worker; both read them from src/lib/pwa/cross-origin-isolation.ts.
  *
  * COEP `credentialless` rather than `require-corp`: both let CORS fetches through — Hugging Face downloads and its API,
  * the companion on loopback, the e2e suite's local hub and model servers, which all answer with
@@ -50,10 +51,7 @@ export function wllamaRuntimeFiles(): Plugin {
  * without cookies. Safari has no credentialless: there the page is not isolated and the CPU engine runs on one thread,
  * and says so.
  */
-export const CROSS_ORIGIN_ISOLATION_HEADERS: Readonly<Record<string, string>> = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'credentialless',
-};
+export { CROSS_ORIGIN_ISOLATION_HEADERS };
 
 export function crossOriginIsolation(): Plugin {
   const isolate = (_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {

@@ -1,5 +1,5 @@
 // A cached file as a ByteSource: reads cut across chunks equal the file; small reads within a chunk (a header parse)
-// cost one store read; chunks() streams each chunk once, in order; a chunk gone from the store (evicted) is a typed
+// cost one store read; chunks() streams each chunk once, in order; a chunk evicted while the file is open is a typed
 // error when it is reached, after the chunks before it were handed over.
 import 'fake-indexeddb/auto';
 import { randomBytes } from 'node:crypto';
@@ -62,10 +62,11 @@ describe('CachedFileSource', () => {
     expect(asked).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  test('a chunk gone from the store (evicted) is a truncated error when it is reached, not before', async () => {
+  test('a chunk gone from the store after opening (evicted) is a truncated error when it is reached, not before', async () => {
+    // (Gone before opening: open() refuses and repairs the manifest — tests/unit/cache/two-tabs.test.ts.)
     const { store } = await cached();
-    await store.deleteChunks(ID, [3]);
     const source = await CachedFileSource.open(ID, store);
+    await store.deleteChunks(ID, [3]);
     const offsets: number[] = [];
     const reading = (async () => {
       for await (const { offset } of source.chunks()) offsets.push(offset);

@@ -1,8 +1,9 @@
 /// <reference types="vite-plugin-pwa/client" />
 /**
- * Registers the service worker that vite-plugin-pwa builds (build/sw.js: the app shell precached, navigations served
- * from it), so the installed app opens offline. SvelteKit's static build has no index.html for the plugin to inject
- * a registration script into, hence this explicit call. In `vite dev` there is no service worker: nothing happens.
+ * Registers the app's service worker (src/service-worker.ts → build/service-worker.js: the app shell precached under
+ * the file names any static host serves, navigations served from it, COOP/COEP added), so the installed app opens
+ * offline. SvelteKit's own registration is off (svelte.config.js) so that vite-plugin-pwa's registerSW handles updates
+ * (registerType 'autoUpdate'). In `vite dev` there is no service worker: nothing happens.
  */
 export interface PwaEvents {
   /** The app shell is cached: from now on the app opens offline. */
