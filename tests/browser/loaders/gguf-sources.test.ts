@@ -16,7 +16,7 @@ describe.runIf(present)('GGUF in the browser', () => {
     const file = new File([bytes], 'stories260K.gguf');
     const source = new BlobByteSource(file);
     const d = await readGguf(source);
-    expect(d).toMatchObject({ architecture: 'llama', blockCount: 5, vocabSize: 512, parameterCount: 292800, name: 'llama' });
+    expect(d).toMatchObject({ architecture: 'llama', blockCount: 5, vocabSize: 512, parameterCount: 292800, name: 'stories260K' });
     expect(d.tensors).toHaveLength(48);
     expect(d.source).toBe('file:stories260K.gguf');
     expect(source.stats.requests).toBe(1);

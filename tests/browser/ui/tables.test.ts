@@ -78,7 +78,7 @@ test('a 150,000-item array shows its length and 8 items, grows in pages, and HTM
   table.querySelector<HTMLButtonElement>('button')!.click();
   flushSync();
   expect(table.querySelectorAll('.item')).toHaveLength(200);
-  expect(table.querySelector('button')!.textContent).toContain('149,800 hidden');
+  expect(table.querySelector('button')!.textContent).toContain('149,800 of 150,000 not shown yet');
 });
 
 test('nested arrays and a long multi-line template fold until asked', () => {
