@@ -18,6 +18,7 @@ import { openModel, type OpenedModel } from '../inference/model-opening.ts';
 import type { GeneratedStep, GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, StopReason } from '../inference/protocol.ts';
 import { randomSeed, validateSamplingSettings } from '../inference/sampling.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
+import { withBlankChatTemplates } from './gguf-template-blanking.ts';
 import { sourcesAsBlobs } from './model-blobs.ts';
 import { wasmThreads, wllamaWasmUrl, type WasmThreads } from './wasm-runtime.ts';
 
@@ -85,6 +86,10 @@ export class WasmEngine implements ChatEngine {
           }),
         signal,
       );
+      // llama.cpp would render the model's template at load, with no budget: it gets the file with it blanked
+      // (the template lives in the first file of a split GGUF).
+      const headerBytes = d.gguf?.dataOffsets[0];
+      if (blobs[0] && headerBytes !== undefined && d.gguf?.littleEndian) blobs[0] = await withBlankChatTemplates(blobs[0], headerBytes);
       const threads = this.options.threads ?? wasmThreads();
       const contextLength = Math.min(options.contextLength ?? DEFAULT_CONTEXT, d.contextLength ?? DEFAULT_CONTEXT);
       onProgress?.({ phase: 'loading', fraction: 1, loadedBytes: d.totalWeightBytes, totalBytes: d.totalWeightBytes, text: `llama.cpp is loading the weights (${threads.threads} thread${threads.threads === 1 ? '' : 's'})` });

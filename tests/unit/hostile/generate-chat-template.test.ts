@@ -27,10 +27,12 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 describe.runIf(HAS_FIXTURES)('generate --chat with a runaway chat template', () => {
-  test('returns: the fallback writes the prompt and the JSON says why', async () => {
-    const model = join(dir, 'stories260K-nested-loops.gguf');
+  // Both engines: the CPU engine also hands llama.cpp the file with its template blanked, since llama.cpp would
+  // render it at load with no budget (src/lib/engines/gguf-template-blanking.ts).
+  test.each(['wasm', 'webgpu'])('returns on the %s engine: the fallback writes the prompt and the JSON says why', async (engine) => {
+    const model = join(dir, `stories260K-nested-loops-${engine}.gguf`);
     await writeFile(model, withChatTemplate(new Uint8Array(await readFile(fixture('models/stories260K.gguf'))), HOSTILE_TEMPLATES['nested loops']!));
-    const r = await cli(['--model', model, '--prompt', 'Once upon a time', '--chat', '--max-tokens', '4', '--temperature', '0', '--json']);
+    const r = await cli(['--model', model, '--engine', engine, '--prompt', 'Once upon a time', '--chat', '--max-tokens', '4', '--temperature', '0', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { tokens: number[]; templateFallback?: { kind: string; error: string } };
