@@ -46,28 +46,15 @@ if (!Number.isInteger(sizeMB) || sizeMB <= 0) throw new Error('--mb must be a wh
 const file = new Uint8Array(randomBytes(sizeMB * 1e6));
 const sha256 = createHash('sha256').update(file).digest('hex');
 
-const built = await esbuild.build({
-  entryPoints: [join(HERE, 'cache-browser-page.ts')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  write: false,
-  logLevel: 'silent',
-});
-const pageJs = built.outputFiles[0]!.text;
+/** One browser ES module, bundled in memory. */
+async function bundle(entry: string): Promise<string> {
+  const built = await esbuild.build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
+  return built.outputFiles[0]!.text;
+}
+const pageJs = await bundle(join(HERE, 'cache-browser-page.ts'));
 // The download's whole-file hash runs in a module worker (src/workers/file-hash.worker.ts), which Vite emits for
 // the app; here esbuild bundles it too and the page gets it where the library's URL points.
-const hashWorker = await esbuild.build({
-  entryPoints: [join(HERE, '../src/workers/file-hash.worker.ts')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  write: false,
-  logLevel: 'silent',
-});
-const hashWorkerJs = hashWorker.outputFiles[0]!.text;
+const hashWorkerJs = await bundle(join(HERE, '../src/workers/file-hash.worker.ts'));
 
 const server = await startRangeServer({ '/bench.bin': file });
 const url = `${server.url}/bench.bin`;

@@ -13,7 +13,7 @@
  */
 import { RbeeError, toRbeeError } from '../lib/errors.ts';
 import { runGeneration } from '../lib/inference/generation.ts';
-import { openModel, type OpenedModel } from '../lib/inference/model-opening.ts';
+import { loadedModelInfo, openModel, type OpenedModel } from '../lib/inference/model-opening.ts';
 import { scoreTokens } from '../lib/inference/scoring.ts';
 import type { GeneratedStep, LoadedModelInfo, WorkerEvent, WorkerRequest } from '../lib/inference/protocol.ts';
 import { WebGpuEngine } from '../lib/webgpu/engine.ts';
@@ -102,27 +102,11 @@ async function load(request: Extract<WorkerRequest, { type: 'load' }>, signal: A
       post({ type: 'progress', id: request.id, progress: { phase: 'weights', ...p } });
     },
   });
-  const d = opened.descriptor;
-  const info: LoadedModelInfo = {
-    name: d.name,
-    architecture: d.architecture,
-    ...(d.fileType ? { fileType: d.fileType } : {}),
-    parameterCount: d.parameterCount,
-    totalWeightBytes: d.totalWeightBytes,
-    vocabSize: d.vocabSize ?? opened.text.vocabSize,
-    contextLength,
-    eogTokens: [...opened.text.eogTokens],
-    ...(opened.text.bos !== undefined ? { bosToken: opened.text.bos } : {}),
-    hasTokenizer: opened.text.canEncode,
-    hasChatTemplate: d.hasChatTemplate,
-    ...(opened.text.chatFormat ? { chatFormat: opened.text.chatFormat } : {}),
-    loadSeconds: (performance.now() - started) / 1000,
-    adapter: {
-      vendor: engine.caps.vendor,
-      architecture: engine.caps.architecture,
-      features: [...(engine.caps.shaderF16 ? ['shader-f16'] : []), ...(engine.caps.subgroups ? ['subgroups'] : [])],
-    },
-  };
+  const info = loadedModelInfo(opened, contextLength, (performance.now() - started) / 1000, {
+    vendor: engine.caps.vendor,
+    architecture: engine.caps.architecture,
+    features: [...(engine.caps.shaderF16 ? ['shader-f16'] : []), ...(engine.caps.subgroups ? ['subgroups'] : [])],
+  });
   model = { opened, info };
   post({ type: 'loaded', id: request.id, model: info });
 }

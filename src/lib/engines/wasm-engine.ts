@@ -14,7 +14,7 @@
  */
 import type { Wllama } from '@wllama/wllama';
 import { RbeeError, toRbeeError } from '../errors.ts';
-import { openModel, type OpenedModel } from '../inference/model-opening.ts';
+import { loadedModelInfo, openModel, type OpenedModel } from '../inference/model-opening.ts';
 import type { GeneratedStep, GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, StopReason } from '../inference/protocol.ts';
 import { randomSeed, validateSamplingSettings } from '../inference/sampling.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
@@ -113,22 +113,7 @@ export class WasmEngine implements ChatEngine {
       if (signal?.aborted) throw new RbeeError('aborted', 'Loading was stopped.');
       this.opened = opened;
       const loadSeconds = (performance.now() - started) / 1000;
-      this.info = {
-        name: d.name,
-        architecture: d.architecture,
-        ...(d.fileType ? { fileType: d.fileType } : {}),
-        parameterCount: d.parameterCount,
-        totalWeightBytes: d.totalWeightBytes,
-        vocabSize: d.vocabSize ?? opened.text.vocabSize,
-        contextLength,
-        eogTokens: [...opened.text.eogTokens],
-        ...(opened.text.bos !== undefined ? { bosToken: opened.text.bos } : {}),
-        hasTokenizer: opened.text.canEncode,
-        hasChatTemplate: d.hasChatTemplate,
-        ...(opened.text.chatFormat ? { chatFormat: opened.text.chatFormat } : {}),
-        loadSeconds,
-        adapter: { vendor: 'cpu', architecture: 'wasm', features: [`threads:${wllama.getNumThreads()}`] },
-      };
+      this.info = loadedModelInfo(opened, contextLength, loadSeconds, { vendor: 'cpu', architecture: 'wasm', features: [`threads:${wllama.getNumThreads()}`] });
       onProgress?.({ phase: 'ready', fraction: 1, text: `Loaded ${d.name}` });
       return {
         engine: 'wasm',

@@ -12,7 +12,7 @@ import { parseHfRef } from '../loaders/hf.ts';
 import { fileSetForHfRef, inspectSet } from '../loaders/inspect.ts';
 import { blobFileSet, dirOf, urlFileSet, type ModelFileSet } from '../loaders/model-file-set.ts';
 import type { ModelText } from './model-text.ts';
-import type { ModelInput } from './protocol.ts';
+import type { AdapterInfo, LoadedModelInfo, ModelInput } from './protocol.ts';
 import { textForModel, textForSafetensors } from './tokenizer-choice.ts';
 
 export interface OpenedModel {
@@ -86,3 +86,24 @@ export async function openModel(input: ModelInput, signal?: AbortSignal): Promis
   return { descriptor, sources, text };
 }
 
+
+/** What a loaded model reports to the page (the same for every engine but its adapter and context). */
+export function loadedModelInfo(opened: OpenedModel, contextLength: number, loadSeconds: number, adapter: AdapterInfo): LoadedModelInfo {
+  const d = opened.descriptor;
+  return {
+    name: d.name,
+    architecture: d.architecture,
+    ...(d.fileType ? { fileType: d.fileType } : {}),
+    parameterCount: d.parameterCount,
+    totalWeightBytes: d.totalWeightBytes,
+    vocabSize: d.vocabSize ?? opened.text.vocabSize,
+    contextLength,
+    eogTokens: [...opened.text.eogTokens],
+    ...(opened.text.bos !== undefined ? { bosToken: opened.text.bos } : {}),
+    hasTokenizer: opened.text.canEncode,
+    hasChatTemplate: d.hasChatTemplate,
+    ...(opened.text.chatFormat ? { chatFormat: opened.text.chatFormat } : {}),
+    loadSeconds,
+    adapter,
+  };
+}
