@@ -24,7 +24,7 @@
 import type { Graph } from './model.ts';
 import { type GraphContext, type LayerWeights, type Op, weightBinding } from './graph.ts';
 import { ACTIVATION } from './kernels/activation.ts';
-import { DECODE_MATVEC_FLAGS, type DecodeMatvecMode, packDecodeMatvecParams } from './kernels/decode-matvec.ts';
+import { DECODE_MATVEC_FLAGS, type DecodeMatvecMode, type DecodeMatvecShape, packDecodeMatvecParams } from './kernels/decode-matvec.ts';
 import { packAttentionParams } from './kernels/attention.ts';
 import { MATMUL_FLAGS } from './kernels/matmul.ts';
 import { packQkRopeParams, QK_ROPE_FLAGS } from './kernels/qk-rope.ts';
@@ -37,14 +37,15 @@ const FOLD_NORM_MAX_WEIGHTS_SOFTWARE = 1 << 20;
 export interface DecodeVariants {
   /** Fold RMSNorms into the following products: 'auto' (foldNorm's rule), 'always' or 'never'. */
   foldNorms?: 'auto' | 'always' | 'never';
-  /** Use subgroup kernels where the adapter has subgroups (default true); false: the shared-memory matvec and the general attention kernel. */
-  subgroups?: boolean;
+  /** The fused matvecs' shape (decode-matvec.ts); default the adapter's (KernelSet.decodeMatvecShape). */
+  matvec?: DecodeMatvecShape;
+  /** The barrier-free subgroup attention where the adapter has subgroups (default true); false: the general attention kernel. */
+  subgroupAttention?: boolean;
 }
 
 export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {}): Graph {
   const { h, act, kernels, arch, weights, device } = c;
-  const subgroups = variants.subgroups ?? true;
-  const decodeMatvec = kernels.decodeMatvecFor(subgroups);
+  const decodeMatvec = kernels.decodeMatvecFor(variants.matvec ?? kernels.decodeMatvecShape);
   const qDim = h.nHead * h.headDim;
   const kvDim = h.nHeadKv * h.headDim;
   const { x, xb, q, att, g, u } = act;
@@ -165,7 +166,7 @@ export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {})
   };
 
   const attention = (n: (s: string) => string, i: number): Op => {
-    const decode = subgroups ? kernels.decodeAttention : undefined;
+    const decode = (variants.subgroupAttention ?? true) ? kernels.decodeAttention : undefined;
     if (!decode) return c.attention(n('attention'), i);
     const { k: kCache, v: vCache } = act.kv[i]!;
     const params = packAttentionParams(h, {
@@ -174,7 +175,7 @@ export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {})
       window: arch.slidingWindow?.(i) ?? 0,
     });
     const group = decode.bind([{ buffer: q }, { buffer: kCache }, { buffer: vCache }, { buffer: att }, c.params.add(params), c.step]);
-    return { name: n('attention'), dispatches: 1, encode: (pass) => decode.encode(pass, group, h.nHead) };
+    return { name: n('attention'), dispatches: 1, encode: (pass) => decode.encode(pass, group, h.nHead, h.headDim) };
   };
 
   const ffnOps = (n: (s: string) => string, L: LayerWeights): Op[] => {
@@ -202,6 +203,12 @@ export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {})
     ];
   };
 
+  /** x += W·input: the fused matvec's plain mode (the adapter's shape), or the plain product for a matrix split in parts. */
+  const residual = (name: string, w: WeightMatrix, input: GPUBuffer): Op =>
+    w.parts.length === 1
+      ? fused(name, 'plain', w, h.nEmbd, input, undefined, [x], { rows: h.nEmbd, units: w.k / w.format.unitElems, rowBytes: w.rowBytes, k: w.k, flags: DECODE_MATVEC_FLAGS.ACCUMULATE })
+      : c.product(name, w, input, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE });
+
   const layers: Op[] = [c.embedding()];
   weights.layers.forEach((L, i) => {
     const n = (s: string) => `L${i} ${s}`;
@@ -209,10 +216,10 @@ export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {})
     // A post-norm (Gemma 2/3) normalises the block's output before it joins the residual: the product goes to
     // xb and the norm adds into x.
     if (L.postAttnNorm) layers.push(c.product(n('o'), L.o, att, xb, { yStride: h.nEmbd }), c.norm(n('post attn norm'), xb, L.postAttnNorm, x, false, true));
-    else layers.push(c.product(n('o'), L.o, att, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }));
+    else layers.push(residual(n('o'), L.o, att));
     layers.push(...ffnOps(n, L));
     if (L.postFfnNorm) layers.push(c.product(n('down'), L.down, g, xb, { yStride: h.nEmbd }), c.norm(n('post ffn norm'), xb, L.postFfnNorm, x, false, true));
-    else layers.push(c.product(n('down'), L.down, g, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }));
+    else layers.push(residual(n('down'), L.down, g));
   });
 
   const out = weights.output;

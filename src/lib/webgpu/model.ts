@@ -22,7 +22,7 @@ import { RmsNormKernel } from './kernels/rmsnorm.ts';
 import { RopeKernel, ropeTable } from './kernels/rope.ts';
 import { rowBytes, weightFormat } from './kernels/weight-formats.ts';
 import { DecodeAttentionKernel } from './kernels/decode-attention.ts';
-import { DecodeMatvecKernels } from './kernels/decode-matvec.ts';
+import { DecodeMatvecKernels, type DecodeMatvecShape } from './kernels/decode-matvec.ts';
 import { QkRopeKernel } from './kernels/qk-rope.ts';
 import { MAX_EXCLUDED, MAX_TOP_K, SelectTokenKernel } from './kernels/select-token.ts';
 import { buildPrefillGraph } from './prefill-graph.ts';
@@ -31,6 +31,13 @@ import { type UploadCounter, type WeightMatrix, WeightUploader } from './weights
 
 /** Most tokens one submission processes (prefill chunks). */
 export const MAX_CHUNK = 512;
+/**
+ * Greedy decode steps kept submitted beyond the one being read (run). A step's result reaches the host a round trip
+ * after its submit (on SwiftShader about 2.5 ms, more than the step's GPU work for small models): with one step in
+ * flight the GPU idles for part of each round trip, with three it rarely does. Each costs a small readback buffer;
+ * a step in flight when generation stops is wasted GPU work, never a wrong result.
+ */
+const STEPS_AHEAD = 3;
 /**
  * Most bytes of logits one all-positions step reads back (scoring): 64 MiB, so a 128k vocabulary still gets 128
  * positions per submission and no buffer nears a mobile GPU's binding limit.
@@ -77,8 +84,10 @@ export class KernelSet {
   readonly headNorm: HeadNormKernel;
   readonly softCap: SoftCapKernel;
   readonly select: SelectTokenKernel;
-  readonly decodeMatvec: DecodeMatvecKernels;
-  private decodeMatvecShared: DecodeMatvecKernels | undefined;
+  /** The fused decode matvecs in the adapter's shape, and others on demand (decodeMatvecFor). */
+  private readonly decodeMatvecs = new Map<DecodeMatvecShape, DecodeMatvecKernels>();
+  /** The decode matvec shape for this adapter. */
+  readonly decodeMatvecShape: DecodeMatvecShape;
   readonly qkRope: QkRopeKernel;
   /** Barrier-free one-query attention; undefined without subgroups (the decode graph then uses `attention`). */
   readonly decodeAttention: DecodeAttentionKernel | undefined;
@@ -95,18 +104,21 @@ export class KernelSet {
     this.headNorm = new HeadNormKernel(ctx.device);
     this.softCap = new SoftCapKernel(ctx.device);
     this.select = new SelectTokenKernel(ctx.device);
-    this.decodeMatvec = new DecodeMatvecKernels(ctx.device, ctx.caps);
+    this.decodeMatvecShape = DecodeMatvecKernels.shapeFor(ctx.caps, software);
     this.qkRope = new QkRopeKernel(ctx.device);
     this.decodeAttention = ctx.caps.subgroups && ctx.caps.subgroupMinSize > 0 ? new DecodeAttentionKernel(ctx.device, ctx.caps.subgroupMinSize) : undefined;
     this.ctx = ctx;
   }
   private readonly ctx: GpuContext;
 
-  /** The fused decode matvecs; `subgroups: false` forces the shared-memory variant (tests run both). */
-  decodeMatvecFor(subgroups: boolean): DecodeMatvecKernels {
-    if (subgroups) return this.decodeMatvec;
-    this.decodeMatvecShared ??= new DecodeMatvecKernels(this.ctx.device, this.ctx.caps, false);
-    return this.decodeMatvecShared;
+  /** The fused decode matvecs of one shape (tests run each). */
+  decodeMatvecFor(shape: DecodeMatvecShape): DecodeMatvecKernels {
+    let k = this.decodeMatvecs.get(shape);
+    if (!k) {
+      k = new DecodeMatvecKernels(this.ctx.device, this.ctx.caps, shape);
+      this.decodeMatvecs.set(shape, k);
+    }
+    return k;
   }
 }
 
@@ -121,10 +133,13 @@ export class TransformerModel {
   private readonly excludedBuffer: GPUBuffer;
   private readonly selectedBuffer: GPUBuffer;
   private readonly selectParams: GPUBuffer;
-  /** Two, so a step submitted ahead (run) copies into one while the other is read. */
-  private readonly selectReadbacks: [GPUBuffer, GPUBuffer];
-  /** A greedy decode step submitted before it was asked for (run): its position, readback, and token (−2: not yet known). */
-  private ahead: { pos: number; token: number; readback: GPUBuffer } | undefined;
+  /** One per step in flight: the steps submitted ahead (run) copy into theirs while the host reads another. */
+  private readonly selectReadbacks: GPUBuffer[];
+  /**
+   * Greedy decode steps submitted before they were asked for (run), oldest first: position, readback, and token
+   * (−2: not yet known; each step's token is the pick of the step before).
+   */
+  private ahead: { pos: number; token: number; readback: GPUBuffer }[] = [];
   private readonly selectGroup: GPUBindGroup;
   private readonly excludedScratch = new Uint32Array(MAX_EXCLUDED);
   private readonly selectParamsScratch = new Uint32Array(4);
@@ -163,7 +178,7 @@ export class TransformerModel {
     this.selectedBuffer = this.create(selectBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'selected token');
     this.selectParams = this.create(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'select params');
     const selectReadback = () => device.createBuffer({ label: 'selected readback', size: selectBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.selectReadbacks = [selectReadback(), selectReadback()];
+    this.selectReadbacks = Array.from({ length: STEPS_AHEAD + 1 }, selectReadback);
     this.buffers.push(...this.selectReadbacks);
     this.selectGroup = kernels.select.bind([
       { buffer: this.logitsBuffer },
@@ -458,35 +473,39 @@ export class TransformerModel {
 
   /**
    * Runs a step and reads back what `out` asks for. A greedy selection without excluded ids (what greedy generation
-   * asks every step) also submits the next decode step at once, before this one is read: its input token is this
-   * step's pick, copied on the GPU (selected → ids), so the GPU starts on it while the host maps this result, runs
-   * the generation loop and comes back. If the next call is that very step (position and token match), it only reads
-   * the result; any other call drops it (its K/V row is past the cached positions, so it is overwritten before it
-   * is read, and its readback buffer was never mapped).
+   * asks every step) also keeps STEPS_AHEAD decode steps submitted beyond it, before this one is read: each one's
+   * input token is the pick of the step before, copied on the GPU (selected → ids), so the GPU works on them while
+   * the host waits for this result to map, runs the generation loop and comes back. If the next call is the oldest
+   * of them (position and token match), it only reads its result; any other call drops them all (their K/V rows are
+   * past the cached positions, so they are overwritten before they are read, and their readbacks were never mapped).
    */
   private async run(tokens: number[], pos0: number, out: StepOutput, nExcluded = 0, k = 1): Promise<void> {
     const t0 = performance.now();
     const T = tokens.length;
-    const ahead = this.ahead;
-    this.ahead = undefined;
     const greedy = out === 'select' && k === 1 && nExcluded === 0;
-    const [first, second] = this.selectReadbacks;
+    const oldest = this.ahead[0];
     let readback: GPUBuffer;
-    if (greedy && ahead && T === 1 && ahead.pos === pos0 && ahead.token === tokens[0]) {
-      readback = ahead.readback;
+    if (greedy && oldest && T === 1 && oldest.pos === pos0 && oldest.token === tokens[0]) {
+      this.ahead.shift();
+      readback = oldest.readback;
       if (this.timing) this.timing.ahead++;
     } else {
+      this.ahead.length = 0;
       this.prepare(tokens, pos0);
-      readback = out === 'select' ? (ahead?.readback === first ? second : first) : out === 'all-positions' ? this.allPositionsHead!.readback : this.readback;
+      readback = out === 'select' ? this.selectReadbacks[0]! : out === 'all-positions' ? this.allPositionsHead!.readback : this.readback;
       this.submit(T, out, k, nExcluded, readback, false);
     }
-    if (greedy && pos0 + T < this.contextLength) {
-      const next = readback === first ? second : first;
-      this.stepScratch[0] = pos0 + T;
-      this.stepScratch[1] = 1;
-      this.ctx.device.queue.writeBuffer(this.stepBuffer, 0, this.stepScratch);
-      this.submit(1, 'select', 1, 0, next, true);
-      this.ahead = { pos: pos0 + T, token: -2, readback: next };
+    if (greedy) {
+      // Top up the steps in flight; each takes a readback no other step in flight holds.
+      let pos = this.ahead.at(-1)?.pos ?? pos0 + T - 1;
+      while (this.ahead.length < STEPS_AHEAD && ++pos < this.contextLength) {
+        const next = this.selectReadbacks.find((b) => b !== readback && !this.ahead.some((a) => a.readback === b))!;
+        this.stepScratch[0] = pos;
+        this.stepScratch[1] = 1;
+        this.ctx.device.queue.writeBuffer(this.stepBuffer, 0, this.stepScratch);
+        this.submit(1, 'select', 1, 0, next, true);
+        this.ahead.push({ pos, token: -2, readback: next });
+      }
     }
     if (out === 'none') return;
     const bytes = out === 'select' ? (2 * k + nExcluded) * 4 : this.arch.hyper.nVocab * 4 * (out === 'all-positions' ? T : 1);
@@ -507,8 +526,8 @@ export class TransformerModel {
       this.selected.excluded = this.selectedExcluded.subarray(0, nExcluded);
     }
     readback.unmap();
-    // The step submitted ahead runs this step's pick.
-    if (this.ahead) this.ahead.token = this.selected.ids[0]!;
+    // The oldest step in flight runs this step's pick.
+    if (this.ahead[0]) this.ahead[0].token = this.selected.ids[0]!;
     if (this.timing) {
       const t3 = performance.now();
       this.timing.encode += t1 - t0;
@@ -569,7 +588,7 @@ export class TransformerModel {
     }
     kinds.set('select token', { name: 'select token', dispatches: 1 });
     let gpuMs: number | undefined;
-    this.ahead = undefined;
+    this.ahead.length = 0;
     if (this.ctx.caps.timestampQuery) {
       const all = [...ops, { name: 'select token', dispatches: 1, encode: (pass: GPUComputePassEncoder) => this.kernels.select.encode(pass, this.selectGroup) }];
       const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * all.length });
@@ -623,7 +642,7 @@ export class TransformerModel {
   }
 
   destroy(): void {
-    this.ahead = undefined;
+    this.ahead.length = 0;
     for (const b of this.buffers) b.destroy();
     for (const b of this.weightBuffers) b.destroy();
     this.buffers.length = 0;

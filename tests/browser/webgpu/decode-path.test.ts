@@ -59,8 +59,10 @@ describe('decode path (stories260K)', () => {
 
   test.each([
     ['norms as separate dispatches', { foldNorms: 'never' }],
-    ['shared-memory matvecs and the general attention kernel', { subgroups: false }],
-    ['both', { foldNorms: 'never', subgroups: false }],
+    ['shared-memory matvecs and the general attention kernel', { matvec: 'shared', subgroupAttention: false }],
+    ['subgroup matvecs (the shape for GPUs with subgroups)', { matvec: 'subgroup' }],
+    ['one invocation per row group (the shape for software adapters)', { matvec: 'rows' }],
+    ['norms as separate dispatches, shared-memory matvecs and the general attention kernel', { foldNorms: 'never', matvec: 'shared', subgroupAttention: false }],
   ] as const)('decode variant (%s) continues as llama.cpp and as the default graph', async (_, variants) => {
     const expected = await greedy(engine, 64);
     expect(expected.slice(0, 20)).toEqual(STORIES_LLAMA_CPP_FIRST_20);

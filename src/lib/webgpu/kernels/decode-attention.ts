@@ -11,9 +11,15 @@
  * device has subgroups and reports that size, otherwise the decode graph keeps attention.ts.
  */
 import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
-import { MAX_HEAD_DIM } from './attention.ts';
 
-function wgsl(lanes: number): string {
+/**
+ * The kernel for one head size: q held in registers and each lane's weighted V sum in registers too (vec4 values
+ * named per quarter-row, loops over the head unrolled). A private array indexed in a loop lives in memory instead
+ * (local memory on GPUs, a gather on SwiftShader) — that version took 2.5× as long on a stories260K decode step.
+ */
+function wgsl(lanes: number, headDim: number): string {
+  const hd4 = headDim / 4;
+  const is = Array.from({ length: hd4 }, (_, i) => i);
   return /* wgsl */ `
 enable subgroups;
 @group(0) @binding(0) var<storage, read> Q: array<vec4f>;
@@ -24,29 +30,25 @@ enable subgroups;
 @group(0) @binding(5) var<uniform> S: Step;
 struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
 ${STEP_WGSL}
-const HD4 = ${MAX_HEAD_DIM / 4}u;
 // The workgroup's invocations are the lanes (the workgroup fits in one subgroup: its size is the adapter's smallest
 // subgroup size, so a larger actual subgroup just holds inactive lanes, which the subgroup operations skip).
 const LANES = ${lanes}u;
 @compute @workgroup_size(${lanes})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32) {
   let h = wid.x;
-  let hd4 = P.head_dim / 4u;
-  let qo = h * hd4;
-  let kvo = (h / P.group) * hd4;
+  let qo = h * ${hd4}u;
+  let kvo = (h / P.group) * ${hd4}u;
   let kv4 = P.kv_dim / 4u;
   let n_keys = S.pos0 + 1u;
   var first = 0u;
   if (P.window > 0u && n_keys > P.window) { first = n_keys - P.window; }
+  ${is.map((i) => `let q${i} = Q[qo + ${i}u];`).join(' ')}
   var m = -3.0e38;
   var l = 0.0;
-  var acc: array<vec4f, HD4>;
-  for (var i = 0u; i < hd4; i++) { acc[i] = vec4f(0.0); }
+  ${is.map((i) => `var a${i} = vec4f(0.0);`).join(' ')}
   for (var j = first + lane; j < n_keys; j += LANES) {
     let kb = j * kv4 + kvo;
-    var s = 0.0;
-    for (var i = 0u; i < hd4; i++) { s += dot(Q[qo + i], K[kb + i]); }
-    s *= P.scale;
+    var s = (${is.map((i) => `dot(q${i}, K[kb + ${i}u])`).join(' + ')}) * P.scale;
     if (P.soft_cap > 0.0) {
       // tanh written out and clamped (WGSL's tanh may be NaN for large arguments on some drivers).
       let e = exp(2.0 * clamp(s / P.soft_cap, -15.0, 15.0));
@@ -56,7 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
     let corr = exp(m - m_new);
     let p = exp(s - m_new);
     l = l * corr + p;
-    for (var i = 0u; i < hd4; i++) { acc[i] = acc[i] * corr + p * V[kb + i]; }
+    ${is.map((i) => `a${i} = a${i} * corr + p * V[kb + ${i}u];`).join('\n    ')}
     m = m_new;
   }
   // Merge the lanes: rescale each to the common maximum, then sum. A lane that saw no key has l = 0 and
@@ -64,29 +66,34 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
   let M = subgroupMax(m);
   let f = exp(m - M);
   let total = subgroupAdd(l * f);
-  for (var i = 0u; i < hd4; i++) {
-    let v = subgroupAdd(acc[i] * f);
-    if (lane == 0u) { O[qo + i] = v / total; }
+  ${is.map((i) => `let o${i} = subgroupAdd(a${i} * f);`).join(' ')}
+  if (lane == 0u) {
+    ${is.map((i) => `O[qo + ${i}u] = o${i} / total;`).join(' ')}
   }
 }`;
 }
 
 export class DecodeAttentionKernel {
   readonly layout: GPUBindGroupLayout;
-  private readonly pipeline: GPUComputePipeline;
+  /** One pipeline per head size (compiled on first use). */
+  private readonly pipelines = new Map<number, GPUComputePipeline>();
   constructor(
     private readonly device: GPUDevice,
-    lanes: number,
+    private readonly lanes: number,
   ) {
     this.layout = createLayout(device, ['read', 'read', 'read', 'write', 'uniform', 'uniform']);
-    this.pipeline = createPipeline(device, this.layout, wgsl(lanes), 'decode-attention');
   }
   /** Bindings: q [nHead·headDim], K cache, V cache ([ctx][nHeadKv·headDim]), out (as q), params (attention.ts), step. */
   bind(bindings: Binding[]): GPUBindGroup {
     return bindGroup(this.device, this.layout, bindings);
   }
-  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, nHead: number): void {
-    pass.setPipeline(this.pipeline);
+  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, nHead: number, headDim: number): void {
+    let pipeline = this.pipelines.get(headDim);
+    if (!pipeline) {
+      pipeline = createPipeline(this.device, this.layout, wgsl(this.lanes, headDim), `decode-attention ${headDim}`);
+      this.pipelines.set(headDim, pipeline);
+    }
+    pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(nHead);
   }

@@ -16,6 +16,13 @@
  *   act(gate)·up (SiLU or GELU-tanh) — 8 weight rows share each activation load.
  *
  * Groups of 4 rows never straddle q/k/v (head sizes are multiples of 4).
+ *
+ * Three shapes, one per kind of adapter (DecodeMatvecShape): 'subgroup' (a subgroup's lanes across K, summed with
+ * subgroupAdd), 'shared' (groups of TPR invocations across K, summed through shared memory after one barrier) — the
+ * GPU shapes, coalesced loads and a short loop per lane — and 'rows' for software adapters: one invocation walks
+ * whole rows (4 at a time) with no subgroup operation and no barrier. On SwiftShader a barrier or a subgroup
+ * operation turns invocations into coroutines and every load is a gather, so the walk is 2–3× faster there for the
+ * small products of a decode step; on a GPU it would be uncoalesced and starved of parallelism.
  */
 import type { GpuCaps } from '../device.ts';
 import { GATE_ACTIVATION_WGSL } from './activation.ts';
@@ -24,6 +31,7 @@ import { matvecThreadsPerRow, unitDotWgsl } from './matmul.ts';
 import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
 
 export type DecodeMatvecMode = 'plain' | 'qkv' | 'gated';
+export type DecodeMatvecShape = 'subgroup' | 'shared' | 'rows';
 export const DECODE_MATVEC_FLAGS = { ACCUMULATE: 1, SOFT_CAP: 2, ROPE: 4 } as const;
 
 export interface DecodeMatvecParams {
@@ -76,6 +84,8 @@ export function packDecodeMatvecParams(p: DecodeMatvecParams): ArrayBuffer {
 
 const WG = 64;
 const R = 4;
+/** 'rows': invocations per workgroup — small, so even a product of a few hundred rows spreads over the CPU's threads. */
+const ROWS_WG = 8;
 const IDX = Array.from({ length: R }, (_, i) => i);
 
 function bindings(mode: DecodeMatvecMode): string {
@@ -249,30 +259,64 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }`;
 }
 
-/** The fused decode matvec kernels of one device (pipelines compiled on first use per format and variant). */
+/** 'rows': invocation i computes rows 4i…4i+3 over all of K (see the header). */
+function rowsWgsl(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean): string {
+  const accs = [...IDX.map((i) => `acc${i}`), ...(mode === 'gated' ? IDX.map((i) => `accu${i}`) : [])];
+  return /* wgsl */ `
+${bindings(mode)}
+${BYTE_ACCESS_WGSL}
+${format.wgsl}
+${unitDotWgsl(format)}
+${rowFunctions(mode)}
+@compute @workgroup_size(${ROWS_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = ((wid.x + wid.y * nwg.x) * ${ROWS_WG}u + li) * ${R}u;
+  if (row >= P.rows) { return; }
+  ${rowSetup(mode)}
+  ${accs.map((a) => `var ${a} = 0.0;`).join(' ')}
+  var ss = 0.0;
+  for (var u = 0u; u < P.units; u++) {
+    ${unitBody(format, mode, norm)}
+  }
+  let t = vec4f(acc0, acc1, acc2, acc3);
+  ${mode === 'gated' ? 'let tu = vec4f(accu0, accu1, accu2, accu3);' : ''}
+  ${invWgsl(norm, 'ss')}
+  ${epilogue(mode)}
+}`;
+}
+
+/** The fused decode matvec kernels of one device, in one shape (pipelines compiled on first use per format and mode). */
 export class DecodeMatvecKernels {
   readonly layout: GPUBindGroupLayout;
   readonly qkvLayout: GPUBindGroupLayout;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  /** Rows per workgroup with subgroups; 0: the shared-memory variant. */
+  /** Rows per workgroup of the 'subgroup' shape. */
   private readonly subgroupRows: number;
 
   constructor(
     private readonly device: GPUDevice,
     caps: GpuCaps,
-    useSubgroups = true,
+    readonly shape: DecodeMatvecShape,
   ) {
-    this.subgroupRows = useSubgroups && caps.subgroups && caps.subgroupId ? (WG / Math.max(4, caps.subgroupMinSize || 4)) * R : 0;
+    if (shape === 'subgroup' && !(caps.subgroups && caps.subgroupId)) throw new Error('decode-matvec: the subgroup shape needs subgroups with subgroup_id');
+    this.subgroupRows = (WG / Math.max(4, caps.subgroupMinSize || 4)) * R;
     this.layout = createLayout(device, ['read', 'read', 'read', 'write', 'uniform', 'uniform']);
     this.qkvLayout = createLayout(device, ['read', 'read', 'read', 'write', 'write', 'write', 'uniform', 'uniform', 'read']);
+  }
+
+  /** The shape for an adapter: 'rows' on a software one, 'subgroup' where subgroups report their ids, else 'shared'. */
+  static shapeFor(caps: GpuCaps, software: boolean): DecodeMatvecShape {
+    if (software) return 'rows';
+    return caps.subgroups && caps.subgroupId ? 'subgroup' : 'shared';
   }
 
   private pipeline(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean, tpr: number): GPUComputePipeline {
     const key = `${format.name}:${mode}:${norm}:${tpr}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const code = this.subgroupRows ? subgroupWgsl(format, mode, norm, this.subgroupRows) : sharedWgsl(format, mode, norm);
-      p = createPipeline(this.device, mode === 'qkv' ? this.qkvLayout : this.layout, code, `decode-matvec ${key}`, this.subgroupRows ? undefined : { TPR: tpr });
+      const code =
+        this.shape === 'subgroup' ? subgroupWgsl(format, mode, norm, this.subgroupRows) : this.shape === 'rows' ? rowsWgsl(format, mode, norm) : sharedWgsl(format, mode, norm);
+      p = createPipeline(this.device, mode === 'qkv' ? this.qkvLayout : this.layout, code, `decode-matvec ${this.shape} ${key}`, this.shape === 'shared' ? { TPR: tpr } : undefined);
       this.pipelines.set(key, p);
     }
     return p;
@@ -287,10 +331,10 @@ export class DecodeMatvecKernels {
   }
 
   encode(pass: GPUComputePassEncoder, format: WeightFormat, mode: DecodeMatvecMode, norm: boolean, group: GPUBindGroup, rows: number, units: number): void {
-    const tpr = this.subgroupRows ? 0 : matvecThreadsPerRow(units);
+    const tpr = this.shape === 'shared' ? matvecThreadsPerRow(units) : 0;
     pass.setPipeline(this.pipeline(format, mode, norm, tpr));
     pass.setBindGroup(0, group);
-    const perWorkgroup = this.subgroupRows || (WG / tpr) * R;
+    const perWorkgroup = this.shape === 'subgroup' ? this.subgroupRows : this.shape === 'rows' ? ROWS_WG * R : (WG / tpr) * R;
     const [x, y] = grid(Math.ceil(rows / perWorkgroup));
     pass.dispatchWorkgroups(x, y);
   }
