@@ -8,15 +8,18 @@
  *    (qk-rope  : biases, per-head q/k norms, rope of q and K[pos]        qk-rope, one invocation per head,
  *                where rope cannot go in the epilogue: NeoX pairs, Qwen2's biases, Qwen3/Gemma 3 head norms)
  *     attention: one query over the cache                               decode-attention (subgroups, no barrier)
- *     o        : x += Wo · att                                          matvec, ACCUMULATE
+ *     o        : x += Wo · att                                          decode-matvec 'plain', ACCUMULATE
  *     gate-up  : g = act(Wgate·xn) ⊙ Wup·xn, xn = rmsnorm(x)·ffn_norm   decode-matvec 'gated' (norm folded in)
- *     down     : x += Wdown · g                                         matvec, ACCUMULATE
+ *     down     : x += Wdown · g                                         decode-matvec 'plain', ACCUMULATE
  *   output     : logits = Wout · rmsnorm(x)·output_norm (soft-capped)  decode-matvec 'plain' (norm folded in)
  *   select     : the next token on the GPU (model.ts, kernels/select-token.ts)
  *
  * So 5 per layer + 3 for Llama-family GGUF files (6 where qk-rope is needed). On a software adapter (SwiftShader)
- * norms stay separate dispatches before products of more than 2^20 weights (foldNorm): 7 per layer + 4 there for a
- * 1B-class model, where the products take hundreds of times longer than a dispatch. Gemma 2/3's post-norms add 2 per layer (o and down write xb, then a norm adds it into x).
+ * the layers' norms stay separate dispatches before products of more than 2^20 weights (foldNorm): 7 per layer + 3
+ * there for a 1B-class model, where the products take hundreds of times longer than a dispatch. Gemma 2/3's
+ * post-norms add 2 per layer (o and down write xb, then a norm adds it into x). The fused matvecs take the adapter's
+ * shape (decode-matvec.ts: subgroup lanes or shared-memory groups across K on GPUs, whole rows per invocation on a
+ * software adapter).
  * Where a fusion's precondition fails the graph falls back to the prefill graph's separate ops for that step, with
  * the same results: q/k/v or gate/up of different weight types or too big to share a binding (weights.ts stack),
  * an output matrix split by rows, an adapter without subgroups for attention (the general attention kernel).
@@ -226,7 +229,9 @@ export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {})
   let head: Op[];
   if (out.parts.length === 1) {
     const cap = arch.finalSoftCap ?? 0;
-    const fold = foldNorm(out, h.nVocab);
+    // The output norm is folded whatever the adapter: on a software one it costs about 3 % of a 1B-class step
+    // (the output product loads the norm weight with each activation), and keeps the graph at 7 per layer + 3.
+    const fold = variants.foldNorms !== 'never';
     head = [
       ...(fold ? [] : [c.norm('output norm', x, weights.outputNorm, act.xLast, true)]),
       fused('output', 'plain', out, h.nVocab, fold ? x : act.xLast, fold ? weights.outputNorm : undefined, [act.logits], {

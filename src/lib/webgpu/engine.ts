@@ -38,10 +38,11 @@ export type EngineCaps = GpuCaps;
 
 
 /**
- * Slicing of an abandonable prefill: the first slice is short, later ones are sized from the speed measured so far
- * to take about SLICE_TARGET_MS each, so Stop takes effect within about that time on any model and a fast model
- * still reads a prompt in few submissions (each slice costs one submission and one wait for the GPU: ~1 ms here).
- * Slices are whole 8-token tiles of the prefill matrix kernel.
+ * Slicing of an abandonable prefill: slices are sized from the speed measured so far to take about SLICE_TARGET_MS
+ * each, so Stop takes effect within about that time on any model and a fast model still reads a prompt in few
+ * submissions (each slice costs one submission and one wait for the GPU: a few ms on SwiftShader, where a
+ * 150-token stories260K prompt takes 60 ms). The model's first sliced prefill starts with a short slice, to measure;
+ * later ones start from the speed the last one measured. Slices are whole 8-token tiles of the prefill matrix kernel.
  */
 export const FIRST_SLICE = 16;
 export const SLICE_TARGET_MS = 250;
@@ -61,6 +62,8 @@ export class WebGpuEngine {
   private model: TransformerModel | undefined;
   /** The tokens whose K/V are in the cache, position by position (its length is the position). */
   private cached: number[] = [];
+  /** The loaded model's prefill speed (ms per token) as the last sliced prefill measured it; undefined until then. */
+  private prefillMsPerToken: number | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -103,6 +106,7 @@ export class WebGpuEngine {
   async load(described: ModelDescriptor, sources: ByteSource[], opts: LoadOptions = {}): Promise<void> {
     return this.serial(async () => {
       this.unloadNow();
+      this.prefillMsPerToken = undefined;
       if (this.ctx.lost) {
         this.ctx = await GpuContext.open(this.requiredLimits);
         this.kernels = undefined;
@@ -199,7 +203,8 @@ export class WebGpuEngine {
     return this.serial(async () => {
       const model = this.loaded();
       const device = this.ctx.device;
-      let size = hooks ? FIRST_SLICE : MAX_CHUNK;
+      const sliceFor = (msPerToken: number) => Math.min(MAX_CHUNK, Math.max(8, Math.floor(SLICE_TARGET_MS / msPerToken / 8) * 8));
+      let size = !hooks ? MAX_CHUNK : this.prefillMsPerToken ? sliceFor(this.prefillMsPerToken) : FIRST_SLICE;
       hooks?.onProgress?.(0, tokens.length);
       for (let i = 0; ; ) {
         if (hooks?.aborted?.()) {
@@ -224,8 +229,8 @@ export class WebGpuEngine {
         i += chunk.length;
         if (hooks) {
           hooks.onProgress?.(i, tokens.length);
-          const perToken = Math.max(performance.now() - started, 0.001) / chunk.length;
-          size = Math.min(MAX_CHUNK, Math.max(8, Math.floor(SLICE_TARGET_MS / perToken / 8) * 8));
+          this.prefillMsPerToken = Math.max(performance.now() - started, 0.001) / chunk.length;
+          size = sliceFor(this.prefillMsPerToken);
         }
       }
     });

@@ -17,12 +17,16 @@ const argmax = (v: Float32Array) => v.reduce((best, x, i) => (x > v[best]! ? i :
 
 let engine: WebGpuEngine;
 let bytes: Uint8Array;
-beforeAll(async () => {
+/** (Re)loads stories260K: a freshly loaded model's first sliced prefill starts with the short FIRST_SLICE. */
+async function loadStories(): Promise<void> {
   const source = await fixtureSource('models/stories260K.gguf');
   expect(source, 'fixture ../shared/fixtures/models/stories260K.gguf').toBeDefined();
   bytes = new Uint8Array(await source!.read(0, await source!.size()));
-  engine = await WebGpuEngine.create();
   await engine.load(await readGguf(source!), [source!], { contextLength: CONTEXT });
+}
+beforeAll(async () => {
+  engine = await WebGpuEngine.create();
+  await loadStories();
 });
 afterAll(() => engine?.destroy());
 
@@ -71,13 +75,23 @@ describe('an abandoned prefill (engine)', () => {
     for (const done of seen.slice(0, -1)) expect(done % 8).toBe(0);
   });
 
-  test('runGeneration: Stop during the prompt ends with no tokens, stopReason aborted, and the next turn reuses what was read', async () => {
+  test("a later prompt's first slice is sized from the speed the last one measured, not the short first slice", async () => {
+    // The tests above ran sliced prefills of this model: its speed is known (stories260K reads hundreds of tokens
+    // in SLICE_TARGET_MS even on SwiftShader).
     engine.reset();
+    const seen: number[] = [];
+    await engine.prefill(PROMPT, { onProgress: (done) => seen.push(done) });
+    expect(seen[1]!).toBeGreaterThan(FIRST_SLICE);
+    expect(seen[1]! % 8 === 0 || seen[1] === PROMPT.length).toBe(true);
+  });
+
+  test('runGeneration: Stop during the prompt ends with no tokens, stopReason aborted, and the next turn reuses what was read', async () => {
+    await loadStories();
     let slices = 0;
     const stopped = await runGeneration(
       engine,
       { promptTokens: PROMPT, sampling: { temperature: 0 }, maxTokens: 8, stopTokens: [], contextLength: CONTEXT },
-      { aborted: () => slices >= 2, onPromptProgress: (done) => done > 0 && slices++ },
+      { aborted: () => slices >= 1, onPromptProgress: (done) => done > 0 && slices++ },
     );
     expect(stopped.stopReason).toBe('aborted');
     expect(stopped.tokens).toEqual([]);

@@ -10,15 +10,20 @@
  * Two shapes of the same arithmetic, chosen per adapter (kernelShapeFor):
  * - 'tiled' (real GPUs): the workgroup loads a tile of KEYS K/V rows into shared memory with coalesced loads, one
  *   barrier before and one after its use, and every invocation reads it from there.
- * - 'direct' (SwiftShader): no shared memory, no barrier; the invocations read K/V rows straight from storage. On a
- *   software adapter a barrier makes each 4-lane subgroup a coroutine and a shared-memory read costs about what a
- *   storage read does, so the tile only adds work there (measured: see README "Speed").
+ * - 'direct' (SwiftShader): no shared memory, no barrier; an invocation owns one query head for QUERIES consecutive
+ *   tokens and reads each K/V row straight from storage once for all of them (directWgsl). On a software adapter a
+ *   barrier makes each 4-lane subgroup a coroutine, a shared-memory read costs about what a storage read does, and
+ *   every load with a runtime index is a gather that costs far more than the arithmetic: the loads are the work
+ *   there (stories260K, 151 tokens: 16.4 ms of attention a prefill, 10 ms without the V loads), so each one is
+ *   made to serve several queries.
  *
  * The WGSL is generated per head dimension (query and output rows as fixed-size register arrays).
  */
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, grid, STEP_WGSL } from './kernel.ts';
 
 const WG = 64;
+/** Invocations per workgroup of the direct shape: small, so a short prompt still spreads over the CPU's threads. */
+const DIRECT_WG = 16;
 /** Shared memory for one K tile and one V tile (the WebGPU default limit is 16 KiB). */
 const TILE_BYTES = 16384;
 /** Most keys a tile holds (small heads would otherwise load far past a short causal range). */
@@ -31,19 +36,14 @@ export function tileKeys(headDim: number): number {
   return Math.max(1, Math.min(MAX_TILE_KEYS, Math.floor(TILE_BYTES / (2 * headDim * 4))));
 }
 
-function wgsl(headDim: number, shape: PrefillAttentionShape): string {
+/** The tiled shape (GPUs). */
+function wgsl(headDim: number): string {
   const hd4 = headDim / 4;
   const keys = tileKeys(headDim);
-  const tiled = shape === 'tiled';
   // The query and output rows as HD4 vec4 registers each, every loop over them written out (shader compilers on
   // CPUs keep a dynamically indexed array in memory).
   const each = (f: (d: number) => string) => Array.from({ length: hd4 }, (_, d) => f(d)).join(' ');
   const sumOf = (f: (d: number) => string) => Array.from({ length: hd4 }, (_, d) => f(d)).join(' + ');
-  // Vec4 index of key row j's first element in the K/V tile (shared memory) or in the cache (storage).
-  const kRow = (j: string) => (tiled ? `${j} * HD4` : `(${j}) * kv4 + kvo4`);
-  const kAt = (kb: string, d: number) => (tiled ? `ks[${kb} + ${d}u]` : `K[${kb} + ${d}u]`);
-  const vAt = (kb: string, d: number) => (tiled ? `vs[${kb} + ${d}u]` : `V[${kb} + ${d}u]`);
-  const row = tiled ? 'j' : 'c0 + j';
   return /* wgsl */ `
 @group(0) @binding(0) var<storage, read> Q: array<vec4f>;
 @group(0) @binding(1) var<storage, read> K: array<vec4f>;
@@ -54,8 +54,9 @@ function wgsl(headDim: number, shape: PrefillAttentionShape): string {
 struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
 ${STEP_WGSL}
 const HD4 = ${hd4}u;
-const KEYS = ${tiled ? keys : 64}u;
-${tiled ? `var<workgroup> ks: array<vec4f, ${keys * hd4}>;\nvar<workgroup> vs: array<vec4f, ${keys * hd4}>;` : ''}
+const KEYS = ${keys}u;
+var<workgroup> ks: array<vec4f, ${keys * hd4}>;
+var<workgroup> vs: array<vec4f, ${keys * hd4}>;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let kvh = wid.x;
@@ -80,23 +81,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   var l = 0.0;
   for (var c0 = tile_first; c0 < tile_end; c0 += KEYS) {
     let n = min(KEYS, tile_end - c0);
-    ${
-      tiled
-        ? `for (var i = li; i < n * HD4; i += ${WG}u) {
+    for (var i = li; i < n * HD4; i += ${WG}u) {
       let src = (c0 + i / HD4) * kv4 + kvo4 + i % HD4;
       ks[i] = K[src];
       vs[i] = V[src];
     }
-    workgroupBarrier();`
-        : ''
-    }
+    workgroupBarrier();
     if (live) {
       // Keys of this tile that this query sees: causal end and window start.
       let j0 = max(first, c0) - c0;
       let j1 = select(0u, min(n_keys, c0 + n) - c0, n_keys > c0);
       for (var j = j0; j < j1; j++) {
-        let kb = ${kRow(row)};
-        var s = ${sumOf((d) => `dot(q${d}, ${kAt('kb', d)})`)};
+        let kb = j * HD4;
+        var s = ${sumOf((d) => `dot(q${d}, ks[kb + ${d}u])`)};
         if (P.soft_cap > 0.0) {
           // tanh written out and clamped (WGSL's tanh may be NaN for large arguments on some drivers).
           let e = exp(2.0 * clamp(s / P.soft_cap, -15.0, 15.0));
@@ -110,15 +107,90 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
         }
         let p = exp(s - m);
         l += p;
-        ${each((d) => `a${d} += p * ${vAt('kb', d)};`)}
+        ${each((d) => `a${d} += p * vs[kb + ${d}u];`)}
       }
     }
-    ${tiled ? 'workgroupBarrier();' : ''}
+    workgroupBarrier();
   }
   if (live) {
     let inv = 1.0 / l;
     ${each((d) => `O[qo + ${d}u] = a${d} * inv;`)}
   }
+}`;
+}
+
+/** Queries per invocation of the direct shape: as many as keep the rows in registers (QUERIES × 2 × head_dim floats). */
+function directQueries(headDim: number): number {
+  return Math.max(1, Math.min(4, Math.floor(128 / headDim)));
+}
+
+/**
+ * The direct shape: invocation i serves query head i mod n_head for the tokens QUERIES·b … QUERIES·b + QUERIES − 1
+ * (b = i div n_head). It walks the keys the last of them sees; each key row is loaded once and scored against every
+ * query, a query ignoring keys outside its own causal range and window. Per query, the same online softmax in the
+ * same key order as the tiled shape.
+ */
+function directWgsl(headDim: number): string {
+  const hd4 = headDim / 4;
+  const Q = directQueries(headDim);
+  const ds = Array.from({ length: hd4 }, (_, d) => d);
+  const rs = Array.from({ length: Q }, (_, r) => r);
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> Q: array<vec4f>;
+@group(0) @binding(1) var<storage, read> K: array<vec4f>;
+@group(0) @binding(2) var<storage, read> V: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> O: array<vec4f>;
+@group(0) @binding(4) var<uniform> P: Params;
+@group(0) @binding(5) var<uniform> S: Step;
+struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
+${STEP_WGSL}
+@compute @workgroup_size(${DIRECT_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = (wid.x + wid.y * nwg.x) * ${DIRECT_WG}u + li;
+  let h = i % P.n_head;
+  let t0 = (i / P.n_head) * ${Q}u;
+  if (t0 >= S.T) { return; }
+  let kv4 = P.kv_dim / 4u;
+  let kvo4 = (h / P.group) * ${hd4}u;
+  // Query r is token t0 + r (a query past the step's last token repeats it and is not written).
+  ${rs.map((r) => `let qo${r} = (min(t0 + ${r}u, S.T - 1u) * P.n_head + h) * ${hd4}u;`).join('\n  ')}
+  ${rs.map((r) => ds.map((d) => `let q${r}_${d} = Q[qo${r} + ${d}u] * P.scale; var a${r}_${d} = vec4f(0.0);`).join(' ')).join('\n  ')}
+  ${rs.map((r) => `var m${r} = -3.0e38; var l${r} = 0.0;`).join(' ')}
+  // Keys [first, n_end): from the first query's window start to the last query's own position.
+  let p0 = S.pos0 + t0;
+  let n_end = S.pos0 + min(t0 + ${Q}u, S.T);
+  var first = 0u;
+  if (P.window > 0u && p0 + 1u > P.window) { first = p0 + 1u - P.window; }
+  for (var j = first; j < n_end; j++) {
+    let kb = j * kv4 + kvo4;
+    ${ds.map((d) => `let k${d} = K[kb + ${d}u]; let v${d} = V[kb + ${d}u];`).join(' ')}
+    ${rs
+      .map(
+        (r) => `{
+      // Query ${r} sees keys up to its position, and within the window.
+      let seen = j <= p0 + ${r}u && (P.window == 0u || j + P.window > p0 + ${r}u);
+      var s = ${ds.map((d) => `dot(q${r}_${d}, k${d})`).join(' + ')};
+      if (P.soft_cap > 0.0) {
+        // tanh written out and clamped (WGSL's tanh may be NaN for large arguments on some drivers).
+        let e = exp(2.0 * clamp(s / P.soft_cap, -15.0, 15.0));
+        s = P.soft_cap * (e - 1.0) / (e + 1.0);
+      }
+      if (seen) {
+        if (s > m${r}) {
+          let corr = exp(m${r} - s);
+          l${r} *= corr;
+          ${ds.map((d) => `a${r}_${d} *= corr;`).join(' ')}
+          m${r} = s;
+        }
+        let p = exp(s - m${r});
+        l${r} += p;
+        ${ds.map((d) => `a${r}_${d} += p * v${d};`).join(' ')}
+      }
+    }`,
+      )
+      .join('\n    ')}
+  }
+  ${rs.map((r) => `if (t0 + ${r}u < S.T) { let inv = 1.0 / l${r}; ${ds.map((d) => `O[qo${r} + ${d}u] = a${r}_${d} * inv;`).join(' ')} }`).join('\n  ')}
 }`;
 }
 
@@ -134,7 +206,8 @@ export class PrefillAttentionKernel {
   private pipeline(headDim: number): GPUComputePipeline {
     let p = this.pipelines.get(headDim);
     if (!p) {
-      p = createPipeline(this.device, this.layout, wgsl(headDim, this.shape), `prefill attention ${this.shape} hd${headDim}`);
+      const code = this.shape === 'direct' ? directWgsl(headDim) : wgsl(headDim);
+      p = createPipeline(this.device, this.layout, code, `prefill attention ${this.shape} hd${headDim}`);
       this.pipelines.set(headDim, p);
     }
     return p;
@@ -144,10 +217,16 @@ export class PrefillAttentionKernel {
     return bindGroup(this.device, this.layout, bindings);
   }
   encode(pass: GPUComputePassEncoder, group: GPUBindGroup, heads: { nHead: number; nHeadKv: number; headDim: number }, tokens: number): void {
-    const perKvHead = heads.nHead / heads.nHeadKv;
-    const tokensPerWorkgroup = Math.floor(WG / perKvHead);
     pass.setPipeline(this.pipeline(heads.headDim));
     pass.setBindGroup(0, group);
+    if (this.shape === 'direct') {
+      const invocations = heads.nHead * Math.ceil(tokens / directQueries(heads.headDim));
+      const [x, y] = grid(Math.ceil(invocations / DIRECT_WG));
+      pass.dispatchWorkgroups(x, y);
+      return;
+    }
+    const perKvHead = heads.nHead / heads.nHeadKv;
+    const tokensPerWorkgroup = Math.floor(WG / perKvHead);
     pass.dispatchWorkgroups(heads.nHeadKv, Math.ceil(tokens / tokensPerWorkgroup));
   }
 }
