@@ -178,7 +178,7 @@ export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {})
       window: arch.slidingWindow?.(i) ?? 0,
     });
     const group = decode.bind([{ buffer: q }, { buffer: kCache }, { buffer: vCache }, { buffer: att }, c.params.add(params), c.step]);
-    return { name: n('attention'), dispatches: 1, encode: (pass) => decode.encode(pass, group, h.nHead, h.headDim) };
+    return { name: n('attention'), dispatches: 1, encode: (pass) => decode.encode(pass, group, h.nHead, h.headDim, (arch.attentionSoftCap ?? 0) > 0) };
   };
 
   const ffnOps = (n: (s: string) => string, L: LayerWeights): Op[] => {

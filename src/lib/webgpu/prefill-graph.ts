@@ -37,7 +37,7 @@ function prefillAttention(c: GraphContext, name: string, layer: number): Op {
   return {
     name,
     dispatches: 1,
-    encode: (pass, tokens) => (tokens === 1 ? kernels.attention.encode(pass, one, c.h.nHead, 1) : kernels.prefillAttention.encode(pass, many, c.h, tokens)),
+    encode: (pass, tokens) => (tokens === 1 ? kernels.attention.encode(pass, one, c.h.nHead, 1) : kernels.prefillAttention.encode(pass, many, c.h, tokens, (arch.attentionSoftCap ?? 0) > 0)),
   };
 }
 

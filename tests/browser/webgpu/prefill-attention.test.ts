@@ -80,7 +80,7 @@ async function check(shape: PrefillAttentionShape, c: Case) {
     { buffer: uniform(new Uint32Array([c.pos0, c.T, 0, 0])) },
   ]);
   ctx.device.pushErrorScope('validation');
-  const got = await run((p) => k.encode(p, group, c, c.T), out, want.length);
+  const got = await run((p) => k.encode(p, group, c, c.T, (c.softCap ?? 0) > 0), out, want.length);
   const err = await ctx.device.popErrorScope();
   expect(err?.message).toBeUndefined();
   expect(got.every(Number.isFinite), 'every output written').toBe(true);

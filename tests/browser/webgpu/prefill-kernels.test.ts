@@ -12,7 +12,7 @@ import { ggmlTypeName } from '../../../src/lib/loaders/ggml-types.ts';
 import { MemoryByteSource } from '../../../src/lib/loaders/memory-source.ts';
 import { GpuContext } from '../../../src/lib/webgpu/device.ts';
 import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from '../../../src/lib/webgpu/kernels/matmul.ts';
-import { PREFILL_TILE, PrefillMatmulKernels } from '../../../src/lib/webgpu/kernels/prefill-matmul.ts';
+import { PREFILL_TILES, PrefillMatmulKernels } from '../../../src/lib/webgpu/kernels/prefill-matmul.ts';
 import { packRmsNormParams, RMSNORM_ACCUMULATE, RmsNormKernel } from '../../../src/lib/webgpu/kernels/rmsnorm.ts';
 import { WeightUploader } from '../../../src/lib/webgpu/weights.ts';
 import { dequantize, randomWeights } from '../../support/dequant-reference.ts';
@@ -40,9 +40,11 @@ test('the engine uses the barrier-free shape on SwiftShader', () => {
 });
 
 test('the sizes are not multiples of the tile', () => {
-  expect(N % (64 * PREFILL_TILE.rows)).not.toBe(0);
-  expect(N % PREFILL_TILE.rows).not.toBe(0);
-  expect(T % PREFILL_TILE.tokens).not.toBe(0);
+  for (const tile of Object.values(PREFILL_TILES)) {
+    expect(N % (16 * tile.rows)).not.toBe(0);
+    expect(N % tile.rows).not.toBe(0);
+    expect(T % tile.tokens).not.toBe(0);
+  }
   expect(T).toBeGreaterThan(32); // more than one token tile of the 'tiled' shape
   expect(T % 32).not.toBe(0);
   expect(N % 64).not.toBe(0);

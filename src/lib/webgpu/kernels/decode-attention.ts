@@ -16,8 +16,10 @@ import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from
  * The kernel for one head size: q held in registers and each lane's weighted V sum in registers too (vec4 values
  * named per quarter-row, loops over the head unrolled). A private array indexed in a loop lives in memory instead
  * (local memory on GPUs, a gather on SwiftShader) — that version took 2.5× as long on a stories260K decode step.
+ * The soft-cap is compiled in only where the model has one: a branch in the key loop costs a CPU adapter more than
+ * the arithmetic.
  */
-function wgsl(lanes: number, headDim: number): string {
+function wgsl(lanes: number, headDim: number, softCapped: boolean): string {
   const hd4 = headDim / 4;
   const is = Array.from({ length: hd4 }, (_, i) => i);
   return /* wgsl */ `
@@ -49,10 +51,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
   for (var j = first + lane; j < n_keys; j += LANES) {
     let kb = j * kv4 + kvo;
     var s = (${is.map((i) => `dot(q${i}, K[kb + ${i}u])`).join(' + ')}) * P.scale;
-    if (P.soft_cap > 0.0) {
-      // tanh written out and clamped (WGSL's tanh may be NaN for large arguments on some drivers).
-      let e = exp(2.0 * clamp(s / P.soft_cap, -15.0, 15.0));
-      s = P.soft_cap * (e - 1.0) / (e + 1.0);
+    ${
+      softCapped
+        ? `// Gemma 2's soft-cap: tanh written out and clamped (WGSL's tanh may be NaN for large arguments on some drivers).
+    let e = exp(2.0 * clamp(s / P.soft_cap, -15.0, 15.0));
+    s = P.soft_cap * (e - 1.0) / (e + 1.0);`
+        : ''
     }
     let m_new = max(m, s);
     let corr = exp(m - m_new);
@@ -75,8 +79,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane
 
 export class DecodeAttentionKernel {
   readonly layout: GPUBindGroupLayout;
-  /** One pipeline per head size (compiled on first use). */
-  private readonly pipelines = new Map<number, GPUComputePipeline>();
+  /** One pipeline per head size and soft-cap (compiled on first use). */
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
   constructor(
     private readonly device: GPUDevice,
     private readonly lanes: number,
@@ -87,11 +91,13 @@ export class DecodeAttentionKernel {
   bind(bindings: Binding[]): GPUBindGroup {
     return bindGroup(this.device, this.layout, bindings);
   }
-  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, nHead: number, headDim: number): void {
-    let pipeline = this.pipelines.get(headDim);
+  /** `softCapped`: the params carry a score soft-cap (Gemma 2), compiled into the kernel. */
+  encode(pass: GPUComputePassEncoder, group: GPUBindGroup, nHead: number, headDim: number, softCapped: boolean): void {
+    const key = `${headDim}:${softCapped}`;
+    let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      pipeline = createPipeline(this.device, this.layout, wgsl(this.lanes, headDim), `decode-attention ${headDim}`);
-      this.pipelines.set(headDim, pipeline);
+      pipeline = createPipeline(this.device, this.layout, wgsl(this.lanes, headDim, softCapped), `decode-attention ${headDim}${softCapped ? ' soft-capped' : ''}`);
+      this.pipelines.set(key, pipeline);
     }
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);

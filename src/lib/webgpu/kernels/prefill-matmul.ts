@@ -20,8 +20,20 @@ import { weightKernelPrelude } from './matmul.ts';
 import type { WeightFormat } from './weight-formats.ts';
 
 const WG = 64;
-/** Register tile of an invocation (measured on SwiftShader for stories260K and the 1024×12 Q4_K model). */
-export const PREFILL_TILE = { rows: 4, tokens: 8 } as const;
+/** Invocations per workgroup of the direct shape (software adapters): few, so small products spread over the CPU's threads. */
+const DIRECT_WG = 16;
+/**
+ * Register tile of an invocation of the direct shape, per kind of format (measured on SwiftShader, whole prefills):
+ * plain floats (a unit is 4 weights, one load each) gain from a large tile — stories260K (F32), 151 tokens:
+ * 4×8 52.8 ms, 4×16 47.0 ms, 8×16 45.9 ms — while a quantized unit (32 weights, decoded per row) keeps 4×8 — the
+ * 1024×12 Q4_K model, 64 tokens: 4×8 8.3 tok/s, 4×16 5.2, 8×16 6.4.
+ */
+export const PREFILL_TILES = { plain: { rows: 8, tokens: 16 }, quantized: { rows: 4, tokens: 8 } } as const;
+
+/** The direct shape's tile for a format. */
+export function prefillTile(format: WeightFormat): { rows: number; tokens: number } {
+  return format.unitElems === 4 ? PREFILL_TILES.plain : PREFILL_TILES.quantized;
+}
 
 function wgsl(format: WeightFormat, R: number, TT: number): string {
   const uv = format.unitElems / 4;
@@ -41,9 +53,9 @@ function wgsl(format: WeightFormat, R: number, TT: number): string {
   ).join('\n      ');
   return /* wgsl */ `
 ${weightKernelPrelude(format)}
-@compute @workgroup_size(${WG})
+@compute @workgroup_size(${DIRECT_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = (wid.x * ${WG}u + li) * ${R}u;
+  let row = (wid.x * ${DIRECT_WG}u + li) * ${R}u;
   let t0 = wid.y * ${TT}u;
   if (row >= P.rows) { return; }
   let last = S.T - 1u;
@@ -156,13 +168,13 @@ export class PrefillMatmulKernels {
     private readonly device: GPUDevice,
     private readonly layout: GPUBindGroupLayout,
     readonly shape: PrefillMatmulShape,
-    readonly tile: { rows: number; tokens: number } = PREFILL_TILE,
   ) {}
 
   private pipeline(format: WeightFormat): GPUComputePipeline {
     let p = this.pipelines.get(format.name);
     if (!p) {
-      const code = this.shape === 'tiled' ? tiledWgsl(format) : wgsl(format, this.tile.rows, this.tile.tokens);
+      const tile = prefillTile(format);
+      const code = this.shape === 'tiled' ? tiledWgsl(format) : wgsl(format, tile.rows, tile.tokens);
       p = createPipeline(this.device, this.layout, code, `prefill matmul ${this.shape} ${format.name}`);
       this.pipelines.set(format.name, p);
     }
@@ -174,6 +186,9 @@ export class PrefillMatmulKernels {
     pass.setPipeline(this.pipeline(format));
     pass.setBindGroup(0, group);
     if (this.shape === 'tiled') pass.dispatchWorkgroups(Math.ceil(rows / TILE_ROWS), Math.ceil(tokens / TILE_TOKENS));
-    else pass.dispatchWorkgroups(Math.ceil(rows / (WG * this.tile.rows)), Math.ceil(tokens / this.tile.tokens));
+    else {
+      const tile = prefillTile(format);
+      pass.dispatchWorkgroups(Math.ceil(rows / (DIRECT_WG * tile.rows)), Math.ceil(tokens / tile.tokens));
+    }
   }
 }
