@@ -5,7 +5,7 @@
  * one pass as the engine encodes it, when bench/matvec.ts asks.
  */
 import { GpuContext } from '../src/lib/webgpu/device.ts';
-import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from '../src/lib/webgpu/kernels/matmul.ts';
+import { DECODE_MATVEC_FLAGS, DecodeMatvecKernels, type DecodeMatvecShape, packDecodeMatvecParams } from '../src/lib/webgpu/kernels/decode-matvec.ts';
 import { rowBytes, weightFormat } from '../src/lib/webgpu/kernels/weight-formats.ts';
 import { randomWeights } from '../tests/support/dequant-reference.ts';
 import { seeded } from '../tests/support/seeded-random.ts';
@@ -17,8 +17,8 @@ export interface MatvecBenchConfig {
   ffn: number;
   vocab: number;
   layers: number;
-  /** false: the shared-memory kernel even where subgroups exist. */
-  subgroups: boolean;
+  /** The decode matvec's shape (decode-matvec.ts); default the one the engine picks for this adapter. */
+  shape?: DecodeMatvecShape;
   /**
    * Instead of a decode step's classes: one rows × k matrix, in `copies` buffers (so the set does not fit in a CPU
    * cache when the matrix alone would), as one class 'matrix' (the per-type microbenchmark).
@@ -28,6 +28,7 @@ export interface MatvecBenchConfig {
 
 export interface MatvecBenchSetup {
   adapter: string;
+  shape: DecodeMatvecShape;
   timestampQuery: boolean;
   packedDot: boolean;
   classes: string[];
@@ -49,7 +50,9 @@ let ctx: GpuContext;
 window.matvecSetup = async (c) => {
   ctx = await GpuContext.open();
   const device = ctx.device;
-  const kernels = new MatmulKernels(device, ctx.caps, c.subgroups);
+  // The decode graph's fused matvec in its plain mode (o and down use it so), in the adapter's shape.
+  const shape = c.shape ?? DecodeMatvecKernels.shapeFor(ctx.caps, ctx.caps.architecture === 'swiftshader');
+  const kernels = new DecodeMatvecKernels(device, ctx.caps, shape);
   const format = weightFormat(c.type);
   const shapes: [string, number, number, number][] = c.square ? [['matrix', c.square.rows, c.square.k, c.square.copies]] : [
     ['q', c.dim, c.dim, c.layers],
@@ -76,19 +79,16 @@ window.matvecSetup = async (c) => {
     // One random matrix per class, copied into a buffer per layer.
     const bytes = randomWeights(c.type, k, rows, rand);
     const units = k / format.unitElems;
-    const params = device.createBuffer({ size: 48, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(
-      params,
-      0,
-      packMatmulParams({ rows, units, rowBytes: rb, rowOffset: 0, xOffset: 0, xStride: k / 4, yOffset: 0, yStride: rows, flags: MATMUL_FLAGS.ACCUMULATE }),
-    );
+    const params = device.createBuffer({ size: 64, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(params, 0, packDecodeMatvecParams({ rows, units, rowBytes: rb, k, flags: DECODE_MATVEC_FLAGS.ACCUMULATE }));
     const encode: ((pass: GPUComputePassEncoder) => void)[] = [];
     for (let l = 0; l < count; l++) {
       const w = device.createBuffer({ size: Math.ceil((bytes.byteLength + 4) / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
       device.queue.writeBuffer(w, 0, bytes);
       weightBytes += bytes.byteLength;
-      const group = kernels.bind([{ buffer: w }, { buffer: x }, { buffer: y }, { buffer: params }, { buffer: step }]);
-      encode.push((pass) => kernels.encode(pass, format, group, rows, units, 1));
+      // No norm folded in: the norm-weight binding is any buffer.
+      const group = kernels.bind('plain', [{ buffer: w }, { buffer: x }, { buffer: x }, { buffer: y }, { buffer: params }, { buffer: step }]);
+      encode.push((pass) => kernels.encode(pass, format, 'plain', false, group, rows, units));
     }
     classes.set(name, encode);
     await device.queue.onSubmittedWorkDone();
@@ -99,6 +99,7 @@ window.matvecSetup = async (c) => {
   const adapter = await navigator.gpu.requestAdapter();
   return {
     adapter: `${ctx.caps.vendor} ${ctx.caps.architecture}`,
+    shape,
     timestampQuery: adapter?.features.has('timestamp-query') ?? false,
     packedDot: navigator.gpu.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ?? false,
     classes: [...classes.keys()],

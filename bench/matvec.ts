@@ -3,7 +3,7 @@
  * Chromium), for the shapes of bench/decode.ts's generated models (dim 1024, 12 layers, FFN 2816, KV 256, 32k
  * vocabulary), each layer in its own buffer:
  *
- *   npx tsx bench/matvec.ts [--types Q4_K,Q8_0] [--runs 5] [--layers 12] [--shared-memory]
+ *   npx tsx bench/matvec.ts [--types Q4_K,Q8_0] [--runs 5] [--layers 12] [--shape subgroup|shared|rows]
  *
  * Prints, per class and for all of them in one pass, the wall time and the CPU time of Chromium's GPU process (where
  * SwiftShader runs the kernels: the figure that holds on a busy machine), fastest of the runs.
@@ -49,6 +49,8 @@ function gpuProcess(): number | undefined {
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
 const perType = args.includes('--per-type');
+/** --shape subgroup|shared|rows: the decode matvec's shape; default the engine's choice for the adapter. */
+const shapeArg = (): Pick<MatvecBenchConfig, 'shape'> => (args.includes('--shape') ? { shape: opt('--shape', 'rows') as MatvecBenchConfig['shape'] } : {});
 const typesArg = opt('--types', perType ? 'all' : 'Q4_K,Q8_0');
 const types = typesArg === 'all' ? [...GENERATED_WEIGHT_TYPES] : typesArg.split(',');
 /** Weights per run in the per-type mode: past the CPU caches SwiftShader runs on. */
@@ -83,16 +85,18 @@ try {
     const runs = Number(opt('--runs', '5'));
     const lines: string[] = [];
     let adapter = '';
+    let shape = '';
     for (const name of types) {
       const type = ggmlTypeByName(name)?.id;
       if (type === undefined) throw new Error(`unknown type ${name}`);
       const format = ggmlTypeByName(name)!;
       const matrixBytes = (rows * k * format.typeSize) / format.blockSize;
       const copies = Math.max(1, Math.min(16, Math.ceil(PER_TYPE_MIN_BYTES / matrixBytes)));
-      const config: MatvecBenchConfig = { type, dim: k, kvDim: k, ffn: k, vocab: rows, layers: 1, subgroups: !args.includes('--shared-memory'), square: { rows, k, copies } };
+      const config: MatvecBenchConfig = { type, dim: k, kvDim: k, ffn: k, vocab: rows, layers: 1, ...shapeArg(), square: { rows, k, copies } };
       try {
         const setup = await page.evaluate((c) => window.matvecSetup(c), config);
         adapter = setup.adapter;
+        shape = setup.shape;
         let wall = Infinity;
         let cpu = Infinity;
         for (let r = 0; r < runs; r++) {
@@ -113,7 +117,7 @@ try {
       process.stderr.write(`${lines.at(-1)}\n`);
     }
     console.log(
-      `Matrix-vector product per weight type: ${rows} rows × ${k}, the engine's decode kernel (${args.includes('--shared-memory') ? 'shared-memory' : 'subgroup where available'}), ` +
+      `Matrix-vector product per weight type: ${rows} rows × ${k}, the engine's decode kernel (decode-matvec, '${shape}' shape), ` +
         `≥ 64 MB of weights per run (the matrix in several buffers), fastest of ${runs}, on ${adapter}; ${new Date().toISOString().slice(0, 16)} UTC. ` +
         'Probe figures on this adapter (environment.md, a barrier-free kernel with 16 rows per invocation): f32 7.4 GB/s ≈ 1.85 G weights/s; 4-bit 0.64 GB/s ≈ 1.3 G weights/s.',
     );
@@ -131,7 +135,7 @@ try {
       ffn: 2816,
       vocab: 32000,
       layers: Number(opt('--layers', '12')),
-      subgroups: !args.includes('--shared-memory'),
+      ...shapeArg(),
     };
     const setup = await page.evaluate((c) => window.matvecSetup(c), config);
     const runs = Number(opt('--runs', '5'));
