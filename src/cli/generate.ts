@@ -11,7 +11,8 @@
  *
  * With --json: one JSON object {tokens, steps: [{token, logprob, top?}], text, stopReason, seed,
  * timings: {prefillTokensPerSecond, decodeTokensPerSecond, loadSeconds, …}, adapter: {vendor, architecture,
- * features}}. Without: the text as it is generated, then the timings on stderr.
+ * features}, memory: {weightsBytes, kvCacheBytes, scratchBytes, totalBytes} (the WebGPU engine's GPU allocations)}.
+ * Without: the text as it is generated, then the timings on stderr.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -25,6 +26,7 @@ import { holdsNoWeights, noWeightsError } from '../lib/compat/no-weights.ts';
 import { inspectSet } from '../lib/loaders/inspect.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
+import type { GpuMemory } from '../lib/webgpu/memory-plan.ts';
 
 const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT [--chat]) [options]
 
@@ -47,7 +49,8 @@ const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,
   --engine E           webgpu (rbee-web's WebGPU engine) or wasm (llama.cpp's WebAssembly build, CPU); default: what
                        the app chooses on this browser's adapter (a software adapter such as SwiftShader → wasm)
   --threads N          the wasm engine's threads (default 1)
-  --json               one JSON object with tokens, per-step logprobs, timings, the engine and the adapter
+  --json               one JSON object with tokens, per-step logprobs, timings, the engine, the adapter and (WebGPU)
+                       the GPU memory the load allocated
   --hub URL            Hugging Face hub base URL (HF_TOKEN is sent for gated repositories, to huggingface.co only
                        unless --send-token-to-hub says this hub may have it too)`;
 
@@ -268,6 +271,8 @@ export interface GenerateJson {
   timings: GenerationResult['timings'] & { loadSeconds: number };
   adapter: LoadedModelInfo['adapter'];
   model: { name: string; architecture: string; fileType?: string; contextLength: number };
+  /** What the WebGPU engine allocated on the GPU (weights, KV cache, scratch); absent for the wasm engine. */
+  memory?: GpuMemory;
   /** Set when the model's chat template failed (or ran past its budget) on this conversation and the fallback wrote it. */
   templateFallback?: GenerationResult['templateFallback'];
 }
@@ -283,6 +288,7 @@ export function toJson(model: LoadedModelInfo, result: GenerationResult, engine:
     timings: { ...result.timings, loadSeconds: model.loadSeconds },
     adapter: model.adapter,
     model: { name: model.name, architecture: model.architecture, ...(model.fileType ? { fileType: model.fileType } : {}), contextLength: model.contextLength },
+    ...(model.gpuMemory ? { memory: model.gpuMemory } : {}),
     ...(result.templateFallback ? { templateFallback: result.templateFallback } : {}),
   };
 }

@@ -107,6 +107,8 @@ async function load(request: Extract<WorkerRequest, { type: 'load' }>, signal: A
     architecture: engine.caps.architecture,
     features: [...(engine.caps.shaderF16 ? ['shader-f16'] : []), ...(engine.caps.subgroups ? ['subgroups'] : [])],
   });
+  const gpuMemory = engine.gpuMemory;
+  if (gpuMemory) info.gpuMemory = gpuMemory;
   model = { opened, info };
   post({ type: 'loaded', id: request.id, model: info });
 }

@@ -10,6 +10,7 @@ import { DEFAULT_DESKTOP_CAPS, describeDeviceCaps, formatBytes, type DeviceCaps 
 import { engineFor, matrixCell, normaliseArchitecture, WEBGPU_CODE_PATHS } from './matrix.ts';
 import { WASM_BACKEND_LABEL, WASM_KV_BYTES_PER_ELEMENT, WASM_MAX_FILE_BYTES, WASM_MEMORY_BYTES, WASM_RUNTIME_OVERHEAD_BYTES } from './wasm-capabilities.ts';
 import { holdsNoWeights, NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from './no-weights.ts';
+import { KV_BYTES_PER_ELEMENT, kvCacheBytes as planKvCacheBytes, MAX_CHUNK, type MemoryShape, scratchBytes as planScratchBytes } from '../webgpu/memory-plan.ts';
 import {
   ARCHITECTURES,
   BACKENDS,
@@ -60,14 +61,6 @@ export function parseEngineChoice(value: string | null | undefined): EngineChoic
 /** Context planned for when the user has not chosen one: enough for a chat, small enough for a laptop's KV cache. */
 export const DEFAULT_CONTEXT_LENGTH = 4096;
 
-/**
- * Tokens one prefill step processes at once. The engine's scratch buffers are sized for this many tokens; decoding
- * uses one. 512 is llama.cpp's default micro-batch.
- */
-export const PREFILL_BATCH = 512;
-
-/** The engine keeps K and V in f32 (exact parity with llama.cpp's f32 path matters more than halving the cache). */
-export const KV_BYTES_PER_ELEMENT = 4;
 
 /**
  * WebGPU does not tell a page how much GPU memory there is. 8 GiB is what a current desktop GPU commonly has, and
@@ -76,10 +69,11 @@ export const KV_BYTES_PER_ELEMENT = 4;
  */
 export const DEFAULT_MEMORY_BUDGET_BYTES = 8 * 1024 ** 3;
 
-export const ACTIVATIONS_FORMULA =
-  '4 B × [B·(4·n_embd + 2·n_ff) + n_head·B·ctx + n_vocab], B = min(ctx, 512) prefill tokens: ' +
-  'residual, normed input, attention output and query (4·n_embd), FFN gate and up (2·n_ff), attention scores ' +
-  '(n_head·B·ctx) and one row of logits, all f32';
+/** The engine's scratch, as memory-plan.ts sizes it. */
+export const SCRATCH_FORMULA =
+  `4 B × [${MAX_CHUNK}·(2·n_embd + 2·n_head·head_dim + 2·n_ff) + n_embd + 2·n_vocab + ${MAX_CHUNK}] + ctx · head_dim/2 · 8 B + ` +
+  `uniforms: one prefill step of up to ${MAX_CHUNK} tokens (residual, normed input, query, attention output, FFN gate and up, f32), ` +
+  'the last row, logits and their readback, token ids, the RoPE table; attention scores are never stored';
 
 const RANK = (c: Confidence): number => CONFIDENCE_ORDER.indexOf(c);
 
@@ -171,15 +165,19 @@ function hyperparameters(d: ModelDescriptor): { hyper: Hyper; missing: string[] 
   };
 }
 
-/** KV cache bytes: 2 (k, v) × layers × ctx × kv heads × head dim × 4 bytes (f32). */
-export function kvCacheBytes(h: Pick<Hyper, 'layers' | 'kvHeads' | 'headDim'>, ctx: number): number {
-  return 2 * h.layers * ctx * h.kvHeads * h.headDim * KV_BYTES_PER_ELEMENT;
+/** The engine's memory plan (memory-plan.ts) for these hyperparameters. */
+function memoryShape(h: Hyper): MemoryShape {
+  return { layers: h.layers, nEmbd: h.embd, qDim: h.heads * h.headDim, kvDim: h.kvHeads * h.headDim, nFf: h.ffn, nVocab: h.vocab, nRot: h.headDim };
 }
 
-/** Scratch bytes of one forward pass; see ACTIVATIONS_FORMULA. */
-export function activationsBytes(h: Pick<Hyper, 'embd' | 'ffn' | 'heads' | 'vocab'>, ctx: number): number {
-  const batch = Math.min(ctx, PREFILL_BATCH);
-  return 4 * (batch * (4 * h.embd + 2 * h.ffn) + h.heads * batch * ctx + h.vocab);
+/** KV cache bytes: 2 (k, v) × layers × ctx × kv heads × head dim × 4 bytes (f32), as the engine allocates it. */
+export function kvCacheBytes(h: Pick<Hyper, 'layers' | 'kvHeads' | 'headDim'>, ctx: number): number {
+  return planKvCacheBytes({ layers: h.layers, kvDim: h.kvHeads * h.headDim }, ctx);
+}
+
+/** The engine's scratch bytes for a model (SCRATCH_FORMULA); 0 when the header lacks the shape. */
+export function scratchBytes(h: Hyper, ctx: number): number {
+  return h.layers > 0 && h.embd > 0 ? planScratchBytes(memoryShape(h), ctx) : 0;
 }
 
 function chooseContext(d: ModelDescriptor, requested: number | undefined): number {
@@ -197,18 +195,18 @@ function chooseContext(d: ModelDescriptor, requested: number | undefined): numbe
 
 function estimateMemory(d: ModelDescriptor, h: Hyper, ctx: number, budget: number): MemoryEstimate {
   const kv = kvCacheBytes(h, ctx);
-  const act = activationsBytes(h, ctx);
-  const total = d.totalWeightBytes + kv + act;
+  const scratch = scratchBytes(h, ctx);
+  const total = d.totalWeightBytes + kv + scratch;
   const largest = d.tensors.reduce((m, t) => Math.max(m, t.size ?? 0), 0);
   return {
     weightsBytes: d.totalWeightBytes,
     kvCacheBytes: kv,
-    activationsBytes: act,
+    scratchBytes: scratch,
     totalBytes: total,
     contextLength: ctx,
     formulas: {
       kvCache: `2 × ${h.layers} layer${h.layers === 1 ? '' : 's'} × ${ctx} ctx × ${h.kvHeads} kv head${h.kvHeads === 1 ? '' : 's'} × ${h.headDim} head dim × 4 B (f32 cache) = ${formatBytes(kv)}`,
-      activations: `${ACTIVATIONS_FORMULA} = ${formatBytes(act)}`,
+      scratch: `${SCRATCH_FORMULA} = ${formatBytes(scratch)}`,
     },
     budgetBytes: budget,
     fits: total <= budget,
@@ -354,7 +352,7 @@ export function check(descriptor: ModelDescriptor, device?: DeviceCaps, opts: Ch
   if (!memory.fits) {
     browserBlockers.push(
       `It needs about ${formatBytes(memory.totalBytes)} (weights ${formatBytes(memory.weightsBytes)}, KV cache ` +
-        `${formatBytes(memory.kvCacheBytes)} at ${ctx} tokens, activations ${formatBytes(memory.activationsBytes)}), more than the ` +
+        `${formatBytes(memory.kvCacheBytes)} at ${ctx} tokens, scratch ${formatBytes(memory.scratchBytes)}), more than the ` +
         `${formatBytes(budget)} a browser can be expected to hold on this device.`,
     );
   }
@@ -588,7 +586,7 @@ function betterSibling(
 ): SiblingChoice | undefined {
   if (!siblings || siblings.length === 0) return undefined;
   const own = d.files[0]?.location ?? d.source;
-  const overhead = kvCacheBytes(h, ctx) + activationsBytes(h, ctx);
+  const overhead = kvCacheBytes(h, ctx) + scratchBytes(h, ctx);
   const choices: SiblingChoice[] = [];
   for (const file of siblings) {
     if (own.endsWith(file.fileName)) continue;

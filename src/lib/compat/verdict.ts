@@ -99,13 +99,13 @@ export interface MemoryEstimate {
   weightsBytes: number;
   /** 2 (k, v) × layers × context × kv heads × head dim × 4 bytes: the engine keeps its KV cache in f32. */
   kvCacheBytes: number;
-  /** Scratch buffers of one forward pass; see ACTIVATIONS_FORMULA in check.ts. */
-  activationsBytes: number;
+  /** The engine's scratch buffers (one prefill step's activations, logits, RoPE table): SCRATCH_FORMULA in check.ts. */
+  scratchBytes: number;
   totalBytes: number;
   /** The context length the estimate is for. */
   contextLength: number;
   /** How each part was computed, for display ("KV cache: 2 × 22 layers × 4096 ctx × 4 kv heads × 64 × 4 B"). */
-  formulas: { kvCache: string; activations: string };
+  formulas: { kvCache: string; scratch: string };
   /** The most this device is assumed able to hold for one model (see MemoryBudget in device-caps.ts). */
   budgetBytes: number;
   fits: boolean;

@@ -17,6 +17,7 @@ import type { ChatMessage } from '../tokenizer/types.ts';
 import type { DecodeProfile } from '../webgpu/decode-profile.ts';
 import type { SamplingSettings, TokenLogprob } from './sampling.ts';
 import type { ScoreResult } from './scoring.ts';
+import type { GpuMemory } from '../webgpu/memory-plan.ts';
 
 export type { ScoreResult };
 
@@ -123,6 +124,8 @@ export interface LoadedModelInfo {
   chatFormat?: ChatFormatInfo;
   loadSeconds: number;
   adapter: AdapterInfo;
+  /** What the WebGPU engine allocated on the GPU for this model (absent for engines that do not say). */
+  gpuMemory?: GpuMemory;
 }
 
 /**

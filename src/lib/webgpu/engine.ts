@@ -25,7 +25,8 @@ import { weightFormat } from './kernels/weight-formats.ts';
 import type { DecodeVariants } from './decode-graph.ts';
 import type { DecodeProfile } from './decode-profile.ts';
 import { MAX_EXCLUDED, MAX_TOP_K } from './kernels/select-token.ts';
-import { KernelSet, MAX_CHUNK, type SelectedToken, type TokenSelection, TransformerModel } from './model.ts';
+import { KernelSet, type SelectedToken, type TokenSelection, TransformerModel } from './model.ts';
+import { type GpuMemory, MAX_CHUNK } from './memory-plan.ts';
 
 export interface LoadProgress {
   bytesUploaded: number;
@@ -77,6 +78,11 @@ export class WebGpuEngine {
   static async create(opts: { requiredLimits?: Partial<Record<keyof GpuLimits, number>> } = {}): Promise<WebGpuEngine> {
     const limits = opts.requiredLimits ?? {};
     return new WebGpuEngine(await GpuContext.open(limits), limits);
+  }
+
+  /** The GPU memory the loaded model's load allocated (memory-plan.ts); undefined before a load. */
+  get gpuMemory(): GpuMemory | undefined {
+    return this.model?.memory;
   }
 
   get caps(): EngineCaps {

@@ -23,14 +23,15 @@ import { RopeKernel, ropeTable } from './kernels/rope.ts';
 import { rowBytes, weightFormat } from './kernels/weight-formats.ts';
 import { DecodeAttentionKernel } from './kernels/decode-attention.ts';
 import { DecodeMatvecKernels, type DecodeMatvecShape } from './kernels/decode-matvec.ts';
+import { type GpuMemory, MAX_CHUNK, paramBlocks } from './memory-plan.ts';
 import { QkRopeKernel } from './kernels/qk-rope.ts';
 import { MAX_EXCLUDED, MAX_TOP_K, SelectTokenKernel } from './kernels/select-token.ts';
 import { buildPrefillGraph } from './prefill-graph.ts';
 import { type DecodeProfile, opKind } from './decode-profile.ts';
 import { type UploadCounter, type WeightMatrix, WeightUploader } from './weights.ts';
 
-/** Most tokens one submission processes (prefill chunks). */
-export const MAX_CHUNK = 512;
+/** Most tokens one submission processes (prefill chunks): memory-plan.ts declares it with the buffers it sizes. */
+export { MAX_CHUNK };
 /**
  * Greedy decode steps kept submitted beyond the one being read (run). A step's result reaches the host a round trip
  * after its submit (on SwiftShader about 2.5 ms, more than the step's GPU work for small models): with one step in
@@ -159,6 +160,8 @@ export class TransformerModel {
   private allPositionsHead: { ops: Op[]; logits: GPUBuffer; readback: GPUBuffer; maxTokens: number } | undefined;
   /** Bytes of weights a decode step reads (for the roofline figure). */
   weightBytesPerToken = 0;
+  /** The GPU memory the load allocated, by kind (buffers made later for scoring are not counted). */
+  memory: GpuMemory = { weightsBytes: 0, kvCacheBytes: 0, scratchBytes: 0, totalBytes: 0 };
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -352,7 +355,7 @@ export class TransformerModel {
       return buf;
     };
     const parts = [...matrices.values()].reduce((a, m) => a + m.parts.length, 0) + embd.parts.length;
-    const params = new ParamArena(device, 2 * parts + h.nLayer * 48 + 32);
+    const params = new ParamArena(device, paramBlocks(h.nLayer, parts));
     this.buffers.push(params.buffer);
     const dummy = this.create(16, storage, 'unused binding');
     const graph = new GraphContext(device, kernels, arch, { embd, layers, outputNorm, output }, act, params, this.stepBuffer, ropeTableFor, dummy, (b) =>
@@ -361,6 +364,12 @@ export class TransformerModel {
     this.graphContext = graph;
     this.prefillGraph = buildPrefillGraph(graph);
     this.decodeGraph = buildDecodeGraph(graph, decodeVariants);
+    // What this load allocated (memory-plan.ts plans the same buffers for the verdict's estimate).
+    const sum = (buffers: GPUBuffer[]) => buffers.reduce((a, b) => a + b.size, 0);
+    const weightsBytes = sum(this.weightBuffers);
+    const kvCacheBytes = sum(act.kv.flatMap((l) => [l.k, l.v]));
+    const scratchBytes = sum(this.buffers) - kvCacheBytes;
+    this.memory = { weightsBytes, kvCacheBytes, scratchBytes, totalBytes: weightsBytes + kvCacheBytes + scratchBytes };
   }
 
   /** Checks a step's tokens and writes them and (pos0, T) for the GPU. */

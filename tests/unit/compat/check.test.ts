@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
-  activationsBytes,
+  scratchBytes,
   check,
   DEFAULT_MEMORY_BUDGET_BYTES,
   fileTypeFromName,
@@ -57,10 +57,12 @@ describe('check: memory estimate', () => {
     expect(m.contextLength).toBe(2048);
     // 2 × 22 × 2048 × 4 × 64 × 4 = 92,274,688 (88 MiB)
     expect(m.kvCacheBytes).toBe(92_274_688);
-    // 4 × [512·(4·2048 + 2·5632) + 32·512·2048 + 32000] = 4 × 43,547,904
-    expect(m.activationsBytes).toBe(174_191_616);
+    // The engine's scratch (memory-plan.ts): one 512-token prefill step's f32 activations 4 × 512·(2·2048 + 2·32·64 +
+    // 2·5632) = 39,845,888, the last row, logits twice and token ids 4 × (2048 + 2·32000 + 512) = 266,240, the RoPE
+    // table 2048 · 32 · 8 = 524,288, uniforms (2·(7·22 + 2) + 48·22 + 32) · 256 = 358,400. No attention scores.
+    expect(m.scratchBytes).toBe(40_994_816);
     expect(m.weightsBytes).toBe(d.totalWeightBytes);
-    expect(m.totalBytes).toBe(d.totalWeightBytes + 92_274_688 + 174_191_616);
+    expect(m.totalBytes).toBe(d.totalWeightBytes + 92_274_688 + 40_994_816);
     expect(m.formulas.kvCache).toContain('2 × 22 layers × 2048 ctx × 4 kv heads × 64 head dim × 4 B');
     expect(m.budgetBytes).toBe(DEFAULT_MEMORY_BUDGET_BYTES);
     expect(m.fits).toBe(true);
@@ -75,7 +77,7 @@ describe('check: memory estimate', () => {
     const v = check(long, desktop, { contextLength: 16384 });
     expect(v.memory.kvCacheBytes).toBe(8 * 92_274_688);
     expect(kvCacheBytes({ layers: 22, kvHeads: 4, headDim: 64 }, 16384)).toBe(v.memory.kvCacheBytes);
-    expect(activationsBytes({ embd: 2048, ffn: 5632, heads: 32, vocab: 32000 }, 16384)).toBe(v.memory.activationsBytes);
+    expect(scratchBytes({ layers: 22, heads: 32, kvHeads: 4, headDim: 64, embd: 2048, ffn: 5632, vocab: 32000 }, 16384)).toBe(v.memory.scratchBytes);
   });
 
   test('a context longer than the model was trained for is allowed with a warning; a bad one is a typed error', () => {
@@ -96,7 +98,7 @@ describe('check: memory estimate', () => {
     const d = descriptorOf({ tensorSpecs: tinyLlamaTensors('Q4_K') });
     const v = check(d, desktop);
     expect(v.memory.kvCacheBytes).toBe(0);
-    expect(v.memory.totalBytes).toBe(d.totalWeightBytes + v.memory.activationsBytes);
+    expect(v.memory.totalBytes).toBe(d.totalWeightBytes + v.memory.scratchBytes);
     expect(v.warnings.some((w) => /covers the weights only/.test(w) && /block count/.test(w))).toBe(true);
   });
 });

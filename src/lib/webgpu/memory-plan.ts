@@ -1,0 +1,73 @@
+/**
+ * What the WebGPU engine allocates on the GPU for a model, declared once and GPU-free: the engine sizes its buffers
+ * from these facts (model.ts) and reports what it allocated (`GpuMemory`, `generate --json`'s `memory`), and the
+ * compatibility check's memory estimate is computed from the same plan (compat/check.ts), so the figure a verdict
+ * shows before a download is the one a load then allocates.
+ *
+ * - weights: as stored in the file (quantized types stay quantized on the GPU), each matrix in its own buffer;
+ * - KV cache: K and V of every layer for the whole context, f32 (exact parity with llama.cpp's f32 path matters more
+ *   than halving the cache);
+ * - scratch: the activations of one prefill step of up to MAX_CHUNK tokens (residual, normed input, query and
+ *   attention output, FFN gate and up, f32), the last token's row and logits (and their readback), the token ids,
+ *   the RoPE cos/sin table for the context, and the uniform arena. Attention scores are never materialised (the
+ *   kernels keep an online softmax in registers), so nothing grows with n_head × tokens × context.
+ */
+
+/** Tokens one prefill step processes at once: the scratch buffers are sized for it; decoding uses one. llama.cpp's micro-batch. */
+export const MAX_CHUNK = 512;
+
+/** Bytes per K/V element: the cache is f32. */
+export const KV_BYTES_PER_ELEMENT = 4;
+
+/** Bytes of one uniform block in the engine's parameter arena (graph.ts ParamArena: minUniformBufferOffsetAlignment). */
+export const PARAM_BLOCK_BYTES = 256;
+
+/** The GPU memory of a loaded model, by kind. */
+export interface GpuMemory {
+  weightsBytes: number;
+  kvCacheBytes: number;
+  scratchBytes: number;
+  totalBytes: number;
+}
+
+/** The shape the plan needs (hyperparameters as the engine reads them). */
+export interface MemoryShape {
+  layers: number;
+  nEmbd: number;
+  /** n_head × head_dim (the query and attention-output width). */
+  qDim: number;
+  /** n_head_kv × head_dim. */
+  kvDim: number;
+  nFf: number;
+  nVocab: number;
+  /** Dimensions rotated by RoPE per head (the cos/sin table holds nRot / 2 pairs per position). */
+  nRot: number;
+}
+
+/** K and V of every layer for `contextLength` positions. */
+export function kvCacheBytes(s: Pick<MemoryShape, 'layers' | 'kvDim'>, contextLength: number): number {
+  return 2 * s.layers * contextLength * s.kvDim * KV_BYTES_PER_ELEMENT;
+}
+
+/**
+ * Uniform blocks the graphs take: two per weight part (the prefill and decode products of each matrix; about seven
+ * matrices a layer plus embedding and output), 48 per layer for the other ops' parameters, 32 for the rest.
+ */
+export function paramBlocks(layers: number, weightParts = 7 * layers + 2): number {
+  return 2 * weightParts + 48 * layers + 32;
+}
+
+/** Scratch buffers of a loaded model (f32 activations for MAX_CHUNK tokens, logits, RoPE table, parameters). */
+export function scratchBytes(s: MemoryShape, contextLength: number): number {
+  const activations = MAX_CHUNK * (2 * s.nEmbd + 2 * s.qDim + 2 * s.nFf) * 4;
+  const rows = (s.nEmbd + 2 * s.nVocab + MAX_CHUNK) * 4; // the last token's row, logits and their readback, token ids
+  const rope = contextLength * (s.nRot / 2) * 8; // a cos/sin pair per rotated pair and position
+  return activations + rows + rope + paramBlocks(s.layers) * PARAM_BLOCK_BYTES;
+}
+
+/** The whole plan for a model whose weights take `weightsBytes` as stored. */
+export function planGpuMemory(s: MemoryShape, contextLength: number, weightsBytes: number): GpuMemory {
+  const kv = kvCacheBytes(s, contextLength);
+  const scratch = scratchBytes(s, contextLength);
+  return { weightsBytes, kvCacheBytes: kv, scratchBytes: scratch, totalBytes: weightsBytes + kv + scratch };
+}
