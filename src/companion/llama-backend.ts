@@ -13,6 +13,7 @@ import type { InferRequest, JobEvent } from '../lib/companion/protocol.ts';
 import { RbeeError } from '../lib/errors.ts';
 import type { BackendDescription, CompanionBackend, PreparedJob } from './backend.ts';
 import { CompanionHttpError } from './http-error.ts';
+import { DEFAULT_CONTEXT_LENGTH } from '../lib/webgpu/memory-plan.ts';
 
 export type GpuChoice = 'auto' | 'cpu' | 'cuda' | 'metal' | 'vulkan';
 
@@ -20,13 +21,10 @@ export interface LlamaBackendOptions {
   modelPath: string;
   /** llama.cpp CPU threads. */
   threads?: number;
-  /** Context length in tokens (prompt + generated); default: the model's own, capped at DEFAULT_MAX_CONTEXT. */
+  /** Context length in tokens (prompt + generated); default: the model's own, capped at DEFAULT_CONTEXT_LENGTH (as in the browser). */
   contextSize?: number;
   gpu?: GpuChoice;
 }
-
-/** Keeps the KV cache small by default; a user who wants a long context says so with --context. */
-export const DEFAULT_MAX_CONTEXT = 4096;
 
 /**
  * A prompt longer than context × this many characters cannot fit, so it is refused before llama.cpp tokenizes it
@@ -107,7 +105,7 @@ export class LlamaBackend implements CompanionBackend {
       });
     }
     const threads = options.threads ?? defaultThreads();
-    const contextSize = options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
+    const contextSize = options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_CONTEXT_LENGTH);
     const context = await model.createContext({ threads, contextSize, sequences: 1 });
     const name = basename(options.modelPath).replace(/\.gguf$/i, '');
     return new LlamaBackend(llama, model, context, context.getSequence(), name, threads);

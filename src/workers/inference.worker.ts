@@ -17,6 +17,7 @@ import { loadedModelInfo, openModel, type OpenedModel } from '../lib/inference/m
 import { scoreTokens } from '../lib/inference/scoring.ts';
 import type { GeneratedStep, LoadedModelInfo, WorkerEvent, WorkerRequest } from '../lib/inference/protocol.ts';
 import { WebGpuEngine } from '../lib/webgpu/engine.ts';
+import { DEFAULT_CONTEXT_LENGTH } from '../lib/webgpu/memory-plan.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -89,7 +90,7 @@ async function load(request: Extract<WorkerRequest, { type: 'load' }>, signal: A
     progress: { phase: 'header', bytesUploaded: 0, totalBytes: opened.descriptor.totalWeightBytes, tensorsUploaded: 0, totalTensors: opened.descriptor.tensors.length },
   });
   engine ??= await WebGpuEngine.create();
-  const contextLength = Math.min(request.contextLength ?? 4096, opened.descriptor.contextLength ?? 4096);
+  const contextLength = Math.min(request.contextLength ?? DEFAULT_CONTEXT_LENGTH, opened.descriptor.contextLength ?? DEFAULT_CONTEXT_LENGTH);
   let lastPost = 0;
   await engine.load(opened.descriptor, opened.sources, {
     contextLength,

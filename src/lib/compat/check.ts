@@ -10,7 +10,7 @@ import { DEFAULT_DESKTOP_CAPS, describeDeviceCaps, formatBytes, type DeviceCaps 
 import { engineFor, matrixCell, normaliseArchitecture, WEBGPU_CODE_PATHS } from './matrix.ts';
 import { WASM_BACKEND_LABEL, WASM_KV_BYTES_PER_ELEMENT, WASM_MAX_FILE_BYTES, WASM_MEMORY_BYTES, WASM_RUNTIME_OVERHEAD_BYTES } from './wasm-capabilities.ts';
 import { holdsNoWeights, NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from './no-weights.ts';
-import { KV_BYTES_PER_ELEMENT, kvCacheBytes as planKvCacheBytes, MAX_CHUNK, type MemoryShape, scratchBytes as planScratchBytes } from '../webgpu/memory-plan.ts';
+import { DEFAULT_CONTEXT_LENGTH, KV_BYTES_PER_ELEMENT, kvCacheBytes as planKvCacheBytes, MAX_CHUNK, type MemoryShape, scratchBytes as planScratchBytes } from '../webgpu/memory-plan.ts';
 import {
   ARCHITECTURES,
   BACKENDS,
@@ -58,8 +58,8 @@ export function parseEngineChoice(value: string | null | undefined): EngineChoic
   return (ENGINE_CHOICES as readonly string[]).includes(value ?? '') ? (value as EngineChoice) : undefined;
 }
 
-/** Context planned for when the user has not chosen one: enough for a chat, small enough for a laptop's KV cache. */
-export const DEFAULT_CONTEXT_LENGTH = 4096;
+/** Context planned for when the user has not chosen one: the engine's default (memory-plan.ts). */
+export { DEFAULT_CONTEXT_LENGTH };
 
 
 /**

@@ -21,6 +21,7 @@ import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGe
 import { withBlankChatTemplates } from './gguf-template-blanking.ts';
 import { sourcesAsBlobs } from './model-blobs.ts';
 import { wasmThreads, wllamaWasmUrl, type WasmThreads } from './wasm-runtime.ts';
+import { DEFAULT_CONTEXT_LENGTH } from '../webgpu/memory-plan.ts';
 
 export interface WasmEngineOptions {
   /** URL of wllama.wasm; default /wllama/wllama.wasm on this page's origin. */
@@ -30,9 +31,6 @@ export interface WasmEngineOptions {
   /** wllama's module, for the harness / tests that bundle it themselves; default a dynamic import. */
   loadLibrary?: () => Promise<typeof import('@wllama/wllama')>;
 }
-
-/** Context the engine allocates when the caller does not choose: as the WebGPU worker does. */
-const DEFAULT_CONTEXT = 4096;
 
 /** One streamed piece of llama.cpp's OpenAI-style completion (the fields read here). */
 interface CompletionChunk {
@@ -91,7 +89,7 @@ export class WasmEngine implements ChatEngine {
       const headerBytes = d.gguf?.dataOffsets[0];
       if (blobs[0] && headerBytes !== undefined && d.gguf?.littleEndian) blobs[0] = await withBlankChatTemplates(blobs[0], headerBytes);
       const threads = this.options.threads ?? wasmThreads();
-      const contextLength = Math.min(options.contextLength ?? DEFAULT_CONTEXT, d.contextLength ?? DEFAULT_CONTEXT);
+      const contextLength = Math.min(options.contextLength ?? DEFAULT_CONTEXT_LENGTH, d.contextLength ?? DEFAULT_CONTEXT_LENGTH);
       onProgress?.({ phase: 'loading', fraction: 1, loadedBytes: d.totalWeightBytes, totalBytes: d.totalWeightBytes, text: `llama.cpp is loading the weights (${threads.threads} thread${threads.threads === 1 ? '' : 's'})` });
       const lib = await (this.options.loadLibrary ?? (() => import('@wllama/wllama')))();
       const wllama = new lib.Wllama({ default: this.options.wasmUrl ?? wllamaWasmUrl(location.href) }, { suppressNativeLog: true, logger: quietLogger() });

@@ -13,6 +13,12 @@
  *   kernels keep an online softmax in registers), so nothing grows with n_head × tokens × context.
  */
 
+/**
+ * The context a model is loaded with when none is asked for: its own, at most this (a chat's worth, and a KV cache a
+ * laptop's GPU holds). The compatibility check plans for the same.
+ */
+export const DEFAULT_CONTEXT_LENGTH = 4096;
+
 /** Tokens one prefill step processes at once: the scratch buffers are sized for it; decoding uses one. llama.cpp's micro-batch. */
 export const MAX_CHUNK = 512;
 

@@ -23,7 +23,7 @@ import { RopeKernel, ropeTable } from './kernels/rope.ts';
 import { rowBytes, weightFormat } from './kernels/weight-formats.ts';
 import { DecodeAttentionKernel } from './kernels/decode-attention.ts';
 import { DecodeMatvecKernels, type DecodeMatvecShape } from './kernels/decode-matvec.ts';
-import { type GpuMemory, MAX_CHUNK, paramBlocks } from './memory-plan.ts';
+import { DEFAULT_CONTEXT_LENGTH, type GpuMemory, MAX_CHUNK, paramBlocks } from './memory-plan.ts';
 import { QkRopeKernel } from './kernels/qk-rope.ts';
 import { MAX_EXCLUDED, MAX_TOP_K, SelectTokenKernel } from './kernels/select-token.ts';
 import { buildPrefillGraph } from './prefill-graph.ts';
@@ -44,9 +44,6 @@ const STEPS_AHEAD = 3;
  * positions per submission and no buffer nears a mobile GPU's binding limit.
  */
 const ALL_POSITIONS_LOGITS_BYTES = 64 * 1024 * 1024;
-/** Default KV cache length when the caller names none: the model's context, capped (the cache is f32). */
-const DEFAULT_MAX_CONTEXT = 4096;
-
 /**
  * A step's token selection on the GPU (kernels/select-token.ts): the `k` largest logits (default 1, at most
  * MAX_TOP_K) among the ids not in `exclude`, and the raw logits of `exclude` (distinct ids, at most MAX_EXCLUDED).
@@ -211,7 +208,7 @@ export class TransformerModel {
     if (h.headDim > MAX_HEAD_DIM || h.headDim % 4 !== 0 || h.nHead % h.nHeadKv !== 0 || h.nHead / h.nHeadKv > 64) {
       throw new RbeeError('unsupported-architecture', `Head dimension ${h.headDim} with ${h.nHead}/${h.nHeadKv} heads is not supported.`);
     }
-    const ctxLen = Math.max(1, Math.min(contextLength ?? Math.min(h.contextLength, DEFAULT_MAX_CONTEXT), h.contextLength || Infinity));
+    const ctxLen = Math.max(1, Math.min(contextLength ?? Math.min(h.contextLength, DEFAULT_CONTEXT_LENGTH), h.contextLength || Infinity));
     const model = new TransformerModel(ctx, kernels, arch, ctxLen);
     try {
       await model.build(descriptor, sources, counter, decodeVariants);
