@@ -9,7 +9,8 @@
  *       test: { file: 'tests/browser/engine/parity.test.ts', name: 'the exact test title' } },
  *   tests/unit/compat/honesty.test.ts fails unless that file exists and contains that title.
  * • An architecture's WebGPU code path is written → set its line in WEBGPU_CODE_PATHS to EXISTS.
- * • A weight type's WebGPU kernel is written → set its line in WEBGPU_KERNELS to KERNEL (or PLANNED_KERNEL back).
+ * • A weight type's WebGPU kernel is written → add it to WEIGHT_TYPES_WITH_KERNELS (webgpu/capabilities.ts, with its
+ *   decoder in kernels/weight-formats.ts) and take it out of PLANNED_KERNELS here.
  * Never mark a cell verified without a test that runs it: "expected" is the honest word for "the code exists".
  */
 import { ggmlTypeByName } from '../loaders/ggml-types.ts';
@@ -27,6 +28,7 @@ import {
   type MatrixFormat,
   type VerifyingTest,
 } from './verdict.ts';
+import { WEIGHT_TYPES_WITH_KERNELS } from '../webgpu/capabilities.ts';
 
 export interface VerifiedCell {
   architecture: Architecture;
@@ -134,33 +136,14 @@ type Kernel = 'kernel' | 'planned';
 const KERNEL: Kernel = 'kernel';
 const PLANNED_KERNEL: Kernel = 'planned';
 
-export const WEBGPU_KERNELS: Readonly<Record<string, Kernel>> = {
-  F32: KERNEL,
-  F16: KERNEL,
-  BF16: KERNEL,
-  Q4_0: KERNEL,
-  Q4_1: KERNEL,
-  Q5_0: KERNEL,
-  Q5_1: KERNEL,
-  Q8_0: KERNEL,
-  Q2_K: KERNEL,
-  Q3_K: KERNEL,
-  Q4_K: KERNEL,
-  Q5_K: KERNEL,
-  Q6_K: KERNEL,
-  IQ4_NL: KERNEL,
-  IQ1_S: PLANNED_KERNEL,
-  IQ1_M: PLANNED_KERNEL,
-  IQ2_XXS: PLANNED_KERNEL,
-  IQ2_XS: PLANNED_KERNEL,
-  IQ2_S: PLANNED_KERNEL,
-  IQ3_XXS: PLANNED_KERNEL,
-  IQ3_S: PLANNED_KERNEL,
-  IQ4_XS: PLANNED_KERNEL,
-  TQ1_0: PLANNED_KERNEL,
-  TQ2_0: PLANNED_KERNEL,
-  MXFP4: PLANNED_KERNEL,
-};
+/** GGUF weight types llama.cpp has and the engine does not decode yet. */
+const PLANNED_KERNELS = ['IQ1_S', 'IQ1_M', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ4_XS', 'TQ1_0', 'TQ2_0', 'MXFP4'] as const;
+
+/** Every GGUF weight type the matrix lists: the engine's (capabilities.ts), then the planned ones. */
+export const WEBGPU_KERNELS: Readonly<Record<string, Kernel>> = Object.fromEntries([
+  ...WEIGHT_TYPES_WITH_KERNELS.map((t) => [t, KERNEL] as const),
+  ...PLANNED_KERNELS.map((t) => [t, PLANNED_KERNEL] as const),
+]);
 
 /** SafeTensors dtypes that are model weights (the engine would take them as they are, like GGUF F32/F16/BF16). */
 const SAFETENSORS_WEIGHT_TYPES = ['F32', 'F16', 'BF16'] as const;

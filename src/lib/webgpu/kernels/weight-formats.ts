@@ -502,8 +502,10 @@ const FORMATS = new Map<number, WeightFormat>(
   [f32Format, f16Format, bf16Format, q4_0, q4_1, q5_0, q5_1, q8_0, iq4_nl, q2_k, q3_k, q4_k, q5_k, q6_k].map((f) => [f.id, f]),
 );
 
-/** Type ids the engine decodes on the GPU. */
-export const SUPPORTED_WEIGHT_TYPES: readonly number[] = [...FORMATS.keys()];
+/** The ggml names of the types with a decoder here: capabilities.ts's WEIGHT_TYPES_WITH_KERNELS, checked by a test. */
+export function formatNames(): string[] {
+  return [...FORMATS.values()].map((f) => f.name);
+}
 
 /** The format for a ggml type id; RbeeError('unsupported-weight-type') for the rest. */
 export function weightFormat(typeId: number, tensorName = 'a tensor'): WeightFormat {
