@@ -26,7 +26,7 @@
  */
 import type { GpuCaps } from '../device.ts';
 import { GATE_ACTIVATION_WGSL } from './activation.ts';
-import { bindGroup, type Binding, createLayout, createPipeline, grid, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, grid, STEP_WGSL } from './kernel.ts';
 import { matvecThreadsPerRow, unitDotWgsl } from './matmul.ts';
 import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
 
@@ -106,7 +106,8 @@ function bindings(mode: DecodeMatvecMode): string {
 ${out}
 struct Params { rows: u32, units: u32, row_bytes: u32, flags: u32, k: u32, eps: f32, seg1: u32, seg2: u32,
   base1: u32, base2: u32, kv_stride: u32, up_base: u32, cap: f32, act: u32, head_dim: u32, half_rot: u32 }
-${STEP_WGSL}`;
+${STEP_WGSL}
+${flagsWgsl(DECODE_MATVEC_FLAGS)}`;
 }
 
 /** Row base and output, per mode. */
@@ -120,7 +121,7 @@ fn row_base(r: u32) -> u32 {
 }
 // ROPE: rotate q and k rows in place before storing (interleaved pairs: a group of 4 rows is 2 whole pairs).
 fn rope4(row: u32, v: vec4f) -> vec4f {
-  if ((P.flags & 4u) == 0u || row >= P.seg2) { return v; }
+  if ((P.flags & ROPE) == 0u || row >= P.seg2) { return v; }
   var r = row;
   if (r >= P.seg1) { r -= P.seg1; }
   let d = r % P.head_dim;
@@ -140,11 +141,11 @@ fn store(r: u32, v: f32) {
 fn row_base(r: u32) -> u32 { return r * P.row_bytes; }
 fn store(r: u32, t: f32) {
   var v = t;
-  if ((P.flags & 2u) != 0u) {
+  if ((P.flags & SOFT_CAP) != 0u) {
     let e = exp(2.0 * clamp(v / P.cap, -15.0, 15.0));
     v = P.cap * (e - 1.0) / (e + 1.0);
   }
-  if ((P.flags & 1u) != 0u) { Y[r] += v; } else { Y[r] = v; }
+  if ((P.flags & ACCUMULATE) != 0u) { Y[r] += v; } else { Y[r] = v; }
 }
 ${mode === 'gated' ? GATE_ACTIVATION_WGSL : ''}`;
 }

@@ -9,6 +9,13 @@ export type BindingKind = 'read' | 'write' | 'uniform';
 export const STEP_WGSL = /* wgsl */ `
 struct Step { pos0: u32, T: u32, _a: u32, _b: u32 }`;
 
+/** A kernel's flag bits as WGSL constants, from the TS object that packs them (declared once, named in both). */
+export function flagsWgsl(flags: Readonly<Record<string, number>>): string {
+  return Object.entries(flags)
+    .map(([name, bit]) => `const ${name} = ${bit}u;`)
+    .join('\n');
+}
+
 export function createLayout(device: GPUDevice, kinds: BindingKind[]): GPUBindGroupLayout {
   return device.createBindGroupLayout({
     entries: kinds.map((kind, binding) => ({

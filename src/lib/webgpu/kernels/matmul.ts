@@ -11,14 +11,14 @@
  * - embedding (get_rows): decodes whole rows picked by token id.
  *
  * Flags: ACCUMULATE adds into Y (the residual stream), Y_AT_POS offsets Y by pos0 rows (writing K/V straight into
- * the cache), LAST_TOKEN reads only the step's last token (logits after a prefill).
+ * the cache).
  */
 import type { GpuCaps } from '../device.ts';
-import { bindGroup, type Binding, createLayout, createPipeline, grid, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, grid, STEP_WGSL } from './kernel.ts';
 import { PrefillMatmulKernels } from './prefill-matmul.ts';
 import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
 
-export const MATMUL_FLAGS = { ACCUMULATE: 1, Y_AT_POS: 2, LAST_TOKEN: 4 } as const;
+export const MATMUL_FLAGS = { ACCUMULATE: 1, Y_AT_POS: 2 } as const;
 
 export interface MatmulParams {
   rows: number;
@@ -43,7 +43,8 @@ export function packMatmulParams(p: MatmulParams): Uint32Array {
 const PARAMS_WGSL = /* wgsl */ `
 struct Params { rows: u32, units: u32, row_bytes: u32, row_offset: u32, x_offset: u32, x_stride: u32,
   y_offset: u32, y_stride: u32, flags: u32 }
-${STEP_WGSL}`;
+${STEP_WGSL}
+${flagsWgsl(MATMUL_FLAGS)}`;
 
 const MATVEC_WG = 64;
 const MATVEC_UNITS_PER_INVOCATION = 4;
@@ -118,8 +119,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   ${rowsIdx.map((i) => `var acc${i} = 0.0;`).join(' ')}
   if (row < P.rows) {
     ${rowsIdx.map((i) => `let rb${i} = min(row + ${i}u, P.rows - 1u) * P.row_bytes;`).join('\n    ')}
-    var xo = P.x_offset;
-    if ((P.flags & 4u) != 0u) { xo += (S.T - 1u) * P.x_stride; }
+    let xo = P.x_offset;
     for (var u = lane; u < P.units; u += TPR) {
       let xb = xo + u * UV;
       ${loadUnitX(format)}
@@ -133,9 +133,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var total = vec4f(0.0);
     for (var i = 0u; i < TPR; i++) { total += red[li + i]; }
     var yo = P.y_offset + P.row_offset + row;
-    if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
+    if ((P.flags & Y_AT_POS) != 0u) { yo += S.pos0 * P.y_stride; }
     ${rowsIdx
-      .map((i) => `if (row + ${i}u < P.rows) { if ((P.flags & 1u) != 0u) { Y[yo + ${i}u] += total[${i}]; } else { Y[yo + ${i}u] = total[${i}]; } }`)
+      .map((i) => `if (row + ${i}u < P.rows) { if ((P.flags & ACCUMULATE) != 0u) { Y[yo + ${i}u] += total[${i}]; } else { Y[yo + ${i}u] = total[${i}]; } }`)
       .join('\n    ')}
   }
 }`;
@@ -162,8 +162,7 @@ const R = ${R}u;
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_id) sid: u32,
   @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) lane: u32, @builtin(subgroup_size) sg_size: u32) {
   let first = (wid.x + wid.y * nwg.x) * RPW;
-  var xo = P.x_offset;
-  if ((P.flags & 4u) != 0u) { xo += (S.T - 1u) * P.x_stride; }
+  let xo = P.x_offset;
   for (var r = sid * R; r < RPW; r += nsg * R) {
     let row = first + r;
     if (row >= P.rows) { break; }
@@ -177,9 +176,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     ${rowsIdx.map((i) => `let total${i} = subgroupAdd(acc${i});`).join('\n    ')}
     if (lane == 0u) {
       var yo = P.y_offset + P.row_offset + row;
-      if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
+      if ((P.flags & Y_AT_POS) != 0u) { yo += S.pos0 * P.y_stride; }
       ${rowsIdx
-        .map((i) => `if (row + ${i}u < P.rows) { if ((P.flags & 1u) != 0u) { Y[yo + ${i}u] += total${i}; } else { Y[yo + ${i}u] = total${i}; } }`)
+        .map((i) => `if (row + ${i}u < P.rows) { if ((P.flags & ACCUMULATE) != 0u) { Y[yo + ${i}u] += total${i}; } else { Y[yo + ${i}u] = total${i}; } }`)
         .join('\n      ')}
     }
   }
@@ -258,7 +257,7 @@ export class MatmulKernels {
     return bindGroup(this.device, embedding ? this.embeddingLayout : this.layout, bindings);
   }
 
-  /** Y (+)= W·X for `tokens` tokens (1 → matrix-vector; LAST_TOKEN params also use matrix-vector). */
+  /** Y (+)= W·X for `tokens` tokens (1 → matrix-vector). */
   encode(pass: GPUComputePassEncoder, format: WeightFormat, group: GPUBindGroup, rows: number, units: number, tokens: number): void {
     if (tokens === 1 && this.subgroupRows) {
       pass.setPipeline(this.pipeline('matvec', format));

@@ -68,8 +68,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     ${body}
   }
   var yo = P.y_offset + P.row_offset + row;
-  if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
-  let accumulate = (P.flags & 1u) != 0u;
+  if ((P.flags & Y_AT_POS) != 0u) { yo += S.pos0 * P.y_stride; }
+  let accumulate = (P.flags & ACCUMULATE) != 0u;
   ${rows
     .flatMap((r) =>
       toks.map((t) => {
@@ -142,8 +142,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   let row = row0 + rr;
   let tok = t0 + tt;
   var yo = P.y_offset + P.row_offset + row;
-  if ((P.flags & 2u) != 0u) { yo += S.pos0 * P.y_stride; }
-  let accumulate = (P.flags & 1u) != 0u;
+  if ((P.flags & Y_AT_POS) != 0u) { yo += S.pos0 * P.y_stride; }
+  let accumulate = (P.flags & ACCUMULATE) != 0u;
   ${rows
     .flatMap((r) =>
       toks.map((t) => {
