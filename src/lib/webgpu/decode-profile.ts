@@ -2,8 +2,8 @@
  * Where a decode step's time goes (WebGpuEngine.profileDecode, the worker's `profile` request, bench/decode.ts):
  *
  * - host side, from the real greedy decode path run `steps` times (each step's pick is the next step's token, as in
- *   generation, so steps are submitted ahead): JS time to write the step's inputs, encode and submit (this step's
- *   and the next one's); the wait until the readback is mapped; reading the result;
+ *   generation, so steps are submitted ahead): JS time to write the step's inputs, encode and submit (the step
+ *   that tops up the ones kept in flight); the wait until the readback is mapped; reading the result;
  * - GPU side, from the same graph run again with each op in its own compute pass between two timestamp writes
  *   (where the adapter has `timestamp-query`): time per kernel, summed over layers and averaged per step. Separate
  *   passes add a little overhead of their own, and Chromium quantises timestamps (100 µs unless its WebGPU

@@ -42,7 +42,7 @@ export type EngineCaps = GpuCaps;
  * Slicing of an abandonable prefill: slices are sized from the speed measured so far to take about SLICE_TARGET_MS
  * each, so Stop takes effect within about that time on any model and a fast model still reads a prompt in few
  * submissions (each slice costs one submission and one wait for the GPU: a few ms on SwiftShader, where a
- * 150-token stories260K prompt takes 60 ms). The model's first sliced prefill starts with a short slice, to measure;
+ * 150-token stories260K prompt takes about 40 ms). The model's first sliced prefill starts with a short slice, to measure;
  * later ones start from the speed the last one measured. Slices are whole 8-token tiles of the prefill matrix kernel.
  */
 export const FIRST_SLICE = 16;
