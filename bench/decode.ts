@@ -46,7 +46,7 @@ import type { ChatMessage } from '../src/lib/tokenizer/types.ts';
 import { readGguf } from '../src/lib/loaders/gguf.ts';
 import { NodeFileSource } from '../src/lib/loaders/node-file-source.ts';
 import { fixture, HAS_FIXTURES } from '../tests/support/fixtures.ts';
-import { writeGeneratedModel, type GeneratedModelOptions } from '../tests/support/model-generator.ts';
+import { LLAMA_1024X12, writeGeneratedModel, type GeneratedModelOptions } from '../tests/support/model-generator.ts';
 import { oracleLlama, oracleTiming, type OracleTiming } from '../tests/support/oracle.ts';
 import { WllamaPeer } from './wllama-peer.ts';
 import type { DecodeProfile } from '../src/lib/webgpu/decode-profile.ts';
@@ -71,16 +71,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-const BIG: Omit<GeneratedModelOptions, 'weightType'> = {
-  embeddingLength: 1024,
-  feedForwardLength: 2816,
-  blockCount: 12,
-  headCount: 16,
-  headCountKv: 4,
-  vocabSize: 32000,
-  contextLength: 512,
-  seed: 7,
-};
+const BIG = LLAMA_1024X12;
 
 interface BenchModel {
   key: string;

@@ -65,6 +65,21 @@ export interface GeneratedModelOptions {
   f32Twin?: boolean;
 }
 
+/**
+ * The 1024 × 12 Llama shape of bench/decode.ts's generated models (114 MB at Q4_K, 32k vocabulary): big enough that
+ * the products, not per-dispatch overhead, decide the speed; tests that need "a 114 MB Q4_K Llama" use it too.
+ */
+export const LLAMA_1024X12: Omit<GeneratedModelOptions, 'weightType'> = {
+  embeddingLength: 1024,
+  feedForwardLength: 2816,
+  blockCount: 12,
+  headCount: 16,
+  headCountKv: 4,
+  vocabSize: 32000,
+  contextLength: 512,
+  seed: 7,
+};
+
 /** llama.cpp's `general.file_type` for a file whose matrices are all of this type. */
 export const FILE_TYPE: Record<GeneratedWeightType, number> = {
   F32: 0,

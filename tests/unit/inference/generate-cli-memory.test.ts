@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeFamilyModel } from '../../support/family-generator.ts';
 import { fixture, HAS_FIXTURES, REPO_ROOT } from '../../support/fixtures.ts';
-import { writeGeneratedModel } from '../../support/model-generator.ts';
+import { LLAMA_1024X12, writeGeneratedModel } from '../../support/model-generator.ts';
 
 const run = promisify(execFile);
 const BIN = resolve(REPO_ROOT, 'bin/rbee-web.mjs');
@@ -33,17 +33,7 @@ const models: Record<string, string> = {};
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rbee-memory-'));
   models['stories260K'] = fixture('models/stories260K.gguf');
-  models['random Llama 1024×12 Q4_K'] = await writeGeneratedModel(dir, {
-    weightType: 'Q4_K',
-    embeddingLength: 1024,
-    feedForwardLength: 2816,
-    blockCount: 12,
-    headCount: 16,
-    headCountKv: 4,
-    vocabSize: 32000,
-    contextLength: 512,
-    seed: 7,
-  });
+  models['random Llama 1024×12 Q4_K'] = await writeGeneratedModel(dir, { ...LLAMA_1024X12, weightType: 'Q4_K' });
   models['random Qwen3 Q8_0'] = await writeFamilyModel(dir, { family: 'qwen3', weightType: 'Q8_0' });
   models['random Gemma Q4_K'] = await writeFamilyModel(dir, { family: 'gemma', weightType: 'Q4_K' });
 }, 120_000);

@@ -13,15 +13,25 @@ const CHUNK = 256;
 /** Largest head dimension the kernel's per-invocation accumulators hold (WG × 4). */
 export const MAX_HEAD_DIM = 256;
 
-const WGSL = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> Q: array<f32>;
+/**
+ * The bindings every attention kernel shares (this one, prefill-attention.ts, decode-attention.ts): q, the K and V
+ * caches, the output, the parameters packAttentionParams writes, the step. `rows`: the type q, V and the output are
+ * read as (vec4f, or f32 for this kernel's per-element loads); K is always vec4f.
+ */
+export function attentionBindingsWgsl(rows: 'vec4f' | 'f32' = 'vec4f'): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> Q: array<${rows}>;
 @group(0) @binding(1) var<storage, read> K: array<vec4f>;
-@group(0) @binding(2) var<storage, read> V: array<f32>;
-@group(0) @binding(3) var<storage, read_write> O: array<f32>;
+@group(0) @binding(2) var<storage, read> V: array<${rows}>;
+@group(0) @binding(3) var<storage, read_write> O: array<${rows}>;
 @group(0) @binding(4) var<uniform> P: Params;
 @group(0) @binding(5) var<uniform> S: Step;
 struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
-${STEP_WGSL}
+${STEP_WGSL}`;
+}
+
+const WGSL = /* wgsl */ `
+${attentionBindingsWgsl('f32')}
 ${sumReductionWgsl('wg_sum', WG)}
 ${sumReductionWgsl('wg_max', WG, 'max')}
 var<workgroup> q: array<vec4f, ${MAX_HEAD_DIM / 4}>;

@@ -10,7 +10,8 @@
  * The workgroup size is the adapter's smallest subgroup size (so a workgroup is one subgroup); used only where the
  * device has subgroups and reports that size, otherwise the decode graph keeps attention.ts.
  */
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline } from './kernel.ts';
+import { attentionBindingsWgsl } from './attention.ts';
 
 /**
  * The kernel for one head size: q held in registers and each lane's weighted V sum in registers too (vec4 values
@@ -24,14 +25,7 @@ function wgsl(lanes: number, headDim: number, softCapped: boolean): string {
   const is = Array.from({ length: hd4 }, (_, i) => i);
   return /* wgsl */ `
 enable subgroups;
-@group(0) @binding(0) var<storage, read> Q: array<vec4f>;
-@group(0) @binding(1) var<storage, read> K: array<vec4f>;
-@group(0) @binding(2) var<storage, read> V: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> O: array<vec4f>;
-@group(0) @binding(4) var<uniform> P: Params;
-@group(0) @binding(5) var<uniform> S: Step;
-struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
-${STEP_WGSL}
+${attentionBindingsWgsl()}
 // The workgroup's invocations are the lanes (the workgroup fits in one subgroup: its size is the adapter's smallest
 // subgroup size, so a larger actual subgroup just holds inactive lanes, which the subgroup operations skip).
 const LANES = ${lanes}u;

@@ -184,15 +184,25 @@ function invWgsl(norm: boolean, ssTotal: string): string {
   return norm ? `let inv = 1.0 / sqrt(${ssTotal} / f32(P.k) + P.eps);` : 'let inv = 1.0;';
 }
 
-function subgroupWgsl(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean, rowsPerWorkgroup: number): string {
-  const accs = [...IDX.map((i) => `acc${i}`), ...(mode === 'gated' ? IDX.map((i) => `accu${i}`) : [])];
-  return /* wgsl */ `
-enable subgroups;
-${bindings(mode)}
+/** What every shape's kernel starts with: bindings, byte access, the format's decoder and unit dot, the mode's rows. */
+function prelude(format: WeightFormat, mode: DecodeMatvecMode): string {
+  return `${bindings(mode)}
 ${BYTE_ACCESS_WGSL}
 ${format.wgsl}
 ${unitDotWgsl(format)}
-${rowFunctions(mode)}
+${rowFunctions(mode)}`;
+}
+
+/** The accumulators of 4 rows (and of their up rows when gated). */
+function accumulators(mode: DecodeMatvecMode): string[] {
+  return [...IDX.map((i) => `acc${i}`), ...(mode === 'gated' ? IDX.map((i) => `accu${i}`) : [])];
+}
+
+function subgroupWgsl(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean, rowsPerWorkgroup: number): string {
+  const accs = accumulators(mode);
+  return /* wgsl */ `
+enable subgroups;
+${prelude(format, mode)}
 const RPW = ${rowsPerWorkgroup}u;
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(subgroup_id) sid: u32,
@@ -218,13 +228,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }
 
 function sharedWgsl(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean): string {
-  const accs = [...IDX.map((i) => `acc${i}`), ...(mode === 'gated' ? IDX.map((i) => `accu${i}`) : [])];
+  const accs = accumulators(mode);
   return /* wgsl */ `
-${bindings(mode)}
-${BYTE_ACCESS_WGSL}
-${format.wgsl}
-${unitDotWgsl(format)}
-${rowFunctions(mode)}
+${prelude(format, mode)}
 const WG = ${WG}u;
 override TPR: u32 = 16u;
 var<workgroup> red: array<vec4f, WG>;
@@ -262,13 +268,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
 /** 'rows': invocation i computes rows 4i…4i+3 over all of K (see the header). */
 function rowsWgsl(format: WeightFormat, mode: DecodeMatvecMode, norm: boolean): string {
-  const accs = [...IDX.map((i) => `acc${i}`), ...(mode === 'gated' ? IDX.map((i) => `accu${i}`) : [])];
+  const accs = accumulators(mode);
   return /* wgsl */ `
-${bindings(mode)}
-${BYTE_ACCESS_WGSL}
-${format.wgsl}
-${unitDotWgsl(format)}
-${rowFunctions(mode)}
+${prelude(format, mode)}
 @compute @workgroup_size(${ROWS_WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let row = ((wid.x + wid.y * nwg.x) * ${ROWS_WG}u + li) * ${R}u;

@@ -19,7 +19,8 @@
  *
  * The WGSL is generated per head dimension (query and output rows as fixed-size register arrays).
  */
-import { bindGroup, type Binding, createLayout, createPipeline, grid, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, grid } from './kernel.ts';
+import { attentionBindingsWgsl } from './attention.ts';
 
 const WG = 64;
 /** Invocations per workgroup of the direct shape: small, so a short prompt still spreads over the CPU's threads. */
@@ -45,14 +46,7 @@ function wgsl(headDim: number): string {
   const each = (f: (d: number) => string) => Array.from({ length: hd4 }, (_, d) => f(d)).join(' ');
   const sumOf = (f: (d: number) => string) => Array.from({ length: hd4 }, (_, d) => f(d)).join(' + ');
   return /* wgsl */ `
-@group(0) @binding(0) var<storage, read> Q: array<vec4f>;
-@group(0) @binding(1) var<storage, read> K: array<vec4f>;
-@group(0) @binding(2) var<storage, read> V: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> O: array<vec4f>;
-@group(0) @binding(4) var<uniform> P: Params;
-@group(0) @binding(5) var<uniform> S: Step;
-struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
-${STEP_WGSL}
+${attentionBindingsWgsl()}
 const HD4 = ${hd4}u;
 const KEYS = ${keys}u;
 var<workgroup> ks: array<vec4f, ${keys * hd4}>;
@@ -138,14 +132,7 @@ function directWgsl(headDim: number, softCapped: boolean): string {
   const ds = Array.from({ length: hd4 }, (_, d) => d);
   const rs = Array.from({ length: Q }, (_, r) => r);
   return /* wgsl */ `
-@group(0) @binding(0) var<storage, read> Q: array<vec4f>;
-@group(0) @binding(1) var<storage, read> K: array<vec4f>;
-@group(0) @binding(2) var<storage, read> V: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> O: array<vec4f>;
-@group(0) @binding(4) var<uniform> P: Params;
-@group(0) @binding(5) var<uniform> S: Step;
-struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
-${STEP_WGSL}
+${attentionBindingsWgsl()}
 // Gemma 2's score soft-cap: tanh written out and clamped (WGSL's tanh may be NaN for large arguments on some drivers).
 fn soft_cap(s: f32) -> f32 {
   let e = exp(2.0 * clamp(s / P.soft_cap, -15.0, 15.0));
