@@ -28,6 +28,7 @@ import {
   type SplitTensor,
   type Verdict,
 } from './verdict.ts';
+import { LABEL_MAIN_TYPE, preferenceOf, quantizationOf } from '../loaders/quant-labels.ts';
 
 /** Another file of the same repository (a Hugging Face listing), to recommend when this one does not run. */
 export interface SiblingFile {
@@ -77,54 +78,10 @@ export const SCRATCH_FORMULA =
 
 const RANK = (c: Confidence): number => CONFIDENCE_ORDER.indexOf(c);
 
-/** What a file-type label's weights mostly are (the type that decides where it runs). */
-const LABEL_MAIN_TYPE: Readonly<Record<string, string>> = {
-  F32: 'F32',
-  F16: 'F16',
-  BF16: 'BF16',
-  Q4_0: 'Q4_0',
-  Q4_1: 'Q4_1',
-  Q4_1_SOME_F16: 'Q4_1',
-  Q5_0: 'Q5_0',
-  Q5_1: 'Q5_1',
-  Q8_0: 'Q8_0',
-  Q2_K: 'Q2_K',
-  Q2_K_S: 'Q2_K',
-  Q3_K_S: 'Q3_K',
-  Q3_K_M: 'Q3_K',
-  Q3_K_L: 'Q3_K',
-  Q4_K_S: 'Q4_K',
-  Q4_K_M: 'Q4_K',
-  Q5_K_S: 'Q5_K',
-  Q5_K_M: 'Q5_K',
-  Q6_K: 'Q6_K',
-  IQ1_S: 'IQ1_S',
-  IQ1_M: 'IQ1_M',
-  IQ2_XXS: 'IQ2_XXS',
-  IQ2_XS: 'IQ2_XS',
-  IQ2_S: 'IQ2_S',
-  IQ2_M: 'IQ2_S',
-  IQ3_XXS: 'IQ3_XXS',
-  IQ3_XS: 'IQ3_S',
-  IQ3_S: 'IQ3_S',
-  IQ3_M: 'IQ3_S',
-  IQ4_NL: 'IQ4_NL',
-  IQ4_XS: 'IQ4_XS',
-  TQ1_0: 'TQ1_0',
-  TQ2_0: 'TQ2_0',
-  MXFP4: 'MXFP4',
-  MXFP4_MOE: 'MXFP4',
-};
-
-/** When several siblings would do, the one people usually want first: the quality / size sweet spot. */
-const PREFERRED_LABELS = ['Q4_K_M', 'Q5_K_M', 'Q4_K_S', 'Q5_K_S', 'Q6_K', 'Q8_0', 'Q4_0', 'IQ4_NL', 'Q3_K_L', 'Q3_K_M'];
-
-const LABELS_LONGEST_FIRST = Object.keys(LABEL_MAIN_TYPE).sort((a, b) => b.length - a.length);
-
-/** The file-type label in a file name ("SmolLM2-135M-Instruct-Q4_K_M.gguf" → "Q4_K_M"), if any. */
+/** The file-type label in a file name ("SmolLM2-135M-Instruct-Q4_K_M.gguf" → "Q4_K_M") that the matrix knows, if any. */
 export function fileTypeFromName(fileName: string): string | undefined {
-  const upper = fileName.toUpperCase();
-  return LABELS_LONGEST_FIRST.find((label) => new RegExp(`(^|[^A-Z0-9])${label}([^A-Z0-9]|$)`).test(upper));
+  const label = quantizationOf(fileName);
+  return label !== undefined && LABEL_MAIN_TYPE[label] ? label : undefined;
 }
 
 interface Hyper {
@@ -598,12 +555,9 @@ function betterSibling(
     if (mustFit && !fits) continue;
     choices.push({ file, label, confidence, fits });
   }
-  const pref = (label: string): number => {
-    const i = PREFERRED_LABELS.indexOf(label);
-    return i < 0 ? PREFERRED_LABELS.length : i;
-  };
   choices.sort(
-    (a, b) => Number(b.fits) - Number(a.fits) || RANK(a.confidence) - RANK(b.confidence) || pref(a.label) - pref(b.label) || b.file.sizeBytes - a.file.sizeBytes,
+    (a, b) =>
+      Number(b.fits) - Number(a.fits) || RANK(a.confidence) - RANK(b.confidence) || preferenceOf(a.label) - preferenceOf(b.label) || b.file.sizeBytes - a.file.sizeBytes,
   );
   return choices[0];
 }

@@ -5,6 +5,7 @@
  * (MLC folders for web-llm, ONNX dtype variants for transformers.js; see prebuilt-candidates.ts).
  */
 import { groupMlcFiles, groupOnnxFiles } from './prebuilt-candidates.ts';
+import { PREFERRED_QUANTIZATIONS, quantizationOf } from './quant-labels.ts';
 
 export interface ListedFile {
   /** Path inside the repository / dropped folder, '/'-separated. */
@@ -34,23 +35,6 @@ export interface ModelCandidate {
 
 const GGUF_SPLIT = /^(.*)-(\d{5})-of-(\d{5})\.gguf$/i;
 const SAFETENSORS_SHARD = /^(.*)-(\d{5})-of-(\d{5})\.safetensors$/i;
-const QUANT = /(?:^|[-._])(I?Q\d(?:_[A-Z0-9]+)*|TQ\d_\d|MXFP4|BF16|F16|FP16|F32|FP32)(?=[-._]|$)/i;
-
-/**
- * Which model to show when the user named a repository, not a file: the first of these quantizations that the
- * repository has (a common, good default: small and close to full quality), else the first GGUF model, else the
- * first SafeTensors model.
- */
-export const PREFERRED_QUANTIZATIONS = ['Q4_K_M', 'Q4_K_S', 'Q5_K_M', 'Q4_0', 'Q5_K_S', 'Q6_K', 'Q8_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q3_K_M', 'F16', 'BF16', 'F32'];
-
-export function quantizationOf(fileName: string): string | undefined {
-  const stem = fileName.replace(/\.(gguf|safetensors)$/i, '').replace(/-\d{5}-of-\d{5}$/, '');
-  const m = QUANT.exec(stem);
-  if (!m) return undefined;
-  const q = m[1]!.toUpperCase();
-  return q === 'FP16' ? 'F16' : q === 'FP32' ? 'F32' : q;
-}
-
 const dirOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/') + 1) : '');
 const baseOf = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
@@ -148,7 +132,11 @@ function safetensorsCandidate(primary: string, paths: string[], size: number): M
   };
 }
 
-/** The candidate to show first (see PREFERRED_QUANTIZATIONS); -1 when there is none. */
+/**
+ * Which model to show when the user named a repository, not a file: the first quantization of
+ * PREFERRED_QUANTIZATIONS (quant-labels.ts) the repository has, else the first GGUF model, else the first
+ * SafeTensors model; -1 when there is none.
+ */
 export function defaultCandidate(candidates: readonly ModelCandidate[]): number {
   const models = candidates.map((c, i) => ({ c, i })).filter(({ c }) => c.role === 'model');
   for (const q of PREFERRED_QUANTIZATIONS) {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRbeeError, type RbeeError } from '../../../src/lib/errors.ts';
 import { formatHfRef, HF_LIMITS, hfFileUrl, hfRepoUrl, listHfFiles, parseHfRef } from '../../../src/lib/loaders/hf.ts';
-import { defaultCandidate, groupModelFiles, quantizationOf } from '../../../src/lib/loaders/model-candidates.ts';
+import { defaultCandidate, groupModelFiles } from '../../../src/lib/loaders/model-candidates.ts';
+import { quantizationOf } from '../../../src/lib/loaders/quant-labels.ts';
 import { startRangeServer, type RangeServer } from '../../support/range-server.ts';
 
 describe('parseHfRef', () => {
