@@ -18,7 +18,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RbeeError } from '../lib/errors.ts';
 import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, Prompt } from '../lib/inference/protocol.ts';
-import { validateSamplingSettings, type SamplingSettings } from '../lib/inference/sampling.ts';
+import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../lib/inference/sampling.ts';
 import { DEFAULT_HUB, parseHfRef } from '../lib/loaders/hf.ts';
 import type { HarnessEngine } from './browser-harness/harness-page.ts';
 import { openBrowserSession } from './browser-harness/run-in-browser.ts';
@@ -92,7 +92,7 @@ export function parseGenerateArgs(argv: string[]): Args {
   let text: string | undefined;
   let chat = false;
   let system: string | undefined;
-  const sampling: SamplingSettings = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1 };
+  const sampling: SamplingSettings = { ...LLAMA_CPP_SAMPLING_DEFAULTS };
   const a: Omit<Args, 'model' | 'prompt' | 'sampling'> = {
     maxTokens: 64,
     topLogprobs: 0,

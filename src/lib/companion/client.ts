@@ -7,6 +7,7 @@ import { RbeeError } from '../errors.ts';
 import type { CompanionErrorBody, CompanionInfo, InferRequest, JobCreated, JobEvent } from './protocol.ts';
 import { STREAM_DONE } from './protocol.ts';
 import { readServerSentEvents } from './sse.ts';
+import type { StopReason } from '../inference/protocol.ts';
 
 export interface CompanionEndpoint {
   /** e.g. http://127.0.0.1:7855 */
@@ -27,12 +28,11 @@ export interface GenerateOptions {
   onToken?: (text: string, index: number) => void;
 }
 
-/** Why generation ended; the same words the in-browser engine uses (src/lib/inference), so a chat page can treat both alike. */
-export type CompanionStopReason = 'max-tokens' | 'stop-token' | 'aborted' | 'context-full';
 
 export interface GenerationResult {
   text: string;
-  stopReason: CompanionStopReason;
+  /** Why generation ended: the in-browser engine's words (one StopReason), so a chat page treats both alike. */
+  stopReason: StopReason;
   tokens: number;
   promptTokens?: number;
   /** From the request to the end of the stream. */

@@ -11,6 +11,7 @@
  * Everything thrown is an RbeeError.
  */
 import type { ChatMessage } from '../tokenizer/types.ts';
+import type { StopReason } from '../inference/protocol.ts';
 
 export type EngineKind = 'webgpu' | 'wasm' | 'web-llm' | 'transformers.js' | 'companion';
 
@@ -76,11 +77,10 @@ export interface EngineGenerateOptions {
   signal?: AbortSignal;
 }
 
-export type EngineStopReason = 'max-tokens' | 'stop-token' | 'aborted' | 'context-full';
 
 export interface EngineGenerationResult {
   text: string;
-  stopReason: EngineStopReason;
+  stopReason: StopReason;
   /** Generated tokens (or text pieces, where the back end does not count tokens). */
   tokens: number;
   promptTokens?: number;

@@ -16,7 +16,7 @@ import type { Wllama } from '@wllama/wllama';
 import { RbeeError, toRbeeError } from '../errors.ts';
 import { loadedModelInfo, openModel, type OpenedModel } from '../inference/model-opening.ts';
 import type { GeneratedStep, GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, StopReason } from '../inference/protocol.ts';
-import { randomSeed, validateSamplingSettings } from '../inference/sampling.ts';
+import { LLAMA_CPP_SAMPLING_DEFAULTS, randomSeed, validateSamplingSettings } from '../inference/sampling.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
 import { withBlankChatTemplates } from './gguf-template-blanking.ts';
 import { sourcesAsBlobs } from './model-blobs.ts';
@@ -243,7 +243,7 @@ export class WasmEngine implements ChatEngine {
           ...(request.topP !== undefined ? { topP: request.topP } : {}),
           ...(request.seed !== undefined ? { seed: request.seed } : {}),
           // llama.cpp's own default, as the WebGPU chat uses it.
-          minP: 0.05,
+          minP: LLAMA_CPP_SAMPLING_DEFAULTS.minP,
         },
         maxTokens: request.maxTokens,
       },

@@ -4,12 +4,13 @@
  * from the record's model_lib URL.
  */
 import { RbeeError } from '../errors.ts';
-import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo, EngineStopReason } from './engine.ts';
+import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
 import { finishTiming } from './engine.ts';
 import { rememberWebLlmRecord } from './web-llm-cache.ts';
 import { webLlmError } from './web-llm-errors.ts';
 import { mapWebLlmProgress } from './web-llm-progress.ts';
 import type { MlcModelRecord } from './web-llm-records.ts';
+import type { StopReason } from '../inference/protocol.ts';
 
 type WebLlm = typeof import('@mlc-ai/web-llm');
 type MLCEngine = import('@mlc-ai/web-llm').MLCEngine;
@@ -18,7 +19,7 @@ type MLCEngine = import('@mlc-ai/web-llm').MLCEngine;
 export type WebLlmImport = () => Promise<WebLlm>;
 const importWebLlm: WebLlmImport = () => import('@mlc-ai/web-llm');
 
-export function stopReasonOf(finish: string | null | undefined): EngineStopReason {
+export function stopReasonOf(finish: string | null | undefined): StopReason {
   if (finish === 'length') return 'max-tokens';
   if (finish === 'abort') return 'aborted';
   return 'stop-token';
@@ -132,7 +133,7 @@ export class WebLlmEngine implements ChatEngine {
 
   private result(
     text: string,
-    stopReason: EngineStopReason,
+    stopReason: StopReason,
     pieces: number,
     usage: { completion_tokens?: number; prompt_tokens?: number } | undefined,
     started: number,

@@ -30,6 +30,9 @@ export interface SamplingSettings {
 
 export const DEFAULT_REPEAT_LAST_N = 64;
 
+/** llama.cpp's sampling defaults (llama-cli / server): what `generate`, the chat's settings and the CPU engine start from. */
+export const LLAMA_CPP_SAMPLING_DEFAULTS = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1 } as const satisfies SamplingSettings;
+
 /** Checks settings a user typed; throws RbeeError('bad-value') naming the field. */
 export function validateSamplingSettings(s: SamplingSettings): void {
   const bad = (field: string, why: string): never => {

@@ -4,7 +4,7 @@
  * its own message, by the same rules the engine enforces (validateSamplingSettings), so a bad value never reaches the
  * worker and never leaves a message with an empty reply in the transcript.
  */
-import { validateSamplingSettings, type SamplingSettings } from '../../inference/sampling.ts';
+import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../../inference/sampling.ts';
 
 /** A number field's value: a number, or null / undefined when the field is empty or not a number. */
 type Field = number | null | undefined;
@@ -23,11 +23,7 @@ export interface ChatSettings {
 /** llama.cpp's defaults, which the CLI's `generate` uses too (repeat penalty 1 = off); no seed: random. */
 export const DEFAULT_CHAT_SETTINGS: Readonly<{ [K in keyof ChatSettings]: number | null }> = {
   maxTokens: 128,
-  temperature: 0.8,
-  topK: 40,
-  topP: 0.95,
-  minP: 0.05,
-  repeatPenalty: 1,
+  ...LLAMA_CPP_SAMPLING_DEFAULTS,
   seed: null,
 };
 
