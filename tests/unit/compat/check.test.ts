@@ -3,7 +3,6 @@ import {
   scratchBytes,
   check,
   DEFAULT_MEMORY_BUDGET_BYTES,
-  fileTypeFromName,
   kvCacheBytes,
 } from '../../../src/lib/compat/check.ts';
 import { DEFAULT_DESKTOP_CAPS, WEBGPU_MINIMUM_LIMITS, type DeviceCaps } from '../../../src/lib/compat/device-caps.ts';
@@ -308,11 +307,3 @@ describe('check: what does not run (yet)', () => {
   });
 });
 
-test('file-type labels are read from file names, longest label first', () => {
-  expect(fileTypeFromName('SmolLM2-135M-Instruct-Q4_K_M.gguf')).toBe('Q4_K_M');
-  expect(fileTypeFromName('qwen2.5-0.5b-instruct-q8_0.gguf')).toBe('Q8_0');
-  expect(fileTypeFromName('Llama-3.2-1B-Instruct-IQ2_XXS.gguf')).toBe('IQ2_XXS');
-  expect(fileTypeFromName('model.f16.gguf')).toBe('F16');
-  expect(fileTypeFromName('model-bf16-00001-of-00002.gguf')).toBe('BF16');
-  expect(fileTypeFromName('README.md')).toBeUndefined();
-});

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRbeeError, type RbeeError } from '../../../src/lib/errors.ts';
 import { formatHfRef, HF_LIMITS, hfFileUrl, hfRepoUrl, listHfFiles, parseHfRef } from '../../../src/lib/loaders/hf.ts';
 import { defaultCandidate, groupModelFiles } from '../../../src/lib/loaders/model-candidates.ts';
-import { quantizationOf } from '../../../src/lib/loaders/quant-labels.ts';
 import { startRangeServer, type RangeServer } from '../../support/range-server.ts';
 
 describe('parseHfRef', () => {
@@ -91,14 +90,6 @@ describe('candidates in a repository', () => {
     expect(defaultCandidate([])).toBe(-1);
   });
 
-  it('reads quantization labels from the usual file-name spellings', () => {
-    expect(quantizationOf('Meta-Llama-3-8B-Instruct.Q4_K_M.gguf')).toBe('Q4_K_M');
-    expect(quantizationOf('qwen2.5-0.5b-instruct-q8_0.gguf')).toBe('Q8_0');
-    expect(quantizationOf('gemma-2-2b-it-IQ4_XS.gguf')).toBe('IQ4_XS');
-    expect(quantizationOf('model-bf16-00001-of-00003.gguf')).toBe('BF16');
-    expect(quantizationOf('phi-3-mini-fp16.gguf')).toBe('F16');
-    expect(quantizationOf('stories260K.gguf')).toBeUndefined();
-  });
 });
 
 describe('listHfFiles against a local hub', () => {

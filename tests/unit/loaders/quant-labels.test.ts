@@ -5,14 +5,25 @@ import { fileTypeFromName } from '../../../src/lib/compat/check.ts';
 import { defaultCandidate, groupModelFiles } from '../../../src/lib/loaders/model-candidates.ts';
 import { LABEL_MAIN_TYPE, PREFERRED_QUANTIZATIONS, preferenceOf, quantizationOf } from '../../../src/lib/loaders/quant-labels.ts';
 
-test('labels from file names: K-quant mixes, plain K types, IQ, MXFP4, fp16 spellings, split parts and folders', () => {
-  expect(quantizationOf('Meta-Llama-3-8B-Instruct.Q4_K_M.gguf')).toBe('Q4_K_M');
-  expect(quantizationOf('models/model-Q4_K.gguf')).toBe('Q4_K');
-  expect(quantizationOf('gpt-oss-20b-MXFP4_MOE.gguf')).toBe('MXFP4_MOE');
-  expect(quantizationOf('phi-3-mini-fp16.gguf')).toBe('F16');
-  expect(quantizationOf('model-bf16-00001-of-00003.gguf')).toBe('BF16');
-  expect(quantizationOf('q4/model.gguf')).toBeUndefined();
-  expect(quantizationOf('README.md')).toBeUndefined();
+test('labels from the usual file-name spellings: K-quant mixes, plain K types, IQ, MXFP4, fp16, split parts, folders', () => {
+  const cases: [string, string | undefined][] = [
+    ['Meta-Llama-3-8B-Instruct.Q4_K_M.gguf', 'Q4_K_M'],
+    ['qwen2.5-0.5b-instruct-q8_0.gguf', 'Q8_0'],
+    ['Llama-3.2-1B-Instruct-IQ2_XXS.gguf', 'IQ2_XXS'],
+    ['gemma-2-2b-it-IQ4_XS.gguf', 'IQ4_XS'],
+    ['models/model-Q4_K.gguf', 'Q4_K'],
+    ['gpt-oss-20b-MXFP4_MOE.gguf', 'MXFP4_MOE'],
+    ['phi-3-mini-fp16.gguf', 'F16'],
+    ['model.f16.gguf', 'F16'],
+    ['model-bf16-00001-of-00003.gguf', 'BF16'],
+    ['q4/model.gguf', undefined],
+    ['stories260K.gguf', undefined],
+    ['README.md', undefined],
+  ];
+  for (const [name, label] of cases) {
+    expect(quantizationOf(name), name).toBe(label);
+    expect(fileTypeFromName(name), name).toBe(label);
+  }
 });
 
 test('the matrix reads the same label as the file list, for every label it maps', () => {
