@@ -21,7 +21,7 @@ import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelIn
 import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../lib/inference/sampling.ts';
 import { DEFAULT_HUB, parseHfRef } from '../lib/loaders/hf.ts';
 import type { HarnessEngine } from './browser-harness/harness-page.ts';
-import { openBrowserSession } from './browser-harness/run-in-browser.ts';
+import { commandArgs, modelSummary, resultOf, runBrowserJob } from './browser-job.ts';
 import { holdsNoWeights, noWeightsError } from '../lib/compat/no-weights.ts';
 import { inspectSet } from '../lib/loaders/inspect.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
@@ -270,7 +270,7 @@ export interface GenerateJson {
   seed: number;
   timings: GenerationResult['timings'] & { loadSeconds: number };
   adapter: LoadedModelInfo['adapter'];
-  model: { name: string; architecture: string; fileType?: string; contextLength: number };
+  model: ReturnType<typeof modelSummary>;
   /** What the WebGPU engine allocated on the GPU (weights, KV cache, scratch); absent for the wasm engine. */
   memory?: GpuMemory;
   /** Set when the model's chat template failed (or ran past its budget) on this conversation and the fallback wrote it. */
@@ -287,54 +287,40 @@ export function toJson(model: LoadedModelInfo, result: GenerationResult, engine:
     seed: result.seed,
     timings: { ...result.timings, loadSeconds: model.loadSeconds },
     adapter: model.adapter,
-    model: { name: model.name, architecture: model.architecture, ...(model.fileType ? { fileType: model.fileType } : {}), contextLength: model.contextLength },
+    model: modelSummary(model),
     ...(model.gpuMemory ? { memory: model.gpuMemory } : {}),
     ...(result.templateFallback ? { templateFallback: result.templateFallback } : {}),
   };
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  let args: Args;
-  try {
-    args = parseGenerateArgs(argv);
-  } catch (e) {
-    console.error(`rbee-web generate: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = commandArgs('generate', argv, USAGE, parseGenerateArgs);
+  if ('exit' in parsed) return parsed.exit;
+  const { args } = parsed;
   const modelArg = resolveModelArg(args.model, args.hub, args.sendTokenToHub);
   if (modelArg.kind === 'local') await refuseFileWithoutWeights(join(modelArg.folder, modelArg.file));
-  const session = await openBrowserSession();
-  try {
-    const request: GenerateRequestOptions = {
-      prompt: args.prompt,
-      sampling: args.sampling,
-      maxTokens: args.maxTokens,
-      ...(args.stop ? { stopTokens: args.stop } : {}),
-      logprobs: args.json,
-      ...(args.topLogprobs > 0 ? { topLogprobs: args.topLogprobs } : {}),
-    };
-    const job = {
+  const request: GenerateRequestOptions = {
+    prompt: args.prompt,
+    sampling: args.sampling,
+    maxTokens: args.maxTokens,
+    ...(args.stop ? { stopTokens: args.stop } : {}),
+    logprobs: args.json,
+    ...(args.topLogprobs > 0 ? { topLogprobs: args.topLogprobs } : {}),
+  };
+  await runBrowserJob(
+    (session) => ({
       model: modelInput(modelArg, (d) => session.serveFolder(d)),
       ...(args.contextLength ? { contextLength: args.contextLength } : {}),
       engine: args.engine ?? ('auto' as const),
       ...(args.threads ? { threads: args.threads } : {}),
       generations: [request],
-    };
-    const [out] = await session.run(
-      [job],
-      args.json ? {} : { onEvent: (e) => (e.type === 'token' ? process.stdout.write(e.text) : undefined) },
-    );
-    if (!out) throw new RbeeError('internal', 'The browser returned no result.');
-    if ('error' in out) throw new RbeeError(out.error.code, out.error.message, out.error.hint ? { hint: out.error.hint } : {});
-    const result = out.results[0]!;
-    if ('error' in result) throw new RbeeError(result.error.code, result.error.message, result.error.hint ? { hint: result.error.hint } : {});
-    if (args.json) {
-      console.log(JSON.stringify(toJson(out.model, result, out.engine)));
-    } else {
+    }),
+    (out) => {
+      const result = resultOf(out.results[0], 'generation');
+      if (args.json) {
+        console.log(JSON.stringify(toJson(out.model, result, out.engine)));
+        return;
+      }
       if (result.templateFallback) {
         const used = result.templateFallback.kind === 'chatml-fallback' ? 'ChatML' : 'plain text';
         console.error(`\nnote: the model's chat template failed on this conversation (${result.templateFallback.error}); the prompt was written as ${used}.`);
@@ -346,12 +332,8 @@ export async function run(argv: string[]): Promise<number> {
           `prefill ${t.promptTokens} tokens ${t.prefillTokensPerSecond.toFixed(1)} tok/s · decode ${t.generatedTokens} tokens ` +
           `${t.decodeTokensPerSecond.toFixed(1)} tok/s · stop: ${result.stopReason} · seed ${result.seed}`,
       );
-    }
-    return 0;
-  } catch (e) {
-    if (session.console.length > 0 && process.env.RBEE_DEBUG) console.error(session.console.join('\n'));
-    throw e;
-  } finally {
-    await session.close();
-  }
+    },
+    args.json ? undefined : (e) => (e.type === 'token' ? process.stdout.write(e.text) : undefined),
+  );
+  return 0;
 }

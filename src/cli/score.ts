@@ -14,7 +14,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { RbeeError } from '../lib/errors.ts';
 import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
 import type { ScoreResult } from '../lib/inference/protocol.ts';
-import { openBrowserSession } from './browser-harness/run-in-browser.ts';
+import { commandArgs, modelSummary, resultOf, runBrowserJob } from './browser-job.ts';
 import { modelInput, resolveModelArg } from './generate.ts';
 import { SEND_TOKEN_FLAG } from './hub-token.ts';
 
@@ -125,58 +125,37 @@ export function readScoreText(path: string): string {
 }
 
 export interface ScoreJson extends ScoreResult {
-  model: { name: string; architecture: string; fileType?: string; contextLength: number };
+  model: ReturnType<typeof modelSummary>;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return 0;
-  }
-  let args: Args;
-  try {
-    args = parseScoreArgs(argv);
-  } catch (e) {
-    console.error(`rbee-web score: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = commandArgs('score', argv, USAGE, parseScoreArgs);
+  if ('exit' in parsed) return parsed.exit;
+  const { args } = parsed;
   const text = readScoreText(args.textFile);
   const modelArg = resolveModelArg(args.model, args.hub, args.sendTokenToHub);
-  const session = await openBrowserSession();
-  try {
-    const [out] = await session.run([
-      {
-        model: modelInput(modelArg, (d) => session.serveFolder(d)),
-        // Scoring is the WebGPU worker's request (the CPU engine has no all-positions logits yet).
-        engine: 'webgpu',
-        ...(args.contextLength ? { contextLength: args.contextLength } : {}),
-        generations: [],
-        scores: [{ input: { text }, ...(args.window ? { window: args.window } : {}) }],
-      },
-    ]);
-    if (!out) throw new RbeeError('internal', 'The browser returned no result.');
-    if ('error' in out) throw new RbeeError(out.error.code, out.error.message, out.error.hint ? { hint: out.error.hint } : {});
-    const result = out.scores?.[0];
-    if (!result) throw new RbeeError('internal', 'The browser returned no score.');
-    if ('error' in result) throw new RbeeError(result.error.code, result.error.message, result.error.hint ? { hint: result.error.hint } : {});
-    const m = out.model;
-    if (args.json) {
-      const json: ScoreJson = {
-        ...result,
-        model: { name: m.name, architecture: m.architecture, ...(m.fileType ? { fileType: m.fileType } : {}), contextLength: m.contextLength },
-      };
-      console.log(JSON.stringify(json));
-    } else {
+  await runBrowserJob(
+    (session) => ({
+      model: modelInput(modelArg, (d) => session.serveFolder(d)),
+      // Scoring is the WebGPU worker's request (the CPU engine has no all-positions logits yet).
+      engine: 'webgpu',
+      ...(args.contextLength ? { contextLength: args.contextLength } : {}),
+      generations: [],
+      scores: [{ input: { text }, ...(args.window ? { window: args.window } : {}) }],
+    }),
+    (out) => {
+      const result = resultOf(out.scores?.[0], 'score');
+      const m = out.model;
+      if (args.json) {
+        const json: ScoreJson = { ...result, model: modelSummary(m) };
+        console.log(JSON.stringify(json));
+        return;
+      }
       console.log(
         `perplexity ${result.perplexity.toFixed(4)} over ${result.positions} positions (${result.tokens} tokens, ${result.windows} window${result.windows === 1 ? '' : 's'} of ≤ ${result.window})`,
       );
       console.error(`[${m.name} · ${m.adapter.vendor}/${m.adapter.architecture}] load ${m.loadSeconds.toFixed(2)} s · scored ${result.positions} positions in ${result.seconds.toFixed(2)} s`);
-    }
-    return 0;
-  } catch (e) {
-    if (session.console.length > 0 && process.env.RBEE_DEBUG) console.error(session.console.join('\n'));
-    throw e;
-  } finally {
-    await session.close();
-  }
+    },
+  );
+  return 0;
 }
