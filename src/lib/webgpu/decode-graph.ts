@@ -28,7 +28,6 @@ import type { Graph } from './model.ts';
 import { type GraphContext, type LayerWeights, type Op, weightBinding } from './graph.ts';
 import { ACTIVATION } from './kernels/activation.ts';
 import { DECODE_MATVEC_FLAGS, type DecodeMatvecMode, type DecodeMatvecShape, packDecodeMatvecParams } from './kernels/decode-matvec.ts';
-import { packAttentionParams } from './kernels/attention.ts';
 import { MATMUL_FLAGS } from './kernels/matmul.ts';
 import { packQkRopeParams, QK_ROPE_FLAGS } from './kernels/qk-rope.ts';
 import { stackedWith, type WeightMatrix } from './weights.ts';
@@ -171,14 +170,8 @@ export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {})
   const attention = (n: (s: string) => string, i: number): Op => {
     const decode = (variants.subgroupAttention ?? true) ? kernels.decodeAttention : undefined;
     if (!decode) return c.attention(n('attention'), i);
-    const { k: kCache, v: vCache } = act.kv[i]!;
-    const params = packAttentionParams(h, {
-      ...(arch.attentionScale ? { scale: arch.attentionScale } : {}),
-      softCap: arch.attentionSoftCap ?? 0,
-      window: arch.slidingWindow?.(i) ?? 0,
-    });
-    const group = decode.bind([{ buffer: q }, { buffer: kCache }, { buffer: vCache }, { buffer: att }, c.params.add(params), c.step]);
-    return { name: n('attention'), dispatches: 1, encode: (pass) => decode.encode(pass, group, h.nHead, h.headDim, (arch.attentionSoftCap ?? 0) > 0) };
+    const group = decode.bind(c.attentionBindings(i));
+    return { name: n('attention'), dispatches: 1, encode: (pass) => decode.encode(pass, group, h.nHead, h.headDim, c.softCapped) };
   };
 
   const ffnOps = (n: (s: string) => string, L: LayerWeights): Op[] => {

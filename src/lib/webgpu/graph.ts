@@ -14,7 +14,7 @@ import { packAttentionParams } from './kernels/attention.ts';
 import { HEAD_NORM_AT_POS, packHeadNormParams } from './kernels/head-norm.ts';
 import type { Binding } from './kernels/kernel.ts';
 import { packMatmulParams } from './kernels/matmul.ts';
-import { packRmsNormParams, RMSNORM_ACCUMULATE, RMSNORM_LAST_TOKEN } from './kernels/rmsnorm.ts';
+import { packRmsNormParams, RMSNORM_FLAGS } from './kernels/rmsnorm.ts';
 import { packRopeParams, ROPE_FLAGS } from './kernels/rope.ts';
 import type { WeightMatrix } from './weights.ts';
 
@@ -156,7 +156,7 @@ export class GraphContext {
       { buffer: xBuf },
       { buffer: weight },
       { buffer: yBuf },
-      this.params.add(packRmsNormParams(h.nEmbd, h.normEps, (last ? RMSNORM_LAST_TOKEN : 0) | (accumulate ? RMSNORM_ACCUMULATE : 0))),
+      this.params.add(packRmsNormParams(h.nEmbd, h.normEps, (last ? RMSNORM_FLAGS.LAST_TOKEN : 0) | (accumulate ? RMSNORM_FLAGS.ACCUMULATE : 0))),
       this.step,
     ]);
     return { name, dispatches: 1, encode: (pass, tokens) => this.kernels.rmsnorm.encode(pass, group, last ? 1 : tokens) };
@@ -215,16 +215,29 @@ export class GraphContext {
     };
   }
 
-  attention(name: string, layer: number): Op {
-    const { arch, kernels, act } = this;
+  /**
+   * The bindings every attention kernel takes for `layer` (attention.ts attentionBindingsWgsl): q, the layer's K and V
+   * cache, the output, its parameters (scale, soft-cap, sliding window) and the step.
+   */
+  attentionBindings(layer: number): Binding[] {
+    const { arch, act } = this;
     const { k, v } = act.kv[layer]!;
     const params = packAttentionParams(this.h, {
       ...(arch.attentionScale ? { scale: arch.attentionScale } : {}),
       softCap: arch.attentionSoftCap ?? 0,
       window: arch.slidingWindow?.(layer) ?? 0,
     });
-    const group = kernels.attention.bind([{ buffer: act.q }, { buffer: k }, { buffer: v }, { buffer: act.att }, this.params.add(params), this.step]);
-    return { name, dispatches: 1, encode: (pass, tokens) => kernels.attention.encode(pass, group, this.h.nHead, tokens) };
+    return [{ buffer: act.q }, { buffer: k }, { buffer: v }, { buffer: act.att }, this.params.add(params), this.step];
+  }
+
+  /** Whether the model soft-caps attention scores (kernels that compile the cap in need to know). */
+  get softCapped(): boolean {
+    return (this.arch.attentionSoftCap ?? 0) > 0;
+  }
+
+  attention(name: string, layer: number): Op {
+    const group = this.kernels.attention.bind(this.attentionBindings(layer));
+    return { name, dispatches: 1, encode: (pass, tokens) => this.kernels.attention.encode(pass, group, this.h.nHead, tokens) };
   }
 }
 

@@ -17,27 +17,20 @@ import { ACTIVATION, packSoftCapParams } from './kernels/activation.ts';
 import { MATMUL_FLAGS } from './kernels/matmul.ts';
 import type { Graph } from './model.ts';
 import type { GraphContext, Op } from './graph.ts';
-import { packAttentionParams } from './kernels/attention.ts';
 
 /**
  * Attention of a step's T tokens: the prefill kernel (prefill-attention.ts, a workgroup per tile of queries) for
  * T > 1, the decode kernel (attention.ts, a workgroup per head across the keys) for one token.
  */
 function prefillAttention(c: GraphContext, name: string, layer: number): Op {
-  const { arch, kernels, act } = c;
-  const { k, v } = act.kv[layer]!;
-  const params = packAttentionParams(c.h, {
-    ...(arch.attentionScale ? { scale: arch.attentionScale } : {}),
-    softCap: arch.attentionSoftCap ?? 0,
-    window: arch.slidingWindow?.(layer) ?? 0,
-  });
-  const bindings = [{ buffer: act.q }, { buffer: k }, { buffer: v }, { buffer: act.att }, c.params.add(params), c.step];
+  const { kernels } = c;
+  const bindings = c.attentionBindings(layer);
   const one = kernels.attention.bind(bindings);
   const many = kernels.prefillAttention.bind(bindings);
   return {
     name,
     dispatches: 1,
-    encode: (pass, tokens) => (tokens === 1 ? kernels.attention.encode(pass, one, c.h.nHead, 1) : kernels.prefillAttention.encode(pass, many, c.h, tokens, (arch.attentionSoftCap ?? 0) > 0)),
+    encode: (pass, tokens) => (tokens === 1 ? kernels.attention.encode(pass, one, c.h.nHead, 1) : kernels.prefillAttention.encode(pass, many, c.h, tokens, c.softCapped)),
   };
 }
 

@@ -6,7 +6,7 @@ import { GpuContext } from '../../../src/lib/webgpu/device.ts';
 import { packSoftCapParams, SoftCapKernel } from '../../../src/lib/webgpu/kernels/activation.ts';
 import { AttentionKernel, packAttentionParams } from '../../../src/lib/webgpu/kernels/attention.ts';
 import { HEAD_NORM_AT_POS, HeadNormKernel, packHeadNormParams } from '../../../src/lib/webgpu/kernels/head-norm.ts';
-import { packRmsNormParams, RMSNORM_ACCUMULATE, RmsNormKernel } from '../../../src/lib/webgpu/kernels/rmsnorm.ts';
+import { packRmsNormParams, RMSNORM_FLAGS, RmsNormKernel } from '../../../src/lib/webgpu/kernels/rmsnorm.ts';
 import { expectClose, gpuOpHarness } from '../../support/gpu-op-harness.ts';
 import { seeded } from '../../support/seeded-random.ts';
 
@@ -69,7 +69,7 @@ test('RMSNorm ACCUMULATE adds the normalised rows to Y', async () => {
   }
   const k = new RmsNormKernel(ctx.device);
   const y = storage(y0);
-  const group = k.bind([{ buffer: storage(x) }, { buffer: storage(g) }, { buffer: y }, { buffer: uniform(packRmsNormParams(n, 1e-6, RMSNORM_ACCUMULATE)) }, { buffer: uniform(new Uint32Array([0, T, 0, 0])) }]);
+  const group = k.bind([{ buffer: storage(x) }, { buffer: storage(g) }, { buffer: y }, { buffer: uniform(packRmsNormParams(n, 1e-6, RMSNORM_FLAGS.ACCUMULATE)) }, { buffer: uniform(new Uint32Array([0, T, 0, 0])) }]);
   expectClose(await run((p) => k.encode(p, group, T), y, n * T), want, 1e-5);
 });
 

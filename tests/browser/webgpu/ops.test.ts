@@ -5,7 +5,7 @@ import type { RopeConfig } from '../../../src/lib/webgpu/architectures/architect
 import { GpuContext } from '../../../src/lib/webgpu/device.ts';
 import { ACTIVATION, ActivationKernels } from '../../../src/lib/webgpu/kernels/activation.ts';
 import { AttentionKernel, packAttentionParams } from '../../../src/lib/webgpu/kernels/attention.ts';
-import { packRmsNormParams, RMSNORM_LAST_TOKEN, RmsNormKernel } from '../../../src/lib/webgpu/kernels/rmsnorm.ts';
+import { packRmsNormParams, RMSNORM_FLAGS, RmsNormKernel } from '../../../src/lib/webgpu/kernels/rmsnorm.ts';
 import { packRopeParams, ROPE_FLAGS, RopeKernel, ropeTable } from '../../../src/lib/webgpu/kernels/rope.ts';
 import { expectClose, gpuOpHarness } from '../../support/gpu-op-harness.ts';
 import { seeded } from '../../support/seeded-random.ts';
@@ -37,7 +37,7 @@ test('RMSNorm per token, and LAST_TOKEN into row 0', async () => {
   const step = uniform(new Uint32Array([0, T, 0, 0]));
   for (const last of [false, true]) {
     const y = storage(new Float32Array(n * T));
-    const group = k.bind([{ buffer: storage(x) }, { buffer: storage(g) }, { buffer: y }, { buffer: uniform(packRmsNormParams(n, eps, last ? RMSNORM_LAST_TOKEN : 0)) }, { buffer: step }]);
+    const group = k.bind([{ buffer: storage(x) }, { buffer: storage(g) }, { buffer: y }, { buffer: uniform(packRmsNormParams(n, eps, last ? RMSNORM_FLAGS.LAST_TOKEN : 0)) }, { buffer: step }]);
     const got = await run((p) => k.encode(p, group, last ? 1 : T), y, n * T);
     expectClose(last ? got.subarray(0, n) : got, last ? want.subarray((T - 1) * n) : want, 1e-5);
   }

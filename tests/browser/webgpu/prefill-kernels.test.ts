@@ -13,7 +13,7 @@ import { MemoryByteSource } from '../../../src/lib/loaders/memory-source.ts';
 import { GpuContext } from '../../../src/lib/webgpu/device.ts';
 import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from '../../../src/lib/webgpu/kernels/matmul.ts';
 import { PREFILL_TILES, PrefillMatmulKernels } from '../../../src/lib/webgpu/kernels/prefill-matmul.ts';
-import { packRmsNormParams, RMSNORM_ACCUMULATE, RmsNormKernel } from '../../../src/lib/webgpu/kernels/rmsnorm.ts';
+import { packRmsNormParams, RMSNORM_FLAGS, RmsNormKernel } from '../../../src/lib/webgpu/kernels/rmsnorm.ts';
 import { WeightUploader } from '../../../src/lib/webgpu/weights.ts';
 import { dequantize, randomWeights } from '../../support/dequant-reference.ts';
 import { expectClose, gpuOpHarness } from '../../support/gpu-op-harness.ts';
@@ -140,7 +140,7 @@ test('RMSNorm per-token prefill shape: 70 tokens of 96, plain and accumulating, 
       { buffer: storage(x) },
       { buffer: storage(g) },
       { buffer: out },
-      { buffer: uniform(packRmsNormParams(n, eps, accumulate ? RMSNORM_ACCUMULATE : 0)) },
+      { buffer: uniform(packRmsNormParams(n, eps, accumulate ? RMSNORM_FLAGS.ACCUMULATE : 0)) },
       { buffer: uniform(new Uint32Array([0, tokens, 0, 0])) },
     ]);
     expectClose(await run((p) => k.encode(p, group, tokens), out, n * tokens), want, 1e-5);

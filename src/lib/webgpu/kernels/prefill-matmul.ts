@@ -35,6 +35,23 @@ export function prefillTile(format: WeightFormat): { rows: number; tokens: numbe
   return format.unitElems === 4 ? PREFILL_TILES.plain : PREFILL_TILES.quantized;
 }
 
+/**
+ * The end of both shapes: the register tile acc{r}_{c} (rows row…, tokens `tok`…) into Y at its rows and tokens
+ * (+ pos0 rows with Y_AT_POS), added with ACCUMULATE; rows past the matrix and tokens past the step are not written.
+ */
+function storeTileWgsl(rows: number, tokens: number, tok: string): string {
+  const stores = Array.from({ length: rows }, (_, r) =>
+    Array.from({ length: tokens }, (_, t) => {
+      const v = `acc${r}_${Math.floor(t / 4)}[${t % 4}]`;
+      return `if (row + ${r}u < P.rows && ${tok} + ${t}u <= last) { let o = yo + ${r}u + (${tok} + ${t}u) * P.y_stride; if (accumulate) { Y[o] += ${v}; } else { Y[o] = ${v}; } }`;
+    }),
+  ).flat();
+  return `var yo = P.y_offset + P.row_offset + row;
+  if ((P.flags & Y_AT_POS) != 0u) { yo += S.pos0 * P.y_stride; }
+  let accumulate = (P.flags & ACCUMULATE) != 0u;
+  ${stores.join('\n  ')}`;
+}
+
 function wgsl(format: WeightFormat, R: number, TT: number): string {
   const uv = format.unitElems / 4;
   const rows = Array.from({ length: R }, (_, r) => r);
@@ -67,17 +84,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     ${rows.map((r) => `let un${r} = unit_at(rb${r}, u);`).join('\n    ')}
     ${body}
   }
-  var yo = P.y_offset + P.row_offset + row;
-  if ((P.flags & Y_AT_POS) != 0u) { yo += S.pos0 * P.y_stride; }
-  let accumulate = (P.flags & ACCUMULATE) != 0u;
-  ${rows
-    .flatMap((r) =>
-      toks.map((t) => {
-        const v = `acc${r}_${Math.floor(t / 4)}[${t % 4}]`;
-        return `if (row + ${r}u < P.rows && t0 + ${t}u <= last) { let o = yo + ${r}u + (t0 + ${t}u) * P.y_stride; if (accumulate) { Y[o] += ${v}; } else { Y[o] = ${v}; } }`;
-      }),
-    )
-    .join('\n  ')}
+  ${storeTileWgsl(R, TT, 't0')}
 }`;
 }
 
@@ -140,18 +147,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     workgroupBarrier();
   }
   let row = row0 + rr;
-  let tok = t0 + tt;
-  var yo = P.y_offset + P.row_offset + row;
-  if ((P.flags & Y_AT_POS) != 0u) { yo += S.pos0 * P.y_stride; }
-  let accumulate = (P.flags & ACCUMULATE) != 0u;
-  ${rows
-    .flatMap((r) =>
-      toks.map((t) => {
-        const v = `acc${r}_${Math.floor(t / 4)}[${t % 4}]`;
-        return `if (row + ${r}u < P.rows && tok + ${t}u <= last) { let o = yo + ${r}u + (tok + ${t}u) * P.y_stride; if (accumulate) { Y[o] += ${v}; } else { Y[o] = ${v}; } }`;
-      }),
-    )
-    .join('\n  ')}
+  ${storeTileWgsl(rows.length, toks.length, 'tt + t0')}
 }`;
 }
 

@@ -5,13 +5,13 @@
  * On a software adapter a prefill (T > 1) uses a barrier-free shape, an invocation per token walking its row (the
  * workgroup reduction's barriers make each 4-lane subgroup of SwiftShader a coroutine; measured 3–5× slower there).
  */
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
 
 const WG = 64;
-export const RMSNORM_LAST_TOKEN = 1;
-export const RMSNORM_ACCUMULATE = 2;
+export const RMSNORM_FLAGS = { LAST_TOKEN: 1, ACCUMULATE: 2 } as const;
 
-const WGSL = /* wgsl */ `
+/** Bindings, parameters and flags of both shapes. */
+const PRELUDE = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> X: array<vec4f>;
 @group(0) @binding(1) var<storage, read> G: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> Y: array<vec4f>;
@@ -19,19 +19,23 @@ const WGSL = /* wgsl */ `
 @group(0) @binding(4) var<uniform> S: Step;
 struct Params { n4: u32, eps: f32, flags: u32, _a: u32 }
 ${STEP_WGSL}
+${flagsWgsl(RMSNORM_FLAGS)}`;
+
+const WGSL = /* wgsl */ `
+${PRELUDE}
 ${sumReductionWgsl('wg_sum', WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   var t = wid.x;
   var out_t = wid.x;
-  if ((P.flags & 1u) != 0u) { t = S.T - 1u; out_t = 0u; }
+  if ((P.flags & LAST_TOKEN) != 0u) { t = S.T - 1u; out_t = 0u; }
   let xo = t * P.n4;
   var ss = 0.0;
   for (var i = li; i < P.n4; i += ${WG}u) { let v = X[xo + i]; ss += dot(v, v); }
   let total = wg_sum(ss, li);
   let inv = 1.0 / sqrt(total / f32(P.n4 * 4u) + P.eps);
   let yo = out_t * P.n4;
-  if ((P.flags & 2u) != 0u) {
+  if ((P.flags & ACCUMULATE) != 0u) {
     for (var i = li; i < P.n4; i += ${WG}u) { Y[yo + i] += X[xo + i] * inv * G[i]; }
   } else {
     for (var i = li; i < P.n4; i += ${WG}u) { Y[yo + i] = X[xo + i] * inv * G[i]; }
@@ -40,13 +44,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
 
 // One invocation per token, no barrier (prefill on a software adapter; LAST_TOKEN is never used with T > 1).
 const PER_TOKEN_WGSL = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> X: array<vec4f>;
-@group(0) @binding(1) var<storage, read> G: array<vec4f>;
-@group(0) @binding(2) var<storage, read_write> Y: array<vec4f>;
-@group(0) @binding(3) var<uniform> P: Params;
-@group(0) @binding(4) var<uniform> S: Step;
-struct Params { n4: u32, eps: f32, flags: u32, _a: u32 }
-${STEP_WGSL}
+${PRELUDE}
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let t = gid.x;
@@ -55,7 +53,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var ss = 0.0;
   for (var i = 0u; i < P.n4; i++) { let v = X[o + i]; ss += dot(v, v); }
   let inv = 1.0 / sqrt(ss / f32(P.n4 * 4u) + P.eps);
-  if ((P.flags & 2u) != 0u) {
+  if ((P.flags & ACCUMULATE) != 0u) {
     for (var i = 0u; i < P.n4; i++) { Y[o + i] += X[o + i] * inv * G[i]; }
   } else {
     for (var i = 0u; i < P.n4; i++) { Y[o + i] = X[o + i] * inv * G[i]; }
