@@ -9,21 +9,14 @@
  */
 import { CONFIDENCE_MEANING } from '../ui/confidence-meaning.ts';
 import { listMatrix } from './matrix.ts';
-import { BACKENDS, CONFIDENCE_ORDER, type Backend, type Confidence, type Engine, type MatrixFormat } from './verdict.ts';
+import { BACKENDS, CONFIDENCE_ORDER, type Backend, type Confidence, type Engine, type MatrixCell, type MatrixFormat } from './verdict.ts';
 
 export const COMPAT_SCHEMA_VERSION = 1;
 /** Where the schema is served (a file in static/). */
 export const COMPAT_SCHEMA_PATH = '/compat.schema.json';
 
-export interface CompatCellData {
-  architecture: string;
-  format: MatrixFormat;
-  /** ggml type name; '*' for MLC and ONNX builds (their engines take their own quantizations). */
-  weightType: string;
-  backend: Backend;
-  engine: Engine;
-  confidence: Confidence;
-  reason: string;
+/** A matrix cell as /compat.json publishes it: its verifying test named by file and readable title. */
+export interface CompatCellData extends Omit<MatrixCell, 'test'> {
   /** Present exactly when confidence is 'verified': the test in this repository that runs this cell. */
   test?: { file: string; title: string };
 }
