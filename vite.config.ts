@@ -3,8 +3,8 @@ import { SvelteKitPWA } from '@vite-pwa/sveltekit';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { chromiumPath, chromiumArgs } from './src/cli/browser-harness/chromium.js';
-import { onnxRuntimeFiles } from './src/lib/engines/onnx-runtime-files.ts';
-import { crossOriginIsolation, wllamaRuntimeFiles } from './src/lib/engines/wasm-runtime-files.ts';
+import { onnxRuntimeFiles } from './src/lib/runtime/onnx-runtime-files.ts';
+import { crossOriginIsolation, wllamaRuntimeFiles } from './src/lib/runtime/wasm-runtime-files.ts';
 import { frameHeadersPlugin } from './src/lib/framing/frame-headers.ts';
 import { RUNTIME_FOLDERS, shellPrecacheTransform } from './src/lib/pwa/shell-precache.ts';
 
@@ -62,8 +62,29 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'unit',
-          include: ['tests/unit/**/*.test.ts'],
+          // Plain Node: formats, compat, cache, tokenizer, the server — no browser.
+          name: 'node',
+          include: ['tests/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The CLI as users run it: child processes (generate/score run the real worker in headless Chromium).
+          name: 'cli',
+          include: ['tests/cli/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Agreement with llama.cpp (node-llama-cpp as the oracle), through the CLI's browser job.
+          name: 'parity',
+          include: ['tests/parity/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
         },

@@ -19,11 +19,11 @@ import { DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL, startDownload, verifyStoredFile }
 import { fileHasher } from '../src/lib/cache/file-hasher.ts';
 import { CacheStore, idbKeyValueStore } from '../src/lib/cache/store.ts';
 import { RbeeError } from '../src/lib/errors.ts';
-import type { ByteSource, ByteSourceStats } from '../src/lib/loaders/byte-source.ts';
-import type { TensorInfo } from '../src/lib/loaders/descriptor.ts';
-import { HttpByteSource } from '../src/lib/loaders/http-source.ts';
-import { GpuContext } from '../src/lib/webgpu/device.ts';
-import { WeightUploader } from '../src/lib/webgpu/weights.ts';
+import type { ByteSource, ByteSourceStats } from '../src/lib/formats/byte-source.ts';
+import type { TensorInfo } from '../src/lib/formats/descriptor.ts';
+import { HttpByteSource } from '../src/lib/formats/http-source.ts';
+import { GpuContext } from '../src/lib/engine/device.ts';
+import { WeightUploader } from '../src/lib/engine/weights.ts';
 
 export interface Timing {
   bytes: number;

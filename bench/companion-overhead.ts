@@ -6,9 +6,9 @@
  *   npx tsx bench/companion-overhead.ts [--model path.gguf] [--tokens 256] [--runs 5] [--threads 1]
  */
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
-import { AccessPolicy } from '../src/companion/access-policy.ts';
-import { LlamaBackend } from '../src/companion/llama-backend.ts';
-import { startCompanionServer } from '../src/companion/server.ts';
+import { AccessPolicy } from '../src/server/access-policy.ts';
+import { LlamaBackend } from '../src/server/llama-backend.ts';
+import { startCompanionServer } from '../src/server/server.ts';
 import { CompanionClient } from '../src/lib/companion/client.ts';
 import { fixture } from '../tests/support/fixtures.ts';
 

@@ -13,12 +13,12 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
-import { readGguf } from '../src/lib/loaders/gguf.ts';
-import { HttpByteSource } from '../src/lib/loaders/http-source.ts';
+import { readGguf } from '../src/lib/formats/gguf.ts';
+import { HttpByteSource } from '../src/lib/formats/http-source.ts';
 import { startRangeServer } from '../tests/support/range-server.ts';
 import { writeGguf, type GgufTyped, type GgufWriterTensor } from '../tests/support/gguf-writer.ts';
 import { FIXTURES } from '../tests/support/fixtures.ts';
-import { ggmlTensorBytes } from '../src/lib/loaders/ggml-types.ts';
+import { ggmlTensorBytes } from '../src/lib/formats/ggml-types.ts';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,9 +4,9 @@
  * real model would not) and runs them on the adapter by class (q, k, v, o, gate, up, down, output), or the whole set in
  * one pass as the engine encodes it, when bench/matvec.ts asks.
  */
-import { GpuContext } from '../src/lib/webgpu/device.ts';
-import { DECODE_MATVEC_FLAGS, DecodeMatvecKernels, type DecodeMatvecShape, packDecodeMatvecParams } from '../src/lib/webgpu/kernels/decode-matvec.ts';
-import { rowBytes, weightFormat } from '../src/lib/webgpu/kernels/weight-formats.ts';
+import { GpuContext } from '../src/lib/engine/device.ts';
+import { DECODE_MATVEC_FLAGS, DecodeMatvecKernels, type DecodeMatvecShape, packDecodeMatvecParams } from '../src/lib/engine/kernels/decode-matvec.ts';
+import { rowBytes, weightFormat } from '../src/lib/engine/kernels/weight-formats.ts';
 import { randomWeights } from '../tests/support/dequant-reference.ts';
 import { seeded } from '../tests/support/seeded-random.ts';
 

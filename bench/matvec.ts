@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHarnessServer } from '../src/cli/browser-harness/harness-server.ts';
-import { ggmlTypeByName } from '../src/lib/loaders/ggml-types.ts';
+import { ggmlTypeByName } from '../src/lib/formats/ggml-types.ts';
 import { GENERATED_WEIGHT_TYPES } from '../tests/support/model-generator.ts';
 import type { MatvecBenchConfig } from './matvec-page.ts';
 

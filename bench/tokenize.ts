@@ -16,8 +16,8 @@ import { chromium } from 'playwright';
 import { tokenizerFromGguf } from '../src/lib/tokenizer/index.ts';
 import { chromiumArgs, chromiumPath } from '../src/cli/browser-harness/chromium.js';
 import { HAS_FIXTURES, REPO_ROOT } from '../tests/support/fixtures.ts';
-import { randomTexts } from '../tests/unit/tokenizer/random-text.ts';
-import { VOCABS, vectors, vocabMetadata, vocabPath, type VocabName } from '../tests/unit/tokenizer/vocab-fixtures.ts';
+import { randomTexts } from '../tests/node/tokenizer/random-text.ts';
+import { VOCABS, vectors, vocabMetadata, vocabPath, type VocabName } from '../tests/node/tokenizer/vocab-fixtures.ts';
 import { benchmarkText } from './tokenize-corpus.ts';
 
 function arg(name: string): string | undefined {
@@ -49,8 +49,8 @@ async function chromiumTimings(texts: Map<VocabName, string>): Promise<Map<Vocab
   const bundle = await build({
     stdin: {
       contents: `export { tokenizerFromGguf } from './src/lib/tokenizer/gguf-tokenizer.ts';
-                 export { readGguf } from './src/lib/loaders/gguf.ts';
-                 export { MemoryByteSource } from './src/lib/loaders/memory-source.ts';`,
+                 export { readGguf } from './src/lib/formats/gguf.ts';
+                 export { MemoryByteSource } from './src/lib/formats/memory-source.ts';`,
       resolveDir: REPO_ROOT,
       loader: 'ts',
     },
@@ -76,7 +76,7 @@ async function chromiumTimings(texts: Map<VocabName, string>): Promise<Map<Vocab
     for (const [name, text] of texts) {
       const r = await page.evaluate(
         async ({ name, text, runs }) => {
-          const lib = (globalThis as unknown as { rbeeTokenizer: typeof import('../src/lib/tokenizer/gguf-tokenizer.ts') & typeof import('../src/lib/loaders/gguf.ts') & typeof import('../src/lib/loaders/memory-source.ts') }).rbeeTokenizer;
+          const lib = (globalThis as unknown as { rbeeTokenizer: typeof import('../src/lib/tokenizer/gguf-tokenizer.ts') & typeof import('../src/lib/formats/gguf.ts') & typeof import('../src/lib/formats/memory-source.ts') }).rbeeTokenizer;
           const bytes = new Uint8Array(await (await fetch(`/${name}`)).arrayBuffer());
           const descriptor = await lib.readGguf(new lib.MemoryByteSource(bytes, name));
           const tokenizer = lib.tokenizerFromGguf(descriptor.gguf!.metadata);

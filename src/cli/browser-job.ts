@@ -4,7 +4,7 @@
  * scoring) turned back into the RbeeError the page raised, Chromium's console printed on failure with RBEE_DEBUG.
  */
 import { RbeeError } from '../lib/errors.ts';
-import type { LoadedModelInfo, SerializedError } from '../lib/inference/protocol.ts';
+import type { LoadedModelInfo, SerializedError } from '../lib/engine/worker-protocol.ts';
 import type { HarnessEvent, HarnessJob, HarnessJobResult } from './browser-harness/harness-page.ts';
 import { type BrowserSession, openBrowserSession } from './browser-harness/run-in-browser.ts';
 

@@ -6,11 +6,11 @@
 import { parseArgs } from 'node:util';
 import { RbeeError } from '../lib/errors.ts';
 import { COMPANION_PORT } from '../lib/companion/protocol.ts';
-import { AccessPolicy, DEFAULT_APP_ORIGINS, isLoopbackHost, newPairingToken, normaliseOrigin } from '../companion/access-policy.ts';
-import type { CompanionBackend } from '../companion/backend.ts';
-import { defaultThreads, LlamaBackend, type GpuChoice } from '../companion/llama-backend.ts';
-import { ProxyBackend } from '../companion/proxy-backend.ts';
-import { startCompanionServer } from '../companion/server.ts';
+import { AccessPolicy, DEFAULT_APP_ORIGINS, isLoopbackHost, newPairingToken, normaliseOrigin } from '../server/access-policy.ts';
+import type { CompanionBackend } from '../server/backend.ts';
+import { defaultThreads, LlamaBackend, type GpuChoice } from '../server/llama-backend.ts';
+import { ProxyBackend } from '../server/proxy-backend.ts';
+import { startCompanionServer } from '../server/server.ts';
 
 const USAGE = `usage: rbee-web companion (--model <file.gguf> | --proxy <worker-or-hive URL>) [options]
 

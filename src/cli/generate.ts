@@ -17,16 +17,16 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RbeeError } from '../lib/errors.ts';
-import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, Prompt } from '../lib/inference/protocol.ts';
-import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../lib/inference/sampling.ts';
-import { DEFAULT_HUB, parseHfRef } from '../lib/loaders/hf.ts';
+import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, Prompt } from '../lib/engine/worker-protocol.ts';
+import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../lib/engine/sampling.ts';
+import { DEFAULT_HUB, parseHfRef } from '../lib/hub/hf.ts';
 import type { HarnessEngine } from './browser-harness/harness-page.ts';
 import { commandArgs, modelSummary, resultOf, runBrowserJob } from './browser-job.ts';
 import { holdsNoWeights, noWeightsError } from '../lib/compat/no-weights.ts';
-import { inspectSet } from '../lib/loaders/inspect.ts';
+import { inspectSet } from '../lib/model/inspect.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
-import type { GpuMemory } from '../lib/webgpu/memory-plan.ts';
+import type { GpuMemory } from '../lib/engine/memory-plan.ts';
 
 const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT [--chat]) [options]
 

@@ -4,7 +4,7 @@
  * typo) gets it only when the user says so with `--send-token-to-hub`; otherwise it is left out and a note on stderr
  * says why, so a gated repository's 401 is not a mystery.
  */
-import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
+import { DEFAULT_HUB } from '../lib/hub/hf.ts';
 
 export const SEND_TOKEN_FLAG = '--send-token-to-hub';
 

@@ -16,12 +16,12 @@ import { redactUrl } from '../lib/url-redaction.ts';
 import { check, type SiblingFile } from '../lib/compat/check.ts';
 import { formatBytes } from '../lib/compat/device-caps.ts';
 import type { Verdict } from '../lib/compat/verdict.ts';
-import { showsMemoryFit, verdictSummary } from '../lib/ui/confidence-meaning.ts';
+import { showsMemoryFit, verdictSummary } from '../lib/compat/confidence-meaning.ts';
 import { countOf } from '../lib/ui/quantities.ts';
 import { toRbeeError } from '../lib/errors.ts';
-import type { GgufValue, ModelDescriptor } from '../lib/loaders/descriptor.ts';
-import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
-import { inspect, inspectSet, type InspectResult } from '../lib/loaders/inspect.ts';
+import type { GgufValue, ModelDescriptor } from '../lib/formats/descriptor.ts';
+import { DEFAULT_HUB } from '../lib/hub/hf.ts';
+import { inspect, inspectSet, type InspectResult } from '../lib/model/inspect.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 

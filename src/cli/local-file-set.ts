@@ -5,10 +5,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { RbeeError } from '../lib/errors.ts';
-import type { ByteSource } from '../lib/loaders/byte-source.ts';
-import type { ListedFile } from '../lib/loaders/model-candidates.ts';
-import type { ModelFileSet } from '../lib/loaders/model-file-set.ts';
-import { NodeFileSource } from '../lib/loaders/node-file-source.ts';
+import type { ByteSource } from '../lib/formats/byte-source.ts';
+import type { ListedFile } from '../lib/model/model-candidates.ts';
+import type { ModelFileSet } from '../lib/model/model-file-set.ts';
+import { NodeFileSource } from '../lib/formats/node-file-source.ts';
 
 /** A model folder has a few dozen files; this bounds a walk started at the wrong place (a home directory). */
 const MAX_LISTED_FILES = 10_000;

@@ -1,7 +1,7 @@
 /**
  * `rbee-web score --model M --text-file F [--window N] [--json]` — teacher-forced scoring of a text with the app's own
  * inference worker on WebGPU in headless Chromium (as `generate`): the text is tokenized with the model's tokenizer
- * (BOS first, as the model asks), cut into windows of at most the loaded context (src/lib/inference/scoring.ts says
+ * (BOS first, as the model asks), cut into windows of at most the loaded context (src/lib/engine/scoring.ts says
  * how), and at every position the log-probability of the actual next token and the model's top-1 guess are kept.
  *
  * Without --json: perplexity, positions, windows and time. With --json: one JSON object
@@ -12,8 +12,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { RbeeError } from '../lib/errors.ts';
-import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
-import type { ScoreResult } from '../lib/inference/protocol.ts';
+import { DEFAULT_HUB } from '../lib/hub/hf.ts';
+import type { ScoreResult } from '../lib/engine/worker-protocol.ts';
 import { commandArgs, modelSummary, resultOf, runBrowserJob } from './browser-job.ts';
 import { modelInput, resolveModelArg } from './generate.ts';
 import { SEND_TOKEN_FLAG } from './hub-token.ts';

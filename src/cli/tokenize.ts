@@ -6,9 +6,9 @@
  * --no-special: no BOS / EOS added and special-token text not parsed (what llama.cpp's tokenizer tests use).
  */
 import { RbeeError } from '../lib/errors.ts';
-import { DEFAULT_HUB } from '../lib/loaders/hf.ts';
-import { dirOf, type ModelFileSet } from '../lib/loaders/model-file-set.ts';
-import { fileSetForText, inspectSet } from '../lib/loaders/inspect.ts';
+import { DEFAULT_HUB } from '../lib/hub/hf.ts';
+import { dirOf, type ModelFileSet } from '../lib/model/model-file-set.ts';
+import { fileSetForText, inspectSet } from '../lib/model/inspect.ts';
 import { tokenizerForModel } from '../lib/tokenizer/model-tokenizer.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';

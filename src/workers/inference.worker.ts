@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 /**
  * The inference worker: owns the WebGPU device, the model's weights, its KV cache and its tokenizer. The main thread
- * talks to it only through the messages in src/lib/inference/protocol.ts (see client.ts), so a long prefill never
+ * talks to it only through the messages in src/lib/engine/worker-protocol.ts (see client.ts), so a long prefill never
  * blocks the page and the weights never pass through the main thread.
  *
  * Requests run one at a time in arrival order; `abort` is handled at once (it sets the named request's signal,
@@ -12,12 +12,12 @@
  * the next generate evaluates only what differs from it (generation.ts). Loading or unloading a model forgets it.
  */
 import { RbeeError, toRbeeError } from '../lib/errors.ts';
-import { runGeneration } from '../lib/inference/generation.ts';
-import { loadedModelInfo, openModel, type OpenedModel } from '../lib/inference/model-opening.ts';
-import { scoreTokens } from '../lib/inference/scoring.ts';
-import type { GeneratedStep, LoadedModelInfo, WorkerEvent, WorkerRequest } from '../lib/inference/protocol.ts';
-import { WebGpuEngine } from '../lib/webgpu/engine.ts';
-import { DEFAULT_CONTEXT_LENGTH } from '../lib/webgpu/memory-plan.ts';
+import { runGeneration } from '../lib/engine/generation.ts';
+import { loadedModelInfo, openModel, type OpenedModel } from '../lib/engine/model-opening.ts';
+import { scoreTokens } from '../lib/engine/scoring.ts';
+import type { GeneratedStep, LoadedModelInfo, WorkerEvent, WorkerRequest } from '../lib/engine/worker-protocol.ts';
+import { WebGpuEngine } from '../lib/engine/engine.ts';
+import { DEFAULT_CONTEXT_LENGTH } from '../lib/engine/memory-plan.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 

@@ -1,6 +1,6 @@
 // Two tabs on one cache (issue 13, item 4), in the built app, in real Chromium, with its Web Locks and IndexedDB:
 // the library in one tab deletes a model while the other tab downloads it. The download stops and says why; nothing
-// is left that claims bytes it lacks; downloading again works. (The repair path: tests/unit/cache/two-tabs.test.ts.)
+// is left that claims bytes it lacks; downloading again works. (The repair path: tests/node/cache/two-tabs.test.ts.)
 import { expect, test } from '@playwright/test';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
 import { sha256, sixteenMibGguf, storedFile } from './cache-support.ts';

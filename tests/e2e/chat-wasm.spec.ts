@@ -85,7 +85,7 @@ test("no WebGPU: stories260K runs on the CPU engine and answers with llama.cpp's
   await page.getByTestId('send').click();
   await expect(page.getByTestId('user-message')).toHaveText('Once upon a time');
   const reply = page.getByTestId('assistant-message').locator('.content');
-  // llama.cpp's greedy continuation of "Once upon a time" on stories260K (tests/unit/parity/wasm-parity.test.ts).
+  // llama.cpp's greedy continuation of "Once upon a time" on stories260K (tests/parity/wasm-parity.test.ts).
   await expect(reply).toContainText(', there was a little girl named Lily', { timeout: 90_000 });
   expect(await reply.textContent()).toMatch(/^, there was a little girl named Lily/);
 

@@ -1,7 +1,7 @@
 // What the WebGPU op tests share: one device, buffers from typed arrays, running a pass and reading one buffer back,
 // and a relative-error check stated in units of the tolerance.
 import { expect } from 'vitest';
-import type { GpuContext } from '../../src/lib/webgpu/device.ts';
+import type { GpuContext } from '../../src/lib/engine/device.ts';
 
 export function gpuOpHarness(context: () => GpuContext) {
   const device = () => context().device;

@@ -13,8 +13,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ggmlTypeByName } from '../../src/lib/loaders/ggml-types.ts';
-import { SeededRandom } from '../../src/lib/inference/sampling.ts';
+import { ggmlTypeByName } from '../../src/lib/formats/ggml-types.ts';
+import { SeededRandom } from '../../src/lib/engine/sampling.ts';
 import { dequantize } from './dequant-reference.ts';
 import { writeGguf, type GgufTyped, type GgufWriterTensor } from './gguf-writer.ts';
 

@@ -7,7 +7,7 @@
  * margin under a threshold) — every step for the real fixtures — and at every compared step the chosen token's
  * probability within a tolerance. See the two tolerance tables below for why there are two comparisons per type.
  */
-import type { GenerationResult } from '../../src/lib/inference/protocol.ts';
+import type { GenerationResult } from '../../src/lib/engine/worker-protocol.ts';
 import type { GeneratedWeightType } from './model-generator.ts';
 import { firstNearTie, type OracleRun } from './oracle.ts';
 

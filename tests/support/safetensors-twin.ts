@@ -8,9 +8,9 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GgufValue, TensorInfo } from '../../src/lib/loaders/descriptor.ts';
-import { readGguf } from '../../src/lib/loaders/gguf.ts';
-import { MemoryByteSource } from '../../src/lib/loaders/memory-source.ts';
+import type { GgufValue, TensorInfo } from '../../src/lib/formats/descriptor.ts';
+import { readGguf } from '../../src/lib/formats/gguf.ts';
+import { MemoryByteSource } from '../../src/lib/formats/memory-source.ts';
 
 const DTYPES: Record<number, { name: string; bytes: number }> = { 0: { name: 'F32', bytes: 4 }, 1: { name: 'F16', bytes: 2 }, 30: { name: 'BF16', bytes: 2 } };
 

@@ -5,7 +5,7 @@
  * whose result scores highest), "▁" prepended and for spaces, <s> added by the post-processor; plus the matching
  * tokenizer_config.json. Lets SafeTensors twins of GGUF models carry the tokenizer their GGUF has.
  */
-import type { GgufValue } from '../../src/lib/loaders/descriptor.ts';
+import type { GgufValue } from '../../src/lib/formats/descriptor.ts';
 
 const NORMAL = 1;
 

@@ -5,9 +5,9 @@
  */
 import { check } from '../../lib/compat/check.ts';
 import { probeDeviceCaps } from '../../lib/compat/device-caps.ts';
-import { WasmEngine } from '../../lib/engines/wasm-engine.ts';
-import { InferenceClient } from '../../lib/inference/client.ts';
-import { openModel } from '../../lib/inference/model-opening.ts';
+import { WasmEngine } from '../../lib/runtime/wasm-engine.ts';
+import { InferenceClient } from '../../lib/runtime/inference-client.ts';
+import { openModel } from '../../lib/engine/model-opening.ts';
 import type {
   GenerateRequestOptions,
   GenerationResult,
@@ -16,8 +16,8 @@ import type {
   ScoreRequestOptions,
   ScoreResult,
   SerializedError,
-} from '../../lib/inference/protocol.ts';
-import type { DecodeProfile } from '../../lib/webgpu/decode-profile.ts';
+} from '../../lib/engine/worker-protocol.ts';
+import type { DecodeProfile } from '../../lib/engine/decode-profile.ts';
 
 /** The engines the harness runs: rbee-web's WebGPU engine (the inference worker) or llama.cpp's WebAssembly build. */
 export type HarnessEngine = 'webgpu' | 'wasm';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { RbeeError } from '../../lib/errors.ts';
 import type { HarnessEvent, HarnessJob, HarnessJobResult } from './harness-page.ts';
 import { startHarnessServer, type HarnessServer } from './harness-server.ts';
-import { wllamaWasmPath } from '../../lib/engines/wasm-runtime-files.ts';
+import { wllamaWasmPath } from '../../lib/runtime/wasm-runtime-files.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(HERE, '../../..');

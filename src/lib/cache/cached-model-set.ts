@@ -6,10 +6,10 @@
  * cache? then here is its file set". It answers undefined (never throws) when storage is unavailable, so a private
  * window or a Node process just takes the network path.
  */
-import type { ModelInput } from '../inference/protocol.ts';
-import type { ByteSource } from '../loaders/byte-source.ts';
-import { baseOf, type ModelFileSet } from '../loaders/model-file-set.ts';
-import { DEFAULT_HUB, hfRepoUrl } from '../loaders/hf.ts';
+import type { ModelInput } from '../engine/worker-protocol.ts';
+import type { ByteSource } from '../formats/byte-source.ts';
+import { baseOf, type ModelFileSet } from '../model/model-file-set.ts';
+import { DEFAULT_HUB, hfRepoUrl } from '../hub/hf.ts';
 import { CachedFileSource } from './cached-source.ts';
 import { CachedModels, type CachedModel } from './cached-models.ts';
 import { CacheStore } from './store.ts';

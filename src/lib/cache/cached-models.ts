@@ -8,7 +8,7 @@
  * a hub, or a plain URL. `findCachedModel` answers "is what this page / the worker was asked to open in the cache?".
  */
 import { RbeeError } from '../errors.ts';
-import { parseHfRef } from '../loaders/hf.ts';
+import { parseHfRef } from '../hub/hf.ts';
 import { withFileLock } from './file-lock.ts';
 import { storedBytes } from './manifest.ts';
 import { CacheStore } from './store.ts';

@@ -10,8 +10,8 @@
  * refused with a hint to resume.
  */
 import { RbeeError } from '../errors.ts';
-import { checkRange } from '../loaders/blob-source.ts';
-import type { ByteSource, ByteSourceStats } from '../loaders/byte-source.ts';
+import { checkRange } from '../formats/blob-source.ts';
+import type { ByteSource, ByteSourceStats } from '../formats/byte-source.ts';
 import { missingChunksError, repairManifest } from './chunk-presence.ts';
 import { chunkRange, type CacheManifest } from './manifest.ts';
 import { CacheStore } from './store.ts';

@@ -7,7 +7,7 @@ import { RbeeError } from '../errors.ts';
 import type { CompanionErrorBody, CompanionInfo, InferRequest, JobCreated, JobEvent } from './protocol.ts';
 import { STREAM_DONE } from './protocol.ts';
 import { readServerSentEvents } from './sse.ts';
-import type { StopReason } from '../inference/protocol.ts';
+import type { StopReason } from '../engine/worker-protocol.ts';
 
 export interface CompanionEndpoint {
   /** e.g. http://127.0.0.1:7855 */

@@ -1,5 +1,5 @@
 /**
- * Which host names mean "this computer": the companion's Host-header gate (src/companion/access-policy.ts) and the
+ * Which host names mean "this computer": the companion's Host-header gate (src/server/access-policy.ts) and the
  * app's pairing confirmation (pairing.ts) ask the same question. localhost and *.localhost (browsers resolve them to
  * loopback and never ask DNS), 127.0.0.0/8, and ::1 — not names that merely start or end like them.
  */

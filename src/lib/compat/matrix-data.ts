@@ -7,7 +7,7 @@
  * The shape is documented by a JSON Schema shipped with the app (static/compat.schema.json, README "The matrix as
  * data"); COMPAT_SCHEMA_VERSION changes whenever that shape changes in a way a reader could notice.
  */
-import { CONFIDENCE_MEANING } from '../ui/confidence-meaning.ts';
+import { CONFIDENCE_MEANING } from './confidence-meaning.ts';
 import { listMatrix } from './matrix.ts';
 import { BACKENDS, CONFIDENCE_ORDER, type Backend, type Confidence, type Engine, type MatrixCell, type MatrixFormat } from './verdict.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The matrix in a few lines of markdown for the README: one row per architecture × format, the WebGPU and CPU
- * (WebAssembly) weight types grouped by confidence, and the companion's answer. tests/unit/compat/readme.test.ts keeps the README's copy equal to
+ * (WebAssembly) weight types grouped by confidence, and the companion's answer. tests/node/compat/readme.test.ts keeps the README's copy equal to
  * this, so the README can never claim more (or less) than the matrix; `npx tsx scripts/readme-matrix.ts` rewrites it.
  */
 import { ARCHITECTURE_LABELS, listMatrixRows } from './matrix.ts';

@@ -7,13 +7,13 @@
  * • A parity test now covers a combination and passes in CI → add one line to VERIFIED:
  *     { architecture: 'llama', format: 'gguf', weightType: 'Q4_K', backend: 'webgpu',
  *       test: { file: 'tests/browser/engine/parity.test.ts', name: 'the exact test title' } },
- *   tests/unit/compat/honesty.test.ts fails unless that file exists and contains that title.
+ *   tests/node/compat/honesty.test.ts fails unless that file exists and contains that title.
  * • An architecture's WebGPU code path is written → set its line in WEBGPU_CODE_PATHS to EXISTS.
- * • A weight type's WebGPU kernel is written → add it to WEIGHT_TYPES_WITH_KERNELS (webgpu/capabilities.ts, with its
+ * • A weight type's WebGPU kernel is written → add it to WEIGHT_TYPES_WITH_KERNELS (engine/capabilities.ts, with its
  *   decoder in kernels/weight-formats.ts) and take it out of PLANNED_KERNELS here.
  * Never mark a cell verified without a test that runs it: "expected" is the honest word for "the code exists".
  */
-import { ggmlTypeByName } from '../loaders/ggml-types.ts';
+import { ggmlTypeByName } from '../formats/ggml-types.ts';
 import { testTitle } from './test-title.ts';
 import {
   ARCHITECTURES,
@@ -28,7 +28,7 @@ import {
   type MatrixFormat,
   type VerifyingTest,
 } from './verdict.ts';
-import { WEIGHT_TYPES_WITH_KERNELS } from '../webgpu/capabilities.ts';
+import { WEIGHT_TYPES_WITH_KERNELS } from '../engine/capabilities.ts';
 
 export interface VerifiedCell {
   architecture: Architecture;
@@ -40,7 +40,7 @@ export interface VerifiedCell {
 
 // ── 1. Verified cells: one line per combination a passing parity test covers. ─────────────────────────────────────
 // The family parity test (issue 5): random-weight GGUF models of each family, greedy tokens equal to llama.cpp's.
-const FAMILY_PARITY = 'tests/unit/parity/family-parity.test.ts';
+const FAMILY_PARITY = 'tests/parity/family-parity.test.ts';
 const QWEN2_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Qwen2 GGUF (q/k/v biases, NeoX rope, tied output) in F32, Q8_0 and Q4_K: greedy tokens equal to llama.cpp' };
 const QWEN3_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Qwen3 GGUF (q/k head norms, head_dim from key_length) in F32, Q8_0 and Q4_K: greedy tokens equal to llama.cpp' };
 const GEMMA_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Gemma GGUF (embedding scale, GELU, tied output) in F32, Q8_0 and Q4_K: greedy tokens equal to llama.cpp' };
@@ -48,7 +48,7 @@ const GEMMA2_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Gemma 2 GGUF (p
 const GEMMA3_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Gemma 3 GGUF (q/k norms, local/global rope, sliding window) in F32, Q8_0 and Q4_K: greedy tokens equal to llama.cpp' };
 const PHI3_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Phi-3 GGUF (fused qkv and gate|up, LongRoPE factors) in F32, Q8_0 and Q4_K: greedy tokens equal to llama.cpp' };
 // The SafeTensors parity test: twins of GGUF models (HF names and layout, config.json) vs llama.cpp on the GGUF.
-const ST_PARITY = 'tests/unit/parity/safetensors-parity.test.ts';
+const ST_PARITY = 'tests/parity/safetensors-parity.test.ts';
 const stCell = (architecture: Architecture, weightType: string, name: string): VerifiedCell => ({
   architecture,
   format: 'safetensors',
@@ -62,7 +62,7 @@ const familyCells = (architecture: Architecture, test: VerifyingTest): VerifiedC
 
 // The engine parity test (issue 3): a random-weight Llama in each weight type, greedy tokens equal to llama.cpp on the
 // model's exact F32 twin up to the first near-tie, and within per-type tolerances on the quantized file itself.
-const LLAMA_PARITY = 'tests/unit/parity/llama-cpp-parity.test.ts';
+const LLAMA_PARITY = 'tests/parity/llama-cpp-parity.test.ts';
 const LLAMA_TWIN_TITLE = '%s: equal to llama.cpp on its exact F32 twin (near-tie 0.03, |Δp| ≤ 0.02)';
 const LLAMA_GGUF_TYPES = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL'];
 const llamaGgufCells = (): VerifiedCell[] =>
@@ -76,7 +76,7 @@ const llamaGgufCells = (): VerifiedCell[] =>
 
 // The WebAssembly engine's parity test (issue 12): `rbee-web generate --engine wasm` (llama.cpp's WebAssembly build in
 // headless Chromium) against llama.cpp natively — stories260K (F32) and a random-bit Q4_K Llama.
-const WASM_PARITY = 'tests/unit/parity/wasm-parity.test.ts';
+const WASM_PARITY = 'tests/parity/wasm-parity.test.ts';
 const wasmCell = (weightType: string, name: string): VerifiedCell => ({
   architecture: 'llama',
   format: 'gguf',
@@ -152,7 +152,7 @@ const SAFETENSORS_WEIGHT_TYPES = ['F32', 'F16', 'BF16'] as const;
 /**
  * MLC builds run on web-llm, ONNX exports on transformers.js (src/lib/engines). 'expected', not verified: the adapters
  * exist, but no test here runs a published MLC or ONNX model (their model libraries and weights come from the
- * internet); tests/unit/engines runs a tiny ONNX model written by a test helper through the real transformers.js.
+ * internet); tests/node/engines runs a tiny ONNX model written by a test helper through the real transformers.js.
  */
 const BROWSER_ENGINES: Readonly<Record<'mlc' | 'onnx', { engine: Engine; confidence: 'expected' | 'planned'; reason: string }>> = {
   mlc: {

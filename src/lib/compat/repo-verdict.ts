@@ -8,8 +8,8 @@
  * quantization label (plus the types llama.cpp's quantizer usually writes beside it) or from the hub's dtype counts.
  * When the hub does not say what the architecture or the weight type is, there is no badge: only the header can tell.
  */
-import { defaultCandidate, groupModelFiles, type ListedFile, type ModelCandidate } from '../loaders/model-candidates.ts';
-import { ggmlTypeByName } from '../loaders/ggml-types.ts';
+import { defaultCandidate, groupModelFiles, type ListedFile, type ModelCandidate } from '../model/model-candidates.ts';
+import { ggmlTypeByName } from '../formats/ggml-types.ts';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from './check.ts';
 import { formatBytes } from './device-caps.ts';
 import { matrixCell, normaliseArchitecture } from './matrix.ts';

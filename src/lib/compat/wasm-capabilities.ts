@@ -1,6 +1,6 @@
 /**
  * GPU-free facts about the CPU engine — llama.cpp's WebAssembly build (@wllama/wllama) — that the matrix and the check
- * read: what it runs, and the limits a model must fit under. The engine itself is src/lib/engines/wasm-engine.ts.
+ * read: what it runs, and the limits a model must fit under. The engine itself is src/lib/runtime/wasm-engine.ts.
  */
 
 const GiB = 1024 ** 3;

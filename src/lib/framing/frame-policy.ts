@@ -4,7 +4,7 @@
  * hostile page must not overlay the chat, the library's "Delete all" or the companion's pairing under its own UI).
  *
  * The answer is HTTP response headers, so the server decides: vite preview / dev get them from frame-headers.ts, a
- * static host from static/_headers (rendered from this file; tests/unit/framing keeps them equal) or its own config
+ * static host from static/_headers (rendered from this file; tests/node/framing keeps them equal) or its own config
  * (the README says what to send).
  *
  * Cross-origin isolation (COOP / COEP, which the WebAssembly engine needs for threads) and framing:
@@ -49,7 +49,7 @@ export function frameHeaders(pathname: string): Readonly<Record<string, string>>
  * detaching, so there /embed would also get the refusal: list the app's pages instead of `/*` (see the README).
  */
 export function headersFile(): string {
-  const lines = ['# Generated from src/lib/framing/frame-policy.ts (tests/unit/framing/frame-policy.test.ts keeps it equal).', '/*'];
+  const lines = ['# Generated from src/lib/framing/frame-policy.ts (tests/node/framing/frame-policy.test.ts keeps it equal).', '/*'];
   for (const [name, value] of Object.entries(REFUSE_FRAMING)) lines.push(`  ${name}: ${value}`);
   for (const path of FRAMABLE_PATHS) {
     lines.push(path);

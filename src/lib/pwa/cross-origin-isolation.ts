@@ -5,7 +5,7 @@
  * installed app is isolated on any host.
  *
  * The one definition: vite preview and dev send the same headers (crossOriginIsolation() in
- * src/lib/engines/wasm-runtime-files.ts imports them from here).
+ * src/lib/runtime/wasm-runtime-files.ts imports them from here).
  *
  * COEP `credentialless` (chosen with the wasm engine's work):
  * CORS fetches pass either way (Hugging Face downloads and the hub API, the companion on loopback, web-llm's and

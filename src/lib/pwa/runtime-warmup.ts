@@ -5,7 +5,7 @@
  * models the CPU engine runs; rbee-web's WebGPU engine is part of the shell.
  */
 import type { Engine } from '../compat/verdict.ts';
-import { WLLAMA_RUNTIME_FOLDER, WLLAMA_WASM_FILE } from '../engines/wasm-runtime.ts';
+import { WLLAMA_RUNTIME_FOLDER, WLLAMA_WASM_FILE } from '../runtime/wasm-runtime.ts';
 
 /** Same-origin paths of the runtime files `engine` loads that the shell precache does not hold. */
 export function runtimeFilesFor(engine: Engine): string[] {

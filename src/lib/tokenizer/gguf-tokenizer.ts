@@ -2,7 +2,7 @@
  * The Tokenizer for a GGUF-embedded vocabulary, built from a plain metadata record. Encoding and decoding follow
  * llama.cpp's llama_tokenize / llama_detokenize so that ids and text agree with llama.cpp token for token.
  */
-import type { GgufValue } from '../loaders/descriptor.ts';
+import type { GgufValue } from '../formats/descriptor.ts';
 import { RbeeError } from '../errors.ts';
 import { BpeModel } from './bpe.ts';
 import { chatFormatFor, type ChatFormat } from './chat-template.ts';

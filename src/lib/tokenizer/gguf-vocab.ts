@@ -5,7 +5,7 @@
  * end-of-generation set, and the per-model attribute fixes (Phi-3's right-stripping special tokens).
  */
 import { RbeeError } from '../errors.ts';
-import type { GgufValue } from '../loaders/descriptor.ts';
+import type { GgufValue } from '../formats/descriptor.ts';
 
 /** tokenizer.ggml.token_type values (llama.cpp's llama_token_type). */
 export const TokenType = { undefined: 0, normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;

@@ -4,9 +4,9 @@
  * a folder on disk), so the app and the CLI load tokenizers the same way.
  */
 import { RbeeError } from '../errors.ts';
-import type { ByteSource } from '../loaders/byte-source.ts';
-import type { ModelDescriptor } from '../loaders/descriptor.ts';
-import type { ModelFileSet } from '../loaders/model-file-set.ts';
+import type { ByteSource } from '../formats/byte-source.ts';
+import type { ModelDescriptor } from '../formats/descriptor.ts';
+import type { ModelFileSet } from '../model/model-file-set.ts';
 import { tokenizerFromGguf } from './gguf-tokenizer.ts';
 import { tokenizerFromHf, type HfTokenizerConfig } from './hf-tokenizer.ts';
 import type { Tokenizer } from './types.ts';

@@ -2,7 +2,7 @@
  * The order of the search results: by downloads (as the hub ranks them) or by size. Sizes come from each result's
  * lazy lookup, so while they arrive the rows with a known size sort among themselves and the rest wait at the end.
  */
-import type { HubModelSummary } from '../loaders/hf-search.ts';
+import type { HubModelSummary } from '../hub/hf-search.ts';
 
 export type SearchSort = 'downloads' | 'size-asc' | 'size-desc';
 

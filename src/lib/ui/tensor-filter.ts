@@ -3,7 +3,7 @@
  * (case-insensitive), so `blk.3 q4_k` finds layer 3's Q4_K tensors. Kept out of the component so it stays cheap
  * on models with thousands of tensors and can be tested without a browser.
  */
-import type { TensorInfo } from '../loaders/descriptor.ts';
+import type { TensorInfo } from '../formats/descriptor.ts';
 
 export function filterTensors(tensors: readonly TensorInfo[], query: string): readonly TensorInfo[] {
   const terms = query.toLowerCase().split(/\s+/).filter(Boolean);

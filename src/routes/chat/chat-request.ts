@@ -3,10 +3,10 @@
  * `?local=<id>[&file=…]` (files opened on the home page, kept in this tab), turned into the worker's ModelInput.
  */
 import { RbeeError } from '../../lib/errors.ts';
-import type { ModelInput } from '../../lib/inference/protocol.ts';
-import { formatHfRef, parseHfRef } from '../../lib/loaders/hf.ts';
+import type { ModelInput } from '../../lib/engine/worker-protocol.ts';
+import { formatHfRef, parseHfRef } from '../../lib/hub/hf.ts';
 import type { ModelRequest } from '../../lib/ui/open-model.ts';
-import { filesNoLongerOpen, openedFiles } from '../../lib/ui/opened-files.ts';
+import { filesNoLongerOpen, openedFiles } from '../../lib/model/opened-files.ts';
 
 export function chatRequestFromUrl(url: URL): ModelRequest | undefined {
   const file = url.searchParams.get('file') || undefined;

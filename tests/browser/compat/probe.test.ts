@@ -3,7 +3,7 @@
 import { expect, test } from 'vitest';
 import { check } from '../../../src/lib/compat/check.ts';
 import { probeDeviceCaps, WEBGPU_MINIMUM_LIMITS } from '../../../src/lib/compat/device-caps.ts';
-import type { ModelDescriptor } from '../../../src/lib/loaders/descriptor.ts';
+import type { ModelDescriptor } from '../../../src/lib/formats/descriptor.ts';
 
 test('probeDeviceCaps reads the real adapter, and check() warns about its missing shader-f16', async () => {
   const caps = await probeDeviceCaps();

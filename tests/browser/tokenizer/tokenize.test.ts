@@ -2,11 +2,11 @@
 // mixed text tokenized and streamed back exactly. (How fast is measured by bench/tokenize.ts, not asserted here.)
 import { describe, expect, test } from 'vitest';
 import { server } from 'vitest/browser';
-import { readGguf } from '../../../src/lib/loaders/gguf.ts';
-import { MemoryByteSource } from '../../../src/lib/loaders/memory-source.ts';
+import { readGguf } from '../../../src/lib/formats/gguf.ts';
+import { MemoryByteSource } from '../../../src/lib/formats/memory-source.ts';
 import { tokenizerFromGguf } from '../../../src/lib/tokenizer/index.ts';
 import { benchmarkText } from '../../../bench/tokenize-corpus.ts';
-import { randomTexts } from '../../unit/tokenizer/random-text.ts';
+import { randomTexts } from '../../node/tokenizer/random-text.ts';
 
 const root = server.config.root.replace(/\/$/, '');
 const base = `/@fs${root.replace(/\/[^/]+$/, '')}/shared/fixtures/tokenizers`;

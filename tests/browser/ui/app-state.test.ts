@@ -1,10 +1,10 @@
 // The app's small state modules, in a real browser (real localStorage / sessionStorage, real URL parsing).
 import { afterEach, expect, test } from 'vitest';
-import type { ModelCandidate } from '../../../src/lib/loaders/model-candidates.ts';
+import type { ModelCandidate } from '../../../src/lib/model/model-candidates.ts';
 import { matrixCell } from '../../../src/lib/compat/matrix.ts';
-import { runsLabel } from '../../../src/lib/ui/confidence-meaning.ts';
+import { runsLabel } from '../../../src/lib/compat/confidence-meaning.ts';
 import { confidenceFromName, modelRequestFromUrl } from '../../../src/lib/ui/open-model.ts';
-import { openedFiles, rememberOpenedFiles } from '../../../src/lib/ui/opened-files.ts';
+import { openedFiles, rememberOpenedFiles } from '../../../src/lib/model/opened-files.ts';
 import { formatBytes, formatParameterCount } from '../../../src/lib/ui/quantities.ts';
 import {
   adoptHubFromUrl,

@@ -2,7 +2,7 @@
 // and show everything from the file as text.
 import { flushSync, mount, unmount } from 'svelte';
 import { afterEach, expect, test } from 'vitest';
-import type { TensorInfo } from '../../../src/lib/loaders/descriptor.ts';
+import type { TensorInfo } from '../../../src/lib/formats/descriptor.ts';
 import MetadataView from '../../../src/lib/ui/MetadataView.svelte';
 import TensorTable from '../../../src/lib/ui/TensorTable.svelte';
 

@@ -4,7 +4,7 @@
  * its own message, by the same rules the engine enforces (validateSamplingSettings), so a bad value never reaches the
  * worker and never leaves a message with an empty reply in the transcript.
  */
-import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../../inference/sampling.ts';
+import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../../engine/sampling.ts';
 
 /** A number field's value: a number, or null / undefined when the field is empty or not a number. */
 type Field = number | null | undefined;

@@ -5,9 +5,9 @@
  * transformers.js.
  */
 import { RbeeError, toRbeeError } from '../../errors.ts';
-import type { SamplingSettings } from '../../inference/sampling.ts';
+import type { SamplingSettings } from '../../engine/sampling.ts';
 import { DEFAULT_CHAT_SETTINGS, samplingOf, settingProblems, type ChatSettings, type SettingProblems } from './chat-settings.ts';
-import { fitConversation, windowNote, type WindowRequest } from '../../inference/conversation-window.ts';
+import { fitConversation, windowNote, type WindowRequest } from '../../runtime/conversation-window.ts';
 import type { ChatMessage } from '../../tokenizer/types.ts';
 import type { ReplyFigures, TranscriptMessage } from './transcript.ts';
 

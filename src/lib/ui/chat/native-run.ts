@@ -4,8 +4,8 @@
  */
 import { RbeeError } from '../../errors.ts';
 import type { CompanionInfo } from '../../companion/protocol.ts';
-import type { EngineGenerationResult } from '../../engines/engine.ts';
-import type { GenerationTimings } from '../../inference/protocol.ts';
+import type { EngineGenerationResult } from '../../runtime/engine.ts';
+import type { GenerationTimings } from '../../engine/worker-protocol.ts';
 import { PLAIN_TEMPLATE } from '../../tokenizer/chat-template.ts';
 import { renderChatTemplateOffThread } from '../../tokenizer/template-worker.ts';
 import type { ChatMessage } from '../../tokenizer/types.ts';

@@ -6,10 +6,10 @@
  * progress into what the progress bar shows.
  */
 import { loadCompanionSettings } from '../../companion/pairing.ts';
-import type { EngineProgress, ChatEngine, EngineModelInfo } from '../../engines/engine.ts';
-import { createEngine, routeModel, type EngineTarget } from '../../engines/routing.ts';
+import type { EngineProgress, ChatEngine, EngineModelInfo } from '../../runtime/engine.ts';
+import { createEngine, routeModel, type EngineTarget } from '../../runtime/routing.ts';
 import { RbeeError, toRbeeError } from '../../errors.ts';
-import type { ModelInput } from '../../inference/protocol.ts';
+import type { ModelInput } from '../../engine/worker-protocol.ts';
 import type { OpenedModel } from '../open-model.ts';
 import { companionPrompt } from './native-run.ts';
 

@@ -7,8 +7,8 @@
  * same rule (chatFormatChoice: parsing only, so no template code from the file runs on the page). And when a model's own template fails on one conversation, the reply says so
  * (templateFailedNote). All of it is plain text: template error messages come from model files.
  */
-import type { ModelDescriptor } from '../../loaders/descriptor.ts';
-import type { ChatFormatInfo, TemplateFallback } from '../../inference/protocol.ts';
+import type { ModelDescriptor } from '../../formats/descriptor.ts';
+import type { ChatFormatInfo, TemplateFallback } from '../../engine/worker-protocol.ts';
 import { chatFormatChoice, templateErrorDetail } from '../../tokenizer/chat-template.ts';
 
 const CHATML = 'ChatML (<|im_start|>role … <|im_end|>, tokens its vocabulary has)';

@@ -4,7 +4,7 @@
  * and decode apart; web-llm and transformers.js count tokens and may give a rate), so each figure is optional and the
  * transcript shows what there is.
  */
-import type { GenerationTimings, TemplateFallback } from '../../inference/protocol.ts';
+import type { GenerationTimings, TemplateFallback } from '../../engine/worker-protocol.ts';
 import { templateFailedNote } from './template-note.ts';
 
 export interface ReplyFigures {

@@ -7,8 +7,8 @@
 import { hfFileId, type CachedModel } from '../../cache/cached-models.ts';
 import type { Verdict } from '../../compat/verdict.ts';
 import { RbeeError } from '../../errors.ts';
-import { hfFileUrl, parseHfRef } from '../../loaders/hf.ts';
-import type { InspectResult } from '../../loaders/inspect.ts';
+import { hfFileUrl, parseHfRef } from '../../hub/hf.ts';
+import type { InspectResult } from '../../model/inspect.ts';
 import type { ModelRequest } from '../open-model.ts';
 
 export function downloadPlan(request: ModelRequest, result: InspectResult, verdict: Verdict, hubBase: string): CachedModel {

@@ -2,7 +2,7 @@
  * The static verdict badges other sites put in Markdown (README files, model cards): one SVG per confidence, shipped
  * in static/badges/, with the app's words and colours (theme.css's light palette, which reads on white and on most
  * page backgrounds). `npx tsx scripts/badges.ts` writes them from this function and theme.css;
- * tests/unit/ui/embed-badges.test.ts fails when a file differs, so a colour changed in theme.css reaches the badges.
+ * tests/node/ui/embed-badges.test.ts fails when a file differs, so a colour changed in theme.css reaches the badges.
  */
 import type { Confidence } from '../../compat/verdict.ts';
 

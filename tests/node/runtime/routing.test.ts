@@ -1,0 +1,179 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { check } from '../../../src/lib/compat/check.ts';
+import { DEFAULT_DESKTOP_CAPS, type DeviceCaps } from '../../../src/lib/compat/device-caps.ts';
+import { isRbeeError } from '../../../src/lib/errors.ts';
+import { CompanionEngine, plainChatPrompt } from '../../../src/lib/runtime/companion-engine.ts';
+import type { EngineProgress } from '../../../src/lib/runtime/engine.ts';
+import { createEngine, routeModel } from '../../../src/lib/runtime/routing.ts';
+import { WebGpuEngine, webgpuProgress } from '../../../src/lib/runtime/webgpu-engine.ts';
+import type { InferenceClient } from '../../../src/lib/runtime/inference-client.ts';
+import { inspect } from '../../../src/lib/model/inspect.ts';
+import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
+import { hubFiles, mlcRepo, onnxRepo } from '../../support/prebuilt-repos.ts';
+import { startRangeServer, type RangeServer } from '../../support/range-server.ts';
+
+const gpu = (shaderF16: boolean): DeviceCaps => ({ ...DEFAULT_DESKTOP_CAPS, assumed: false, features: { shaderF16, subgroups: true } });
+
+describe('routing from the verdict', () => {
+  let hub: RangeServer;
+  beforeAll(async () => {
+    const repos: Record<string, Record<string, Uint8Array>> = {
+      'mlc-ai/Llama-3.2-1B-Instruct-q4f16_1-MLC': mlcRepo('q4f16_1'),
+      'onnx-community/Qwen2.5-0.5B-Instruct': onnxRepo(),
+    };
+    if (HAS_FIXTURES) repos['ggml-org/models'] = { 'tinyllamas/stories260K.gguf': readFileSync(fixture('models/stories260K.gguf')) };
+    hub = await startRangeServer(hubFiles(repos));
+  });
+  afterAll(() => hub.close());
+
+  it('an MLC repository goes to web-llm with its build location', async () => {
+    const r = await inspect('mlc-ai/Llama-3.2-1B-Instruct-q4f16_1-MLC', { hubBase: hub.url });
+    const target = routeModel(r, check(r.descriptor, gpu(true)), { hubBase: hub.url });
+    expect(target).toEqual({
+      engine: 'web-llm',
+      build: { hubBase: hub.url, repo: 'mlc-ai/Llama-3.2-1B-Instruct-q4f16_1-MLC', revision: 'main', folder: '', requiredFeatures: ['shader-f16'], contextLength: 4096 },
+    });
+    // createEngine builds the record against web-llm's catalogue: the weights from this hub, the library from web-llm's.
+    const engine = await createEngine(target);
+    expect(engine.kind).toBe('web-llm');
+    expect((engine as unknown as { record: { model: string; model_lib: string } }).record.model).toBe(`${hub.url}/mlc-ai/Llama-3.2-1B-Instruct-q4f16_1-MLC/resolve/main/`);
+  });
+
+  it('on a GPU without shader-f16 the q4f16 build is refused with the q4f32 build as the hint', async () => {
+    const r = await inspect('mlc-ai/Llama-3.2-1B-Instruct-q4f16_1-MLC', { hubBase: hub.url });
+    const e = (() => {
+      try {
+        routeModel(r, check(r.descriptor, gpu(false)));
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(isRbeeError(e)).toBe(true);
+    expect((e as Error).message).toMatch(/needs the GPU feature shader-f16/);
+    expect((e as { hint?: string }).hint).toMatch(/q4f32_1 build/);
+  });
+
+  it('an ONNX repository goes to transformers.js with its dtype, file and token', async () => {
+    const r = await inspect('onnx-community/Qwen2.5-0.5B-Instruct/onnx/model.onnx', { hubBase: hub.url });
+    const target = routeModel(r, check(r.descriptor, gpu(false)), { hubBase: hub.url, token: 'hf_x' });
+    expect(target).toEqual({
+      engine: 'transformers.js',
+      location: {
+        hubBase: hub.url,
+        repo: 'onnx-community/Qwen2.5-0.5B-Instruct',
+        revision: 'main',
+        modelPath: 'onnx/model.onnx',
+        dtype: 'fp32',
+        externalDataFiles: 1,
+        requiredFeatures: [],
+        token: 'hf_x',
+      },
+    });
+    expect((await createEngine(target)).kind).toBe('transformers.js');
+  });
+
+  it.runIf(HAS_FIXTURES)('a GGUF file goes to the WebGPU engine, read from the hub where it is', async () => {
+    const r = await inspect('ggml-org/models/tinyllamas/stories260K.gguf', { hubBase: hub.url });
+    const target = routeModel(r, check(r.descriptor, gpu(true)), { hubBase: hub.url });
+    expect(target).toEqual({ engine: 'webgpu', model: { kind: 'hf', ref: 'ggml-org/models/tinyllamas/stories260K.gguf', hubBase: hub.url } });
+    expect((await createEngine(target, { createInferenceClient: () => ({}) as InferenceClient })).kind).toBe('webgpu');
+  });
+
+  it('a verdict for the companion needs a paired companion', async () => {
+    const r = await inspect('onnx-community/Qwen2.5-0.5B-Instruct', { hubBase: hub.url });
+    const verdict = { ...check(r.descriptor, gpu(true)), engine: 'companion' as const };
+    expect(() => routeModel(r, verdict)).toThrow(/none is paired/);
+    expect(routeModel(r, verdict, { companion: { url: 'http://127.0.0.1:7855', token: 't' } })).toEqual({
+      engine: 'companion',
+      endpoint: { url: 'http://127.0.0.1:7855', token: 't' },
+    });
+  });
+});
+
+describe('the WebGPU worker behind the interface', () => {
+  it('maps byte progress, results and stop reasons from the worker client', async () => {
+    const calls: unknown[] = [];
+    const fake = {
+      async load(model: unknown, o: { onProgress?: (p: unknown) => void }) {
+        calls.push(model);
+        o.onProgress?.({ phase: 'weights', bytesUploaded: 50, totalBytes: 200, tensorsUploaded: 3, totalTensors: 12 });
+        return { name: 'stories', contextLength: 512, loadSeconds: 0.5, adapter: { vendor: 'v', architecture: 'a', features: ['subgroups'] } };
+      },
+      async generate(req: { prompt: unknown; sampling: unknown; maxTokens: number }, o: { onToken?: (s: { text: string }) => void }) {
+        calls.push(req);
+        o.onToken?.({ text: 'Once' });
+        o.onToken?.({ text: '' });
+        o.onToken?.({ text: ' upon' });
+        return { text: 'Once upon', tokens: [1, 2, 3], stopReason: 'max-tokens', timings: { promptTokens: 4, decodeTokensPerSecond: 100 } };
+      },
+      async unload() {
+        calls.push('unload');
+      },
+      terminate() {
+        calls.push('terminate');
+      },
+    } as unknown as InferenceClient;
+    const engine = new WebGpuEngine({ kind: 'url', url: 'http://x/m.gguf' }, () => fake);
+    const events: EngineProgress[] = [];
+    expect(await engine.load({ onProgress: (p) => events.push(p) })).toEqual({ engine: 'webgpu', name: 'stories', device: 'WebGPU', contextLength: 512, loadSeconds: 0.5 });
+    expect(events[0]).toMatchObject({ phase: 'loading', fraction: 0.25, loadedBytes: 50, totalBytes: 200, done: 3, total: 12 });
+    expect(events.at(-1)!.phase).toBe('ready');
+    const pieces: string[] = [];
+    const r = await engine.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 3, temperature: 0, seed: 7 }, { onText: (t) => pieces.push(t) });
+    expect(pieces).toEqual(['Once', ' upon']);
+    expect(r).toMatchObject({ text: 'Once upon', stopReason: 'max-tokens', tokens: 3, promptTokens: 4, tokensPerSecond: 100 });
+    expect(calls[1]).toEqual({ prompt: { messages: [{ role: 'user', content: 'hi' }] }, sampling: { temperature: 0, seed: 7 }, maxTokens: 3 });
+    await engine.unload();
+    expect(calls.slice(-2)).toEqual(['unload', 'terminate']);
+    expect(webgpuProgress({ phase: 'header', bytesUploaded: 0, totalBytes: 0, tensorsUploaded: 0, totalTensors: 0 }).phase).toBe('fetching');
+  });
+});
+
+describe('the companion behind the interface', () => {
+  let server: Server;
+  let url = '';
+  let lastPrompt = '';
+  beforeAll(async () => {
+    // A worker-protocol server: /v1/info, POST /v1/jobs, the job's SSE stream.
+    server = createServer((req, res) => {
+      if (req.headers.authorization !== 'Bearer pair') {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unauthorized', message: 'bad token' }));
+        return;
+      }
+      if (req.url === '/v1/info') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ service: 'rbee-web-companion', version: '1', mode: 'llama', model: 'stories260K', backend: 'cpu', context_size: 512, busy: false, tokens_generated: 0 }));
+      } else if (req.url === '/v1/jobs' && req.method === 'POST') {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          lastPrompt = (JSON.parse(body) as { prompt: string }).prompt;
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ job_id: 'j1', sse_url: '/v1/jobs/j1/stream' }));
+        });
+      } else if (req.url === '/v1/jobs/j1/stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`data: ${JSON.stringify({ type: 'started', prompt_tokens: 5, max_tokens: 2 })}\n\n`);
+        res.write(`data: ${JSON.stringify({ type: 'token', t: 'Hel', i: 0 })}\n\n`);
+        res.write(`data: ${JSON.stringify({ type: 'token', t: 'lo', i: 1 })}\n\n`);
+        res.end('data: [DONE]\n\n');
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('load asks what it runs; generate streams its tokens; a bad token is an RbeeError', async () => {
+    const engine = new CompanionEngine({ url, token: 'pair' });
+    expect(await engine.load()).toMatchObject({ engine: 'companion', name: 'stories260K', device: 'companion cpu', contextLength: 512 });
+    const pieces: string[] = [];
+    const r = await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 2, temperature: 0 }, { onText: (t) => pieces.push(t) });
+    expect(pieces).toEqual(['Hel', 'lo']);
+    expect(r).toMatchObject({ text: 'Hello', tokens: 2, promptTokens: 5, stopReason: 'max-tokens' });
+    expect(lastPrompt).toBe(plainChatPrompt([{ role: 'user', content: 'Hi' }]));
+    const refused = await new CompanionEngine({ url, token: 'wrong' }).load().catch((e) => e);
+    expect(isRbeeError(refused) && refused.code).toBe('companion');
+  });
+});
