@@ -17,7 +17,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RbeeError } from '../lib/errors.ts';
-import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, Prompt } from '../lib/engine/worker-protocol.ts';
+import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelToLoad, Prompt } from '../lib/engine/worker-protocol.ts';
 import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../lib/engine/sampling.ts';
 import { DEFAULT_HUB, parseHfRef } from '../lib/hub/hf.ts';
 import type { HarnessEngine } from './browser-harness/harness-page.ts';
@@ -204,19 +204,19 @@ export function parseGenerateArgs(argv: string[]): Args {
  * The user's --model as what the worker loads: a local file (served to the page by the harness, its folder with it
  * so split parts are found), an http(s) URL, or a Hugging Face reference. Checked before Chromium starts.
  */
-export type ModelArg = { kind: 'local'; folder: string; file: string } | ModelInput;
+export type ModelArg = { kind: 'disk'; folder: string; file: string } | { kind: 'remote'; load: ModelToLoad };
 
 export function resolveModelArg(model: string, hub: string, sendTokenToHub: boolean): ModelArg {
   if (existsSync(model)) {
     const full = resolve(model);
-    if (statSync(full).isDirectory()) return { kind: 'local', folder: full, file: weightsInFolder(full, model) };
-    return { kind: 'local', folder: dirname(full), file: basename(full) };
+    if (statSync(full).isDirectory()) return { kind: 'disk', folder: full, file: weightsInFolder(full, model) };
+    return { kind: 'disk', folder: dirname(full), file: basename(full) };
   }
   if (looksLikeLocalPath(model)) throw localFileMissing(model);
-  if (/^https?:\/\//i.test(model) && !parseHfRef(model, hub)) return { kind: 'url', url: model };
+  if (/^https?:\/\//i.test(model) && !parseHfRef(model, hub)) return { kind: 'remote', load: { model: { kind: 'remote', source: model }, reach: { hubBase: hub } } };
   if (parseHfRef(model, hub)) {
     const token = hubTokenFor(hub, sendTokenToHub);
-    return { kind: 'hf', ref: model, hubBase: hub, ...(token ? { token } : {}) };
+    return { kind: 'remote', load: { model: { kind: 'remote', source: model }, reach: { hubBase: hub, ...(token ? { token } : {}) } } };
   }
   throw new RbeeError('not-found', `'${model}' is not a file here, an http(s) URL or a Hugging Face reference.`, {
     hint: 'Give a path to a .gguf file, its URL, or owner/repo/file.gguf.',
@@ -256,8 +256,8 @@ async function refuseFileWithoutWeights(path: string): Promise<void> {
   }
 }
 
-export function modelInput(arg: ModelArg, serveFolder: (dir: string) => string): ModelInput {
-  return arg.kind === 'local' ? { kind: 'url', url: serveFolder(arg.folder) + encodeURIComponent(arg.file) } : arg;
+export function modelInput(arg: ModelArg, serveFolder: (dir: string) => string): ModelToLoad {
+  return arg.kind === 'disk' ? { model: { kind: 'remote', source: serveFolder(arg.folder) + encodeURIComponent(arg.file) } } : arg.load;
 }
 
 export interface GenerateJson {
@@ -298,7 +298,7 @@ export async function run(argv: string[]): Promise<number> {
   if ('exit' in parsed) return parsed.exit;
   const { args } = parsed;
   const modelArg = resolveModelArg(args.model, args.hub, args.sendTokenToHub);
-  if (modelArg.kind === 'local') await refuseFileWithoutWeights(join(modelArg.folder, modelArg.file));
+  if (modelArg.kind === 'disk') await refuseFileWithoutWeights(join(modelArg.folder, modelArg.file));
   const request: GenerateRequestOptions = {
     prompt: args.prompt,
     sampling: args.sampling,

@@ -13,7 +13,7 @@
  */
 import { RbeeError, toRbeeError } from '../lib/errors.ts';
 import { runGeneration } from '../lib/engine/generation.ts';
-import { loadedModelInfo, openModel, type OpenedModel } from '../lib/engine/model-opening.ts';
+import { loadedModelInfo, prepareModel, type PreparedModel } from '../lib/engine/model-opening.ts';
 import { scoreTokens } from '../lib/engine/scoring.ts';
 import type { GeneratedStep, LoadedModelInfo, WorkerEvent, WorkerRequest } from '../lib/engine/worker-protocol.ts';
 import { WebGpuEngine } from '../lib/engine/engine.ts';
@@ -22,7 +22,7 @@ import { DEFAULT_CONTEXT_LENGTH } from '../lib/engine/memory-plan.ts';
 declare const self: DedicatedWorkerGlobalScope;
 
 let engine: WebGpuEngine | undefined;
-let model: { opened: OpenedModel; info: LoadedModelInfo } | undefined;
+let model: { opened: PreparedModel; info: LoadedModelInfo } | undefined;
 const signals = new Map<number, AbortController>();
 let queue: Promise<void> = Promise.resolve();
 
@@ -70,7 +70,7 @@ async function handle(request: Exclude<WorkerRequest, { type: 'abort' }>, signal
   }
 }
 
-function requireModel(): { opened: OpenedModel; info: LoadedModelInfo } {
+function requireModel(): { opened: PreparedModel; info: LoadedModelInfo } {
   if (!model) throw new RbeeError('bad-value', 'No model is loaded.', { hint: 'Load a model first.' });
   return model;
 }
@@ -83,7 +83,11 @@ function unload(): void {
 async function load(request: Extract<WorkerRequest, { type: 'load' }>, signal: AbortSignal): Promise<void> {
   const started = performance.now();
   unload();
-  const opened = await openModel(request.model, signal);
+  const opened = await prepareModel(request.model, {
+    ...(request.reach ? { reach: request.reach } : {}),
+    ...(request.known ? { known: request.known } : {}),
+    signal,
+  });
   post({
     type: 'progress',
     id: request.id,

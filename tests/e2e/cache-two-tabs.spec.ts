@@ -24,7 +24,7 @@ test('deleting in one tab while the other downloads: the download stops, nothing
   library.on('dialog', (d) => void d.accept());
   await library.goto('/library');
   await downloader.bringToFront();
-  await downloader.goto(`/model?src=${encodeURIComponent(url)}`);
+  await downloader.goto(`/model?model=${encodeURIComponent(url)}`);
   await expect(downloader.getByTestId('download-state')).toHaveAttribute('data-state', 'none', SLOW);
   server.options.latencyMs = 1500;
   await downloader.getByRole('button', { name: 'Download to this device' }).click();

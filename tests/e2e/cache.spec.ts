@@ -30,7 +30,7 @@ test.beforeEach(async ({ page }) => {
 
 async function openModelPage(page: Page, path: string): Promise<string> {
   const url = `${server.url}${path}`;
-  await page.goto(`/model?src=${encodeURIComponent(url)}`);
+  await page.goto(`/model?model=${encodeURIComponent(url)}`);
   await expect(page.getByTestId('download-state')).toHaveAttribute('data-state', 'none', SLOW);
   return url;
 }

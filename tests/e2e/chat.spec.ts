@@ -35,10 +35,30 @@ function iq2Model(): Uint8Array {
 test.beforeAll(async () => {
   server = await startRangeServer({
     '/stories260K.gguf': fixture('models/stories260K.gguf'),
+    '/once/stories260K.gguf': fixture('models/stories260K.gguf'),
     '/iq2.gguf': iq2Model(),
   });
 });
 test.afterAll(async () => server?.close());
+
+test('one link, one header read: the model page, its chat page and the worker share what was read', async ({ page }) => {
+  // WebGPU saved as the engine (Settings), so the chat loads in the inference worker, which reads only the tensors.
+  await page.addInitScript(() => localStorage.setItem('rbee-web:engine', 'webgpu'));
+  await page.goto(`/model?model=${encodeURIComponent(`${server.url}/once/stories260K.gguf`)}`);
+  await expect(page.getByTestId('model-name')).toBeVisible({ timeout: 30_000 });
+  const reads = () => server.stats.get('/once/stories260K.gguf')!.reads;
+  const headerReads = () => reads().filter((r) => r.startsWith('bytes=0-'));
+  expect(headerReads()).toHaveLength(1);
+  const afterModelPage = reads().length;
+
+  await page.getByRole('link', { name: 'Run in browser' }).click();
+  await expect(page).toHaveURL(/\/chat\?model=/);
+  await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 60_000 });
+  // The chat page's verdict and the worker's load used the model page's read: the header was not asked for again,
+  // only the tensor data after it (the weights the worker uploads).
+  expect(headerReads()).toHaveLength(1);
+  expect(reads().length).toBeGreaterThan(afterModelPage);
+});
 
 test('chat with stories260K: progress, a streamed greedy reply equal to llama.cpp, tok/s figures', async ({ page }) => {
   await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}&engine=webgpu`);

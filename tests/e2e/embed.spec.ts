@@ -102,7 +102,7 @@ test('another origin frames /embed for stories260K: verified, its size, and "Try
   await button.click();
   const tab = await newPage;
   // The app opens the model's page in try mode from the link (then it would download and chat; not needed here).
-  await tab.waitForURL(/\/model\?src=.*&try=1$/, SLOW);
+  await tab.waitForURL(/\/model\?model=.*&try=1$/, SLOW);
   const opened = new URL(navigations.find((u) => u.startsWith(`${APP}/?`))!);
   expect(opened.pathname).toBe('/');
   expect([...opened.searchParams]).toEqual([['model', modelUrl]]);
@@ -111,7 +111,7 @@ test('another origin frames /embed for stories260K: verified, its size, and "Try
 });
 
 test('every other page refuses to be framed: by its headers, and a real frame of it stays empty', async ({ page, request }) => {
-  const modelPage = `/model?src=${encodeURIComponent(`${models.url}/stories260K.gguf`)}`;
+  const modelPage = `/model?model=${encodeURIComponent(`${models.url}/stories260K.gguf`)}`;
   for (const path of ['/', '/compat', modelPage, '/chat', '/library', '/settings', '/no-such-page']) {
     const headers = (await request.get(path)).headers();
     expect(headers['content-security-policy'], path).toBe("frame-ancestors 'none'");
@@ -166,7 +166,7 @@ test('offline, the embed says it needs the network, and reads the model once bac
 
 test('"Embed this" on the model page: the iframe snippet, pasted into another site, shows the card; the Markdown badge links to try it now', async ({ page }) => {
   const modelUrl = `${models.url}/stories260K.gguf`;
-  await page.goto(`/model?src=${encodeURIComponent(modelUrl)}`);
+  await page.goto(`/model?model=${encodeURIComponent(modelUrl)}`);
   const section = page.getByTestId('embed-this');
   await expect(section).toBeVisible(SLOW);
   const iframe = await section.getByTestId('embed-iframe-snippet').inputValue();

@@ -47,7 +47,7 @@ test.describe('deep link', () => {
     await page.addInitScript(() => localStorage.setItem('rbee-web:try-ask-above-mib', '0'));
     const url = `${server.url}/stories260K.gguf`;
     await page.goto(`/?model=${encodeURIComponent(url)}`);
-    await expect(page).toHaveURL(`/model?src=${encodeURIComponent(url)}&try=1`);
+    await expect(page).toHaveURL(`/model?model=${encodeURIComponent(url)}&try=1`);
     await expect(page.getByTestId('architecture')).toHaveText('llama');
     await expect(page.getByTestId('confirm-large')).toBeVisible();
     await expect(page.getByRole('link', { name: 'Run in browser' })).toHaveAttribute('href', `/chat?model=${encodeURIComponent(url)}`);

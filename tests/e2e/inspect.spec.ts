@@ -51,12 +51,12 @@ test('open a model by URL: the header is read over Range, never the weights', as
   await page.goto('/');
   await page.getByLabel('Hugging Face repository, link or file URL').fill(`${server.url}/stories260K.gguf`);
   await page.getByRole('button', { name: 'Inspect' }).click();
-  await expect(page).toHaveURL(/\/model\?src=/);
+  await expect(page).toHaveURL(/\/model\?model=/);
   await expectStoriesPage(page);
   expect(server.stats.get('/stories260K.gguf')!.rangeRequests).toBeGreaterThan(0);
 
   // A file with 16 MiB of weights behind a small header: the page reads the header and not the weights.
-  await page.goto(`/model?src=${encodeURIComponent(`${server.url}/big.gguf`)}`);
+  await page.goto(`/model?model=${encodeURIComponent(`${server.url}/big.gguf`)}`);
   await expect(page.getByTestId('weight-types')).toContainText('16.0 MiB');
   const sent = server.stats.get('/big.gguf')!;
   expect(sent.bytesSent).toBeLessThan(BIG_WEIGHTS.byteLength / 4);
@@ -114,7 +114,7 @@ test('a Hugging Face repository lists its model files with verdicts and opens ea
 
   // A model page link naming the repository and one of its files (the tab keeps the ?hub= it was given). ("Try it
   // now" links, /?model=…, go on to download and chat: tests/e2e/try-it-now.spec.ts.)
-  await page.goto(`/model?src=${REPO}&file=llama-2-tiny-random-F16.gguf`);
+  await page.goto(`/model?model=${REPO}&file=llama-2-tiny-random-F16.gguf`);
   await expect(page.getByTestId('model-name')).toHaveText('LLaMA v2');
   await expect(page.getByTestId('descriptor')).toContainText('32,000 tokens');
 });
@@ -122,7 +122,7 @@ test('a Hugging Face repository lists its model files with verdicts and opens ea
 test('the page says what it is doing while a slow server answers', async ({ page }) => {
   const slow = await startRangeServer({ '/stories260K.gguf': STORIES }, { latencyMs: 700 });
   try {
-    await page.goto(`/model?src=${encodeURIComponent(`${slow.url}/stories260K.gguf`)}`);
+    await page.goto(`/model?model=${encodeURIComponent(`${slow.url}/stories260K.gguf`)}`);
     await expect(page.getByTestId('loading')).toContainText('stories260K.gguf', { timeout: 2500 });
     await expect(page.getByTestId('loading')).toContainText("Reading the model's header");
     // Each of the header's requests waits 0.7 s here.
@@ -135,7 +135,7 @@ test('the page says what it is doing while a slow server answers', async ({ page
 });
 
 test('a truncated header shows what happened and what to do', async ({ page }) => {
-  await page.goto(`/model?src=${encodeURIComponent(`${server.url}/truncated.gguf`)}`);
+  await page.goto(`/model?model=${encodeURIComponent(`${server.url}/truncated.gguf`)}`);
   const alert = page.getByTestId('error');
   await expect(alert).toBeVisible();
   await expect(alert).toHaveAttribute('data-code', 'truncated');
@@ -143,14 +143,14 @@ test('a truncated header shows what happened and what to do', async ({ page }) =
 });
 
 test('a legacy GGJT file is named as such, with the way forward', async ({ page }) => {
-  await page.goto(`/model?src=${encodeURIComponent(`${server.url}/old-model.bin`)}`);
+  await page.goto(`/model?model=${encodeURIComponent(`${server.url}/old-model.bin`)}`);
   const alert = page.getByTestId('error');
   await expect(alert).toHaveAttribute('data-code', 'legacy-ggml');
   await expect(alert).toContainText(/GGUF/);
 });
 
 test('HTML inside a model file is shown as text, never run', async ({ page }) => {
-  await page.goto(`/model?src=${encodeURIComponent(`${server.url}/hostile.gguf`)}`);
+  await page.goto(`/model?model=${encodeURIComponent(`${server.url}/hostile.gguf`)}`);
   await expect(page.getByTestId('model-name')).toHaveText(HOSTILE);
   await expect(page.getByTestId('tensor-table')).toContainText('<svg onload="window.__xss=3">');
   await expect(page.getByTestId('metadata-table')).toContainText('<b>bold</b>');
@@ -161,7 +161,7 @@ test('HTML inside a model file is shown as text, never run', async ({ page }) =>
 });
 
 test('5,000 tensors: the table renders a window of rows and filters instantly', async ({ page }) => {
-  await page.goto(`/model?src=${encodeURIComponent(`${server.url}/many.gguf`)}`);
+  await page.goto(`/model?model=${encodeURIComponent(`${server.url}/many.gguf`)}`);
   await expect(page.getByTestId('tensor-count')).toHaveText('5,000 of 5,000 tensors');
   const rows = page.getByTestId('tensor-table').locator('tbody tr:not(.spacer)');
   expect(await rows.count()).toBeLessThan(100);

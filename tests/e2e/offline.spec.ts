@@ -15,7 +15,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => server?.close());
 
 test('offline: the library still lists the downloaded model, and the chat loads it from the cache and generates', async ({ page, context }) => {
-  await page.goto(`/model?src=${encodeURIComponent(`${server.url}/stories260K.gguf`)}`);
+  await page.goto(`/model?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}`);
   // The app shell must be cached and the page controlled before the network goes.
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 90_000 });
   await page.getByRole('button', { name: 'Download to this device' }).click();

@@ -84,7 +84,7 @@ for (const width of [1280, 390]) {
     });
 
     test('library: a downloaded model shows its verdict and its Chat / Open / Delete buttons on screen', async ({ page }) => {
-      await page.goto(`/model?src=${encodeURIComponent(storiesUrl())}`);
+      await page.goto(`/model?model=${encodeURIComponent(storiesUrl())}`);
       await page.getByRole('button', { name: 'Download to this device' }).click();
       await expect(page.getByTestId('download-state')).toHaveAttribute('data-state', 'complete', { timeout: 60_000 });
       await page.goto('/library');

@@ -99,7 +99,7 @@ test('on a plain static server: registers, reloads offline, serves clean URLs of
   await page.goto(`${origin}/settings`);
   await expect(page.getByRole('heading', { name: 'Native worker (rbee companion)' })).toBeVisible();
   // A route that is no prerendered page gets the app shell (SPA fallback), not the host's 404.
-  await page.goto(`${origin}/model?src=nothing`);
+  await page.goto(`${origin}/model?model=nothing`);
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
   await context.setOffline(false);
 });

@@ -191,7 +191,7 @@ test('the browser refuses mid-way: the same message, nothing counted that is not
   await page.goto(ORIGIN_PAGE);
   const { usage } = await estimate(page);
   const cdp = await overrideQuota(page, usage + 20 * MiB);
-  await page.goto(`/model?src=${encodeURIComponent(url)}`);
+  await page.goto(`/model?model=${encodeURIComponent(url)}`);
   // The check passes: 16 MiB needed, about 20 MiB free.
   await expect(page.getByTestId('storage-check')).toContainText(/Needs 16\.0 MiB, (19|20)\.\d MiB free of 20\.0 MiB/, SLOW);
   // Then, after the download's own check and before its first chunk, another model downloading in another tab takes

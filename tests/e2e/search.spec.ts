@@ -76,7 +76,7 @@ test('search the hub: results with expected verdicts and sizes, sorted by size, 
   await expect(rows.getByTestId('search-result-link')).toHaveText(['rbee-test/qwen-big', 'rbee-test/mamba-GGUF', TINY]);
 
   await rows.getByRole('link', { name: TINY }).click();
-  await expect(page).toHaveURL(new RegExp(`/model\\?src=${encodeURIComponent(TINY)}&file=${TINY_FILE}`));
+  await expect(page).toHaveURL(new RegExp(`/model\\?model=${encodeURIComponent(TINY)}&file=${TINY_FILE}`));
   await expect(page.getByTestId('architecture')).toHaveText('llama');
   await expect(page.getByTestId('verdict').getByTestId('verdict-badge').first()).toHaveAttribute('data-confidence', /verified|expected/);
 });

@@ -96,7 +96,7 @@ test('a link naming only the repository: the recommended file downloads by itsel
   // Slow answers keep each step on screen long enough to see (the download itself takes a moment here).
   hub.options.latencyMs = 400;
   await page.goto(tryLink());
-  await expect(page).toHaveURL(/\/model\?src=rbee-test%2Fstories260K&try=1$/);
+  await expect(page).toHaveURL(/\/model\?model=rbee-test%2Fstories260K&try=1$/);
   // The verdict and the choice made for the user, with the other file listed.
   await expect(page.getByTestId('verdict')).toBeVisible(SLOW);
   await expect(page.getByTestId('try-choice')).toContainText(FILE);
@@ -155,7 +155,7 @@ test('"Just look" stays on the model page and downloads nothing', async ({ page 
 });
 
 test('a model already stored goes straight to the chat, with no download', async ({ page }) => {
-  await page.goto(`/model?src=${REPO}&file=${FILE}&hub=${encodeURIComponent(hub.url)}`);
+  await page.goto(`/model?model=${REPO}&file=${FILE}&hub=${encodeURIComponent(hub.url)}`);
   await page.getByRole('button', { name: 'Download to this device' }).click();
   await expect(page.getByTestId('download-state')).toHaveAttribute('data-state', 'complete', SLOW);
 

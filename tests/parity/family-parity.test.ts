@@ -81,7 +81,7 @@ beforeAll(async () => {
           twin,
           direct,
           job: {
-            model: { kind: 'url', url: `${base}${path.slice(dir.length + 1)}` },
+            model: { model: { kind: 'remote', source: `${base}${path.slice(dir.length + 1)}` } },
             // Our WebGPU engine, named: on SwiftShader the app's own choice would be the CPU (wasm) engine.
             engine: 'webgpu',
             contextLength: 128,

@@ -54,7 +54,7 @@ let dir: string;
 
 function greedyJob(url: string, prompts: number[][], maxTokens: number): HarnessJob {
   return {
-    model: { kind: 'url', url },
+    model: { model: { kind: 'remote', source: url } },
     // Our WebGPU engine, named: on SwiftShader the app's own choice would be the CPU (wasm) engine.
     engine: 'webgpu',
     contextLength: 128,

@@ -61,7 +61,7 @@ function generations(name: string): GenerationResult[] {
 }
 
 const job = (url: string, prompts: number[][], maxTokens: number): HarnessJob => ({
-  model: { kind: 'url', url },
+  model: { model: { kind: 'remote', source: url } },
   engine: 'webgpu',
   contextLength: 128,
   generations: prompts.map((p) => ({ prompt: { tokens: p }, sampling: { temperature: 0 }, maxTokens, stopTokens: [], logprobs: true })),

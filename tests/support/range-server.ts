@@ -38,6 +38,8 @@ export interface PathStats {
   requests: number;
   /** Requests carrying a Range header. */
   rangeRequests: number;
+  /** What each GET or HEAD asked for, in order: its Range header (`bytes=0-1048575`), or `HEAD` / `whole` without one. */
+  reads: string[];
   /** Body bytes written (for a cut connection: what was written before the cut). */
   bytesSent: number;
 }
@@ -79,7 +81,7 @@ export async function startRangeServer(
   const stats = new Map<string, PathStats>();
   const statFor = (path: string): PathStats => {
     let s = stats.get(path);
-    if (!s) stats.set(path, (s = { requests: 0, rangeRequests: 0, bytesSent: 0 }));
+    if (!s) stats.set(path, (s = { requests: 0, rangeRequests: 0, reads: [], bytesSent: 0 }));
     return s;
   };
 
@@ -97,6 +99,7 @@ export async function startRangeServer(
     const s = statFor(path);
     s.requests++;
     if (req.headers.range) s.rangeRequests++;
+    s.reads.push(req.headers.range ?? (req.method === 'HEAD' ? 'HEAD' : 'whole'));
     if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
     if (options.route && (await options.route(req, res, new URL(req.url ?? '/', 'http://x')))) return;
 
@@ -233,10 +236,11 @@ export async function startRangeServer(
     stats,
     options,
     totals() {
-      const t: PathStats = { requests: 0, rangeRequests: 0, bytesSent: 0 };
+      const t: PathStats = { requests: 0, rangeRequests: 0, reads: [], bytesSent: 0 };
       for (const s of stats.values()) {
         t.requests += s.requests;
         t.rangeRequests += s.rangeRequests;
+        t.reads.push(...s.reads);
         t.bytesSent += s.bytesSent;
       }
       return t;

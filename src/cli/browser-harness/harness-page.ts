@@ -7,12 +7,12 @@ import { check } from '../../lib/compat/check.ts';
 import { probeDeviceCaps } from '../../lib/compat/device-caps.ts';
 import { WasmEngine } from '../../lib/runtime/wasm-engine.ts';
 import { InferenceClient } from '../../lib/runtime/inference-client.ts';
-import { openModel } from '../../lib/engine/model-opening.ts';
+import { inspectRef, knownModel } from '../../lib/model/resolve.ts';
 import type {
   GenerateRequestOptions,
   GenerationResult,
   LoadedModelInfo,
-  ModelInput,
+  ModelToLoad,
   ScoreRequestOptions,
   ScoreResult,
   SerializedError,
@@ -23,7 +23,7 @@ import type { DecodeProfile } from '../../lib/engine/decode-profile.ts';
 export type HarnessEngine = 'webgpu' | 'wasm';
 
 export interface HarnessJob {
-  model: ModelInput;
+  model: ModelToLoad;
   contextLength?: number;
   generations: GenerateRequestOptions[];
   /**
@@ -87,10 +87,13 @@ function heapSampler(): { stop(): number | undefined } {
   };
 }
 
-/** The engine the app would pick for this model on this browser's adapter (the verdict's, WebGPU otherwise). */
-async function appEngine(model: ModelInput): Promise<HarnessEngine> {
-  const [caps, opened] = await Promise.all([probeDeviceCaps(), openModel(model)]);
-  return check(opened.descriptor, caps).engine === 'wasm' ? 'wasm' : 'webgpu';
+/**
+ * The engine the app would pick for this model on this browser's adapter (the verdict's, WebGPU otherwise), and the
+ * model with its header handed on, as the chat page does (read once).
+ */
+async function appEngine(model: ModelToLoad): Promise<{ engine: HarnessEngine; model: ModelToLoad }> {
+  const [caps, result] = await Promise.all([probeDeviceCaps(), inspectRef(model.model, model.reach)]);
+  return { engine: check(result.descriptor, caps).engine === 'wasm' ? 'wasm' : 'webgpu', model: { ...model, known: knownModel(result) } };
 }
 
 /** One job on the CPU engine: the same request and result shapes as the worker's. */
@@ -138,10 +141,15 @@ window.rbeeHarness = {
     });
     const out: HarnessJobResult[] = [];
     try {
-      for (const [j, job] of jobs.entries()) {
+      for (const [j, given] of jobs.entries()) {
         let engine: HarnessEngine;
+        let job = given;
         try {
-          engine = job.engine === 'auto' ? await appEngine(job.model) : (job.engine ?? 'webgpu');
+          if (given.engine === 'auto') {
+            const chosen = await appEngine(given.model);
+            engine = chosen.engine;
+            job = { ...given, model: chosen.model };
+          } else engine = given.engine ?? 'webgpu';
         } catch (e) {
           out.push({ error: serialise(e) });
           continue;

@@ -2,14 +2,13 @@
  * A cached model as a ModelFileSet: inspect() and the worker's model opening read it exactly like the repository or
  * URL it came from, but every byte comes from IndexedDB (CachedFileSource, chunk by chunk) — offline too.
  *
- * `cachedSetFor` is the one question the rest of the app asks: "is this (HF reference / URL [+ file]) complete in the
- * cache? then here is its file set". It answers undefined (never throws) when storage is unavailable, so a private
+ * `cachedSetFor` is the question model/resolve.ts asks for every reference: "is this (HF reference / URL [+ file])
+ * complete in the cache? then here is its file set". It answers undefined (never throws) when storage is unavailable, so a private
  * window or a Node process just takes the network path.
  */
-import type { ModelInput } from '../engine/worker-protocol.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import { baseOf, type ModelFileSet } from '../model/model-file-set.ts';
-import { DEFAULT_HUB, hfRepoUrl } from '../hub/hf.ts';
+import { hfRepoUrl } from '../hub/hf.ts';
 import { CachedFileSource } from './cached-source.ts';
 import { CachedModels, type CachedModel } from './cached-models.ts';
 import { CacheStore } from './store.ts';
@@ -63,20 +62,4 @@ export async function cachedSetFor(
   } catch {
     return undefined;
   }
-}
-
-/** Offline, the model page and the chat page's verdict read a cached model from the cache instead of failing. */
-export async function cachedSetWhenOffline(source: string, file: string | undefined, hubBase: string): Promise<ModelFileSet | undefined> {
-  if (typeof navigator === 'undefined' || navigator.onLine !== false) return undefined;
-  return cachedSetFor(source, file, hubBase);
-}
-
-/**
- * The worker's question: does this model input (a URL or a Hugging Face reference) name a model complete in the
- * cache? Then its weights stream from IndexedDB instead of the network — offline too. Dropped files are local anyway.
- */
-export async function cachedSetForInput(input: ModelInput): Promise<ModelFileSet | undefined> {
-  if (input.kind === 'url') return cachedSetFor(input.url, undefined, DEFAULT_HUB);
-  if (input.kind === 'hf') return cachedSetFor(input.ref, undefined, input.hubBase ?? DEFAULT_HUB);
-  return undefined;
 }

@@ -1,67 +1,41 @@
 /**
- * Opening a model to run it: the user's input (URL, dropped files, Hugging Face reference) → the file set → the
- * descriptor (inspect: headers only) → a ByteSource per file for the engine to stream weights from, and the model's
- * text handling (tokenizer / vocabulary pieces). Runs in the worker.
+ * Preparing a model to run: its reference → the file set (resolve: the download cache first) → the descriptor (the
+ * header a page already read and handed on, else inspect: headers only) → a ByteSource per file for the engine to
+ * stream weights from, and the model's text handling (tokenizer / vocabulary pieces). Runs in the worker (and in the
+ * wasm engine, which loads the same files into llama.cpp).
  */
-import { cachedSetForInput } from '../cache/cached-model-set.ts';
 import { RbeeError } from '../errors.ts';
 import { holdsNoWeights, noWeightsError } from '../compat/no-weights.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import type { ModelDescriptor } from '../formats/descriptor.ts';
-import { parseHfRef } from '../hub/hf.ts';
-import { fileSetForHfRef, inspectSet } from '../model/inspect.ts';
-import { blobFileSet, dirOf, urlFileSet, type ModelFileSet } from '../model/model-file-set.ts';
+import { inspectSet } from '../model/inspect.ts';
+import { dirOf } from '../model/model-file-set.ts';
+import type { ModelRef } from '../model/model-ref.ts';
+import { resolve, type KnownModel, type ModelReach } from '../model/resolve.ts';
 import type { ModelText } from './model-text.ts';
-import type { AdapterInfo, LoadedModelInfo, ModelInput } from './worker-protocol.ts';
+import type { AdapterInfo, LoadedModelInfo } from './worker-protocol.ts';
 import { textForModel, textForSafetensors } from './tokenizer-choice.ts';
 
-export interface OpenedModel {
+export interface PreparedModel {
   descriptor: ModelDescriptor;
   /** One per descriptor.files entry, in order. */
   sources: ByteSource[];
   text: ModelText;
 }
 
-async function fileSetFor(input: ModelInput, signal?: AbortSignal): Promise<ModelFileSet> {
-  switch (input.kind) {
-    case 'url':
-      return urlFileSet(input.url, input.headers ? { headers: input.headers } : {});
-    case 'files':
-      if (input.files.length === 0) throw new RbeeError('not-found', 'No files were given.', { hint: 'Drop or pick the model file(s).' });
-      return input.primary ? { ...blobFileSet(input.files), primary: input.primary } : blobFileSet(input.files);
-    case 'hf': {
-      const hubBase = input.hubBase ?? 'https://huggingface.co';
-      const ref = parseHfRef(input.ref, hubBase);
-      if (!ref) throw new RbeeError('bad-value', `'${input.ref}' is not a Hugging Face reference.`, { hint: 'Use owner/repo or owner/repo/file.gguf.' });
-      return fileSetForHfRef(ref, { hubBase, ...(input.token ? { token: input.token } : {}), ...(signal ? { signal } : {}) });
-    }
-  }
+export interface PrepareOptions {
+  reach?: ModelReach;
+  /** The header (and listing) an earlier read of the same reference learned: not read again. */
+  known?: KnownModel;
+  signal?: AbortSignal;
 }
 
-/**
- * Remembers every source the set hands out (with the path it was opened by), so the files the descriptor names can
- * be matched to open sources and the weights' folder found for their tokenizer files.
- */
-function recording(set: ModelFileSet): { set: ModelFileSet; opened: { path: string; source: ByteSource }[] } {
-  const opened: { path: string; source: ByteSource }[] = [];
-  return {
-    opened,
-    set: {
-      ...set,
-      label: set.label,
-      async open(path, signal) {
-        const s = await set.open(path, signal);
-        if (s) opened.push({ path, source: s });
-        return s;
-      },
-    },
-  };
-}
-
-export async function openModel(input: ModelInput, signal?: AbortSignal): Promise<OpenedModel> {
-  // A model downloaded to this device (complete in the cache) loads from IndexedDB, not the network: offline too.
-  const { set, opened } = recording((await cachedSetForInput(input)) ?? (await fileSetFor(input, signal)));
-  const { descriptor } = await inspectSet(set, signal ? { signal } : {});
+export async function prepareModel(ref: ModelRef, options: PrepareOptions = {}): Promise<PreparedModel> {
+  const { signal, known } = options;
+  const set = await resolve(ref, options.reach, { ...(signal ? { signal } : {}), ...(known ? { known } : {}) });
+  // A handed-on descriptor names each file's path in the set; one without paths (read elsewhere) is read again here.
+  const handed = known && known.descriptor.files.every((f) => f.path !== undefined) ? known.descriptor : undefined;
+  const descriptor = handed ?? (await inspectSet(set, signal ? { signal } : {})).descriptor;
   if (descriptor.kind === 'adapter')
     throw new RbeeError('adapter', `${descriptor.name} is a LoRA adapter, not a model: it cannot run on its own.`, {
       hint: 'Open the base model it was trained for.',
@@ -72,23 +46,23 @@ export async function openModel(input: ModelInput, signal?: AbortSignal): Promis
     throw new RbeeError('unknown-format', `${descriptor.name} is ${descriptor.format}; the WebGPU engine runs GGUF and SafeTensors models.`, {
       hint: 'Open a GGUF or SafeTensors version of this model.',
     });
-  const files = descriptor.files.map((f) => {
-    const o = opened.find((x) => x.source.location === f.location);
-    if (!o) throw new RbeeError('internal', `The file ${f.location} was described but not opened.`);
-    return o;
-  });
-  const sources = files.map((o) => o.source);
+  const sources: ByteSource[] = [];
+  for (const f of descriptor.files) {
+    const source = f.path !== undefined ? await set.open(f.path, signal) : undefined;
+    if (!source) throw new RbeeError('internal', `The file ${f.location} was described but could not be opened.`);
+    sources.push(source);
+  }
   // SafeTensors carry no GGUF vocabulary: their tokenizer is tokenizer.json beside the weights, in the same set.
   const text =
     descriptor.format === 'safetensors'
-      ? await textForSafetensors(descriptor, set, dirOf(files[0]!.path), signal)
+      ? await textForSafetensors(descriptor, set, dirOf(descriptor.files[0]!.path!), signal)
       : await textForModel(descriptor.gguf?.metadata ?? {});
   return { descriptor, sources, text };
 }
 
 
 /** What a loaded model reports to the page (the same for every engine but its adapter and context). */
-export function loadedModelInfo(opened: OpenedModel, contextLength: number, loadSeconds: number, adapter: AdapterInfo): LoadedModelInfo {
+export function loadedModelInfo(opened: PreparedModel, contextLength: number, loadSeconds: number, adapter: AdapterInfo): LoadedModelInfo {
   const d = opened.descriptor;
   return {
     name: d.name,

@@ -13,6 +13,8 @@
  *   profile  → profiled                 (where a decode step's time goes: DecodeProfile, src/lib/engine/decode-profile.ts)
  */
 import type { RbeeErrorCode } from '../errors.ts';
+import type { ModelRef } from '../model/model-ref.ts';
+import type { KnownModel, ModelReach } from '../model/resolve.ts';
 import type { ChatMessage } from '../tokenizer/types.ts';
 import type { DecodeProfile } from './decode-profile.ts';
 import type { SamplingSettings, TokenLogprob } from './sampling.ts';
@@ -23,14 +25,15 @@ export type { ScoreResult };
 
 export type { DecodeProfile };
 
-/** Where the model's bytes are. Files are structured-cloned (a File is a handle, not its bytes). */
-export type ModelInput =
-  /** A GGUF file on a web server that answers Range requests (split parts are looked up beside it). */
-  | { kind: 'url'; url: string; headers?: Record<string, string> }
-  /** Files the user picked or dropped (one GGUF, or the parts of a split GGUF). */
-  | { kind: 'files'; files: File[]; primary?: string }
-  /** A Hugging Face reference: `owner/repo`, `owner/repo/file.gguf`, or a huggingface.co URL. */
-  | { kind: 'hf'; ref: string; token?: string; hubBase?: string };
+/**
+ * What a load request names: the model's reference, how to reach it, and what a page already read of it (so the
+ * header is not read twice). Files (a local reference's, in `reach.files`) are structured-cloned as handles.
+ */
+export interface ModelToLoad {
+  model: ModelRef;
+  reach?: ModelReach;
+  known?: KnownModel;
+}
 
 export type Prompt =
   /** Exact token ids: nothing is added (no BOS). */
@@ -67,7 +70,7 @@ export interface ScoreRequestOptions {
 }
 
 export type WorkerRequest =
-  | { type: 'load'; id: number; model: ModelInput; contextLength?: number }
+  | ({ type: 'load'; id: number; contextLength?: number } & ModelToLoad)
   | ({ type: 'generate'; id: number } & GenerateRequestOptions)
   | { type: 'abort'; id: number; target: number }
   | { type: 'unload'; id: number }

@@ -68,8 +68,12 @@ export interface ModelDescriptor {
   tokenizer?: TokenizerKind;
   hasChatTemplate: boolean;
   totalWeightBytes: number;
-  /** The files that make up the model, in order (split GGUF parts, SafeTensors shards). */
-  files: { location: string; size: number }[];
+  /**
+   * The files that make up the model, in order (split GGUF parts, SafeTensors shards). `path` is the file's path in
+   * the ModelFileSet it was read through (set by inspectSet), so whoever is handed the descriptor can open the same
+   * files from the same reference without reading the header again.
+   */
+  files: { location: string; size: number; path?: string }[];
   tensors: TensorInfo[];
   /** GGUF only. */
   gguf?: {

@@ -84,12 +84,30 @@ export async function inspectSet(set: ModelFileSet, opts: InspectOptions = {}): 
   }
   if (primary === undefined) throw noModelError(set);
   const chosenCandidate = candidates[chosen];
-  const descriptor = chosenCandidate
-    ? await describeCandidate(set, chosenCandidate, candidates, opts.signal)
-    : await describeFile(set, primary, opts.signal);
+  const { set: reading, pathOf } = recordingPaths(set);
+  const described = chosenCandidate
+    ? await describeCandidate(reading, chosenCandidate, candidates, opts.signal)
+    : await describeFile(reading, primary, opts.signal);
+  const descriptor = { ...described, files: described.files.map((f) => ({ ...f, ...(pathOf(f.location) !== undefined ? { path: pathOf(f.location) } : {}) })) };
   const result: InspectResult = { input: set.label, descriptor, candidates, chosen, ...(set.hf ? { hf: set.hf } : {}) };
   setsOfResults.set(result, set);
   return result;
+}
+
+/** The set, remembering the path each source it hands out was opened by (keyed by the source's location). */
+function recordingPaths(set: ModelFileSet): { set: ModelFileSet; pathOf: (location: string) => string | undefined } {
+  const paths = new Map<string, string>();
+  return {
+    set: {
+      ...set,
+      async open(path, signal) {
+        const source = await set.open(path, signal);
+        if (source && !paths.has(source.location)) paths.set(source.location, path);
+        return source;
+      },
+    },
+    pathOf: (location) => paths.get(location),
+  };
 }
 
 /** MLC builds and ONNX exports are described from their JSON files; GGUF and SafeTensors from their headers. */

@@ -16,7 +16,7 @@ import type {
   GenerationResult,
   LoadedModelInfo,
   LoadProgressEvent,
-  ModelInput,
+  ModelToLoad,
   Prompt,
   ScoreRequestOptions,
   ScoreResult,
@@ -61,9 +61,9 @@ export class InferenceClient {
   }
 
   /** Loads a model (replacing any loaded one); resolves when its weights are on the GPU. */
-  load(model: ModelInput, options: { contextLength?: number; onProgress?: (p: LoadProgressEvent) => void; signal?: AbortSignal } = {}): Promise<LoadedModelInfo> {
+  load(model: ModelToLoad, options: { contextLength?: number; onProgress?: (p: LoadProgressEvent) => void; signal?: AbortSignal } = {}): Promise<LoadedModelInfo> {
     return this.request(
-      { type: 'load', model, ...(options.contextLength !== undefined ? { contextLength: options.contextLength } : {}) },
+      { type: 'load', ...model, ...(options.contextLength !== undefined ? { contextLength: options.contextLength } : {}) },
       (event) => {
         if (event.type === 'progress') options.onProgress?.(event.progress);
       },

@@ -13,16 +13,17 @@
 import type { CompanionEndpoint } from '../companion/client.ts';
 import type { Verdict } from '../compat/verdict.ts';
 import { RbeeError } from '../errors.ts';
-import type { ModelInput } from '../engine/worker-protocol.ts';
+import type { ModelToLoad } from '../engine/worker-protocol.ts';
 import { DEFAULT_HUB } from '../hub/hf.ts';
 import type { InspectResult } from '../model/inspect.ts';
+import { knownModel } from '../model/resolve.ts';
 import type { ChatEngine } from './engine.ts';
 import type { OnnxExportLocation } from './transformers-options.ts';
 import type { MlcBuildLocation } from './web-llm-records.ts';
 
 export type EngineTarget =
-  | { engine: 'webgpu'; model: ModelInput }
-  | { engine: 'wasm'; model: ModelInput }
+  | { engine: 'webgpu'; model: ModelToLoad }
+  | { engine: 'wasm'; model: ModelToLoad }
   | { engine: 'web-llm'; build: MlcBuildLocation }
   | { engine: 'transformers.js'; location: OnnxExportLocation }
   | { engine: 'companion'; endpoint: CompanionEndpoint };
@@ -93,13 +94,14 @@ export function routeModel(result: InspectResult, verdict: Verdict, opts: RouteO
   // GGUF / SafeTensors: rbee-web's own engine — or, where the verdict says so, llama.cpp's WebAssembly build — reading
   // the file where it is.
   const engine = verdict.engine === 'wasm' ? 'wasm' : 'webgpu';
+  const known = knownModel(result);
   if (result.hf) {
     const path = candidate?.primary ?? d.files[0]?.location.split('/').pop() ?? '';
     const rev = result.hf.revision === 'main' ? '' : `@${result.hf.revision}`;
-    return { engine, model: { kind: 'hf', ref: `${result.hf.repo}${rev}/${path}`, hubBase, ...token } };
+    return { engine, model: { model: { kind: 'remote', source: `${result.hf.repo}${rev}/${path}` }, reach: { hubBase, ...token }, known } };
   }
-  if (opts.files && opts.files.length > 0) return { engine, model: { kind: 'files', files: opts.files } };
-  if (/^https?:\/\//i.test(result.input)) return { engine, model: { kind: 'url', url: result.input } };
+  if (opts.files && opts.files.length > 0) return { engine, model: { model: { kind: 'local', id: 'files' }, reach: { files: opts.files }, known } };
+  if (/^https?:\/\//i.test(result.input)) return { engine, model: { model: { kind: 'remote', source: result.input }, reach: { hubBase }, known } };
   throw new RbeeError('not-found', `rbee-web does not know where to read ${d.name} from again.`, { hint: 'Open the model by URL, repository or file.' });
 }
 

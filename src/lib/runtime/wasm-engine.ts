@@ -14,8 +14,8 @@
  */
 import type { Wllama } from '@wllama/wllama';
 import { RbeeError, toRbeeError } from '../errors.ts';
-import { loadedModelInfo, openModel, type OpenedModel } from '../engine/model-opening.ts';
-import type { GeneratedStep, GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, StopReason } from '../engine/worker-protocol.ts';
+import { loadedModelInfo, prepareModel, type PreparedModel } from '../engine/model-opening.ts';
+import type { GeneratedStep, GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelToLoad, StopReason } from '../engine/worker-protocol.ts';
 import { LLAMA_CPP_SAMPLING_DEFAULTS, randomSeed, validateSamplingSettings } from '../engine/sampling.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
 import { withBlankChatTemplates } from './gguf-template-blanking.ts';
@@ -45,11 +45,11 @@ interface CompletionChunk {
 export class WasmEngine implements ChatEngine {
   readonly kind = 'wasm' as const;
   private wllama: Wllama | undefined;
-  private opened: OpenedModel | undefined;
+  private opened: PreparedModel | undefined;
   private info: LoadedModelInfo | undefined;
 
   constructor(
-    private readonly model: ModelInput,
+    private readonly model: ModelToLoad,
     private readonly options: WasmEngineOptions = {},
   ) {}
 
@@ -64,7 +64,8 @@ export class WasmEngine implements ChatEngine {
     try {
       await this.unload();
       onProgress?.({ phase: 'fetching', text: 'Reading the header' });
-      const opened = await openModel(this.model, signal);
+      const { model, reach, known } = this.model;
+      const opened = await prepareModel(model, { ...(reach ? { reach } : {}), ...(known ? { known } : {}), ...(signal ? { signal } : {}) });
       const d = opened.descriptor;
       if (d.format !== 'gguf') {
         throw new RbeeError('unknown-format', `${d.name} is ${d.format}; the CPU engine (llama.cpp's WebAssembly build) runs GGUF only.`, {

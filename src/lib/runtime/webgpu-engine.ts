@@ -4,7 +4,7 @@
  */
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { InferenceClient } from './inference-client.ts';
-import type { LoadProgressEvent, ModelInput, Prompt } from '../engine/worker-protocol.ts';
+import type { LoadProgressEvent, ModelToLoad, Prompt } from '../engine/worker-protocol.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo, EngineProgress } from './engine.ts';
 
 /** The worker's byte-counted progress as an EngineProgress. */
@@ -26,7 +26,7 @@ export class WebGpuEngine implements ChatEngine {
 
   /** `client` is created lazily (a Worker) so building the engine costs nothing until load. */
   constructor(
-    private readonly model: ModelInput,
+    private readonly model: ModelToLoad,
     private readonly createClient: () => InferenceClient | Promise<InferenceClient>,
   ) {}
 

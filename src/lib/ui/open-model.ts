@@ -1,30 +1,29 @@
 /**
- * What the model page does with its URL: turn `?src=…[&file=…]` or `?local=<id>[&file=…]` into an inspect() input,
- * read the header, and check it against this device. Kept out of the page so the page stays a view.
+ * What the model and chat pages do with the ModelRef in their URL: resolve it, read the header, and check it against
+ * this device. Kept out of the pages so they stay views.
+ *
+ * A header read in this tab is remembered by reference (the last few): the model page's read serves the chat page it
+ * links to, and the chat page hands it to the inference worker (modelToLoad → KnownModel), so a model opened from one
+ * link has its header read once.
  */
-import { cachedSetWhenOffline } from '../cache/cached-model-set.ts';
 import { check, type EngineChoice } from '../compat/check.ts';
 import { matrixCell } from '../compat/matrix.ts';
 import { mainWeightType } from '../compat/repo-verdict.ts';
 import type { DeviceCaps } from '../compat/device-caps.ts';
 import type { Confidence, Verdict } from '../compat/verdict.ts';
-import { RbeeError } from '../errors.ts';
+import type { ModelToLoad } from '../engine/worker-protocol.ts';
 import type { ModelDescriptor } from '../formats/descriptor.ts';
-import { formatHfRef, parseHfRef } from '../hub/hf.ts';
-import { inspect, inspectCandidate, type InspectInput, type InspectResult } from '../model/inspect.ts';
+import { inspectCandidate, type InspectResult } from '../model/inspect.ts';
 import type { ModelCandidate } from '../model/model-candidates.ts';
-import { blobFileSet } from '../model/model-file-set.ts';
-import { modelPageForLocal, modelPageForSource, tryItNowPage } from './model-links.ts';
+import { modelRefKey, type ModelRef } from '../model/model-ref.ts';
 import { filesNoLongerOpen, openedFiles } from '../model/opened-files.ts';
+import { inspectRef, knownModel } from '../model/resolve.ts';
+import { modelPage, remoteRef, tryItNowPage } from './model-links.ts';
 import { hubBase, savedEngineChoice } from './settings.ts';
 import { thisDeviceCaps } from './this-device.ts';
 
-export type ModelRequest =
-  | { kind: 'remote'; source: string; file?: string }
-  | { kind: 'local'; id: string; file?: string };
-
 export interface OpenedModel {
-  request: ModelRequest;
+  ref: ModelRef;
   result: InspectResult;
   verdict: Verdict;
   caps: DeviceCaps;
@@ -32,41 +31,15 @@ export interface OpenedModel {
   elapsedMs: number;
 }
 
-/** The request in a model page URL, or undefined when it names no model. */
-export function modelRequestFromUrl(url: URL): ModelRequest | undefined {
-  const file = url.searchParams.get('file') || undefined;
-  const local = url.searchParams.get('local');
-  if (local) return { kind: 'local', id: local, ...(file ? { file } : {}) };
-  const source = url.searchParams.get('src')?.trim();
-  if (source) return { kind: 'remote', source, ...(file ? { file } : {}) };
-  return undefined;
-}
-
 /** What to show as the page's subject while the header is being read. */
-export function describeRequest(request: ModelRequest): string {
-  if (request.kind === 'local') {
-    const files = openedFiles(request.id);
-    if (request.file) return request.file;
+export function describeRef(ref: ModelRef): string {
+  if (ref.kind === 'local') {
+    const files = openedFiles(ref.id);
+    if (ref.file) return ref.file;
     if (!files) return 'local files';
     return files.length === 1 ? files[0]!.name : `${files.length} local files`;
   }
-  return request.file ? `${request.source} · ${request.file}` : request.source;
-}
-
-function inspectInput(request: ModelRequest): InspectInput {
-  if (request.kind === 'local') {
-    const files = openedFiles(request.id);
-    if (!files) {
-      throw filesNoLongerOpen('page');
-    }
-    // A chosen file among dropped ones (a repository-like set): point the set at it.
-    return request.file ? { ...blobFileSet(files), primary: request.file } : files;
-  }
-  if (request.file) {
-    const ref = parseHfRef(request.source, hubBase());
-    if (ref) return formatHfRef({ repo: ref.repo, revision: ref.revision, path: request.file });
-  }
-  return request.source;
+  return ref.file ? `${ref.source} · ${ref.file}` : ref.source;
 }
 
 export interface OpenModelOptions {
@@ -74,14 +47,36 @@ export interface OpenModelOptions {
   engine?: EngineChoice;
 }
 
-export async function openModel(request: ModelRequest, signal?: AbortSignal, options: OpenModelOptions = {}): Promise<OpenedModel> {
+/** Headers read in this tab, newest last; a read that failed is forgotten, so opening again reads again. */
+const recentReads = new Map<string, Promise<InspectResult>>();
+/** Enough for a model page, its chat and a sibling or two; each entry is one header's descriptor. */
+const RECENT_READS = 4;
+
+function readHeader(ref: ModelRef, signal?: AbortSignal): Promise<InspectResult> {
+  const key = `${hubBase()} ${modelRefKey(ref)}`;
+  const known = recentReads.get(key);
+  if (known) return known;
+  const read = inspectRef(ref, { hubBase: hubBase() }, signal ? { signal } : {});
+  recentReads.set(key, read);
+  read.catch(() => recentReads.get(key) === read && recentReads.delete(key));
+  while (recentReads.size > RECENT_READS) recentReads.delete(recentReads.keys().next().value!);
+  return read;
+}
+
+export async function openModel(ref: ModelRef, signal?: AbortSignal, options: OpenModelOptions = {}): Promise<OpenedModel> {
   const started = performance.now();
   const caps = thisDeviceCaps();
-  // Offline, a model downloaded to this device is read from the cache (the library's links carry its reference).
-  const offline = request.kind === 'remote' ? await cachedSetWhenOffline(request.source, request.file, hubBase()) : undefined;
-  const result = await inspect(offline ?? inspectInput(request), { hubBase: hubBase(), signal });
+  const result = await readHeader(ref, signal);
   const verdict = verdictFor(result.descriptor, await caps, result.candidates, options.engine ?? savedEngineChoice());
-  return { request, result, verdict, caps: await caps, elapsedMs: performance.now() - started };
+  return { ref, result, verdict, caps: await caps, elapsedMs: performance.now() - started };
+}
+
+/** What the inference worker (or the CPU engine) is given to load an opened model: its header goes along. */
+export function modelToLoad(opened: OpenedModel): ModelToLoad {
+  const { ref } = opened;
+  const files = ref.kind === 'local' ? openedFiles(ref.id) : undefined;
+  if (ref.kind === 'local' && !files) throw filesNoLongerOpen('chat');
+  return { model: ref, reach: { hubBase: hubBase(), ...(files ? { files } : {}) }, known: knownModel(opened.result) };
 }
 
 export function verdictFor(descriptor: ModelDescriptor, caps: DeviceCaps, candidates: readonly ModelCandidate[] = [], engine?: EngineChoice): Verdict {
@@ -119,8 +114,8 @@ export interface CandidateLinkOptions {
 }
 
 /** The model page of another candidate of the same input. */
-export function candidateHref(request: ModelRequest, result: InspectResult, candidate: ModelCandidate, options: CandidateLinkOptions = {}): string {
-  if (request.kind === 'local') return `${modelPageForLocal(request.id)}&file=${encodeURIComponent(candidate.primary)}`;
-  const source = result.hf ? (result.hf.revision === 'main' ? result.hf.repo : `${result.hf.repo}@${result.hf.revision}`) : request.source;
-  return options.tryMode ? tryItNowPage(source, candidate.primary) : modelPageForSource(source, candidate.primary);
+export function candidateHref(ref: ModelRef, result: InspectResult, candidate: ModelCandidate, options: CandidateLinkOptions = {}): string {
+  if (ref.kind === 'local') return modelPage({ kind: 'local', id: ref.id, file: candidate.primary });
+  const source = result.hf ? (result.hf.revision === 'main' ? result.hf.repo : `${result.hf.repo}@${result.hf.revision}`) : ref.source;
+  return options.tryMode ? tryItNowPage(remoteRef(source, candidate.primary)) : modelPage(remoteRef(source, candidate.primary));
 }

@@ -5,7 +5,7 @@
  */
 import type { CachedModel } from '../../lib/cache/cached-models.ts';
 import { normaliseBase } from '../../lib/cache/cached-models.ts';
-import { chatPageFor, modelPageForSource } from '../../lib/ui/model-links.ts';
+import { chatPage, modelPage, remoteRef } from '../../lib/ui/model-links.ts';
 
 export function cachedModelSource(m: CachedModel): { source: string; file?: string } {
   if (m.origin.kind === 'hf') {
@@ -22,10 +22,10 @@ function withHub(href: string, m: CachedModel, currentHub: string): string {
 
 export function cachedChatHref(m: CachedModel, currentHub: string): string {
   const { source, file } = cachedModelSource(m);
-  return withHub(chatPageFor(source, file), m, currentHub);
+  return withHub(chatPage(remoteRef(source, file)), m, currentHub);
 }
 
 export function cachedModelHref(m: CachedModel, currentHub: string): string {
   const { source, file } = cachedModelSource(m);
-  return withHub(modelPageForSource(source, file), m, currentHub);
+  return withHub(modelPage(remoteRef(source, file)), m, currentHub);
 }

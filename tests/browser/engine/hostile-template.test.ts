@@ -34,7 +34,7 @@ describe('a runaway template in the inference worker', () => {
     expect(source, 'fixture ../shared/fixtures/models/stories260K.gguf').toBeDefined();
     const bytes = new Uint8Array(await source!.read(0, await source!.size()));
     client = InferenceClient.create();
-    await client.load({ kind: 'files', files: [new File([withChatTemplate(bytes, HOSTILE_TEMPLATES['nested loops']!)], 'stories260K.gguf')] }, { contextLength: 256 });
+    await client.load({ model: { kind: 'local', id: 'test' }, reach: { files: [new File([withChatTemplate(bytes, HOSTILE_TEMPLATES['nested loops']!)], 'stories260K.gguf')] } }, { contextLength: 256 });
   }, 60_000);
   afterAll(() => client?.terminate());
 

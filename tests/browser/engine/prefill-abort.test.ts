@@ -117,7 +117,7 @@ describe('an abandoned prefill (engine)', () => {
 test('through the worker: progress events, then Stop during a long prompt returns within a slice; the next turn reuses the slices read', async () => {
   const client = InferenceClient.create();
   try {
-    await client.load({ kind: 'files', files: [new File([bytes as Uint8Array<ArrayBuffer>], 'stories260K.gguf')] }, { contextLength: CONTEXT });
+    await client.load({ model: { kind: 'local', id: 'test' }, reach: { files: [new File([bytes as Uint8Array<ArrayBuffer>], 'stories260K.gguf')] } }, { contextLength: CONTEXT });
     const controller = new AbortController();
     const progress: number[] = [];
     const request = { prompt: { tokens: PROMPT }, sampling: { temperature: 0 }, maxTokens: 8, stopTokens: [] };

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isRbeeError } from '../../../src/lib/errors.ts';
 import { InferenceClient } from '../../../src/lib/runtime/inference-client.ts';
-import type { GenerateRequestOptions, GenerationResult, ModelInput, Prompt } from '../../../src/lib/engine/worker-protocol.ts';
+import type { GenerateRequestOptions, GenerationResult, ModelToLoad, Prompt } from '../../../src/lib/engine/worker-protocol.ts';
 import type { ChatMessage } from '../../../src/lib/tokenizer/types.ts';
 import { readGguf } from '../../../src/lib/formats/gguf.ts';
 import { WebGpuEngine } from '../../../src/lib/engine/engine.ts';
@@ -18,14 +18,14 @@ const STORY =
   'One day, she saw a big red ball under a tree. She ran to get it, but a dog took the ball and ran away.';
 
 let client: InferenceClient;
-let modelInput: ModelInput;
+let modelInput: ModelToLoad;
 let bytes: Uint8Array | undefined;
 
 beforeAll(async () => {
   const source = await fixtureSource('models/stories260K.gguf');
   expect(source, 'fixture ../shared/fixtures/models/stories260K.gguf').toBeDefined();
   bytes = new Uint8Array(await source!.read(0, await source!.size()));
-  modelInput = { kind: 'files', files: [new File([bytes as Uint8Array<ArrayBuffer>], 'stories260K.gguf')] };
+  modelInput = { model: { kind: 'local', id: 'test' }, reach: { files: [new File([bytes as Uint8Array<ArrayBuffer>], 'stories260K.gguf')] } };
   client = InferenceClient.create();
   await client.load(modelInput, { contextLength: CONTEXT });
 });

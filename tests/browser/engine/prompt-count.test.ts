@@ -17,7 +17,7 @@ beforeAll(async () => {
   expect(source, 'fixture ../shared/fixtures/models/stories260K.gguf').toBeDefined();
   const bytes = new Uint8Array(await source!.read(0, await source!.size()));
   client = InferenceClient.create();
-  await client.load({ kind: 'files', files: [new File([bytes], 'stories260K.gguf')] }, { contextLength: CONTEXT });
+  await client.load({ model: { kind: 'local', id: 'test' }, reach: { files: [new File([bytes], 'stories260K.gguf')] } }, { contextLength: CONTEXT });
 });
 afterAll(() => client?.terminate());
 

@@ -3,7 +3,8 @@ import { afterEach, expect, test } from 'vitest';
 import type { ModelCandidate } from '../../../src/lib/model/model-candidates.ts';
 import { matrixCell } from '../../../src/lib/compat/matrix.ts';
 import { runsLabel } from '../../../src/lib/compat/confidence-meaning.ts';
-import { confidenceFromName, modelRequestFromUrl } from '../../../src/lib/ui/open-model.ts';
+import { modelRefFromUrl } from '../../../src/lib/model/model-ref.ts';
+import { confidenceFromName } from '../../../src/lib/ui/open-model.ts';
 import { openedFiles, rememberOpenedFiles } from '../../../src/lib/model/opened-files.ts';
 import { formatBytes, formatParameterCount } from '../../../src/lib/ui/quantities.ts';
 import {
@@ -39,13 +40,13 @@ test('hub base accepts only absolute http(s) URLs', () => {
 });
 
 test('model page URLs name a remote source or local files, with an optional file', () => {
-  expect(modelRequestFromUrl(new URL('http://app/model?src=owner%2Frepo&file=a%2Fb.gguf'))).toEqual({
+  expect(modelRefFromUrl(new URL('http://app/model?model=owner%2Frepo&file=a%2Fb.gguf'))).toEqual({
     kind: 'remote',
     source: 'owner/repo',
     file: 'a/b.gguf',
   });
-  expect(modelRequestFromUrl(new URL('http://app/model?local=abc'))).toEqual({ kind: 'local', id: 'abc' });
-  expect(modelRequestFromUrl(new URL('http://app/model?src=%20%20'))).toBeUndefined();
+  expect(modelRefFromUrl(new URL('http://app/model?local=abc'))).toEqual({ kind: 'local', id: 'abc' });
+  expect(modelRefFromUrl(new URL('http://app/model?model=%20%20'))).toBeUndefined();
 });
 
 test('opened files are kept by id for this page only', () => {

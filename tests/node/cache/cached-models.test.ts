@@ -7,7 +7,7 @@ import { CachedModels, hfFileId, type CachedModel } from '../../../src/lib/cache
 import { checkStorage, startModelDownload, type ModelDownloadProgress } from '../../../src/lib/cache/model-download.ts';
 import { CacheStore, idbKeyValueStore } from '../../../src/lib/cache/store.ts';
 import { isRbeeError } from '../../../src/lib/errors.ts';
-import { openModel } from '../../../src/lib/engine/model-opening.ts';
+import { prepareModel } from '../../../src/lib/engine/model-opening.ts';
 import { inspect } from '../../../src/lib/model/inspect.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../../support/range-server.ts';
@@ -167,14 +167,14 @@ describe('a cached model opens like the repository it came from, with the server
     expect(result.hf?.repo).toBe('o/stories');
     expect(result.descriptor.files[0]!.size).toBe(bytes.byteLength);
 
-    const opened = await openModel({ kind: 'hf', ref: 'o/stories/stories260K.gguf', hubBase: server.url });
+    const opened = await prepareModel({ kind: 'remote', source: 'o/stories/stories260K.gguf' }, { reach: { hubBase: server.url } });
     expect(opened.descriptor.tensors).toHaveLength(48);
     const tensor = opened.descriptor.tensors.find((t) => t.name === 'output_norm.weight')!;
     const weights = await opened.sources[tensor.file]!.read(tensor.offset, tensor.size!);
     expect(Buffer.from(weights).equals(Buffer.from(bytes.subarray(tensor.offset, tensor.offset + tensor.size!)))).toBe(true);
     expect(opened.text.encode('Once upon a time', true)).toEqual([1, 403, 407, 261, 378]);
     // Not in the cache and no server: the network path, and its error.
-    const err = await openModel({ kind: 'hf', ref: 'o/other/x.gguf', hubBase: server.url }).then(() => undefined, (e: unknown) => e);
+    const err = await prepareModel({ kind: 'remote', source: 'o/other/x.gguf' }, { reach: { hubBase: server.url } }).then(() => undefined, (e: unknown) => e);
     expect(isRbeeError(err) && err.code).toBe('network');
     await new CachedModels(store).deleteAll();
   });

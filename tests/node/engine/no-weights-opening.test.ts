@@ -4,19 +4,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from '../../../src/lib/compat/no-weights.ts';
-import { openModel } from '../../../src/lib/engine/model-opening.ts';
+import { prepareModel } from '../../../src/lib/engine/model-opening.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
 
 describe.runIf(HAS_FIXTURES)('opening a model without weights', () => {
   it('ggml-vocab-llama-spm.gguf fails as the verdict says', async () => {
     const bytes = readFileSync(fixture('tokenizers/ggml-vocab-llama-spm.gguf'));
     const file = new File([bytes], 'ggml-vocab-llama-spm.gguf');
-    await expect(openModel({ kind: 'files', files: [file] })).rejects.toMatchObject({ code: 'no-weights', message: NO_WEIGHTS_REASON, hint: NO_WEIGHTS_ADVICE });
+    await expect(prepareModel({ kind: 'local', id: 'test' }, { reach: { files: [file] }})).rejects.toMatchObject({ code: 'no-weights', message: NO_WEIGHTS_REASON, hint: NO_WEIGHTS_ADVICE });
   });
 
   it('a model with weights still opens (stories260K)', async () => {
     const file = new File([readFileSync(fixture('models/stories260K.gguf'))], 'stories260K.gguf');
-    const opened = await openModel({ kind: 'files', files: [file] });
+    const opened = await prepareModel({ kind: 'local', id: 'test' }, { reach: { files: [file] }});
     expect(opened.descriptor.tensors.length).toBe(48);
   });
 });

@@ -1,6 +1,6 @@
 // The count the inference worker answers a count-prompt request with (ModelText.promptLength on the model the worker
 // opened) against the prompt its generate then evaluates (ModelText.prompt → runGeneration), for models opened by the
-// worker's own openModel: stories260K's GGUF and a SafeTensors twin of it with tokenizer.json (+ tokenizer_config.json
+// worker's own prepareModel: stories260K's GGUF and a SafeTensors twin of it with tokenizer.json (+ tokenizer_config.json
 // with and without a chat template) — the SafeTensors case the page could not count before, since only the worker
 // reads tokenizer.json. (The worker round trip itself is tests/browser/engine/prompt-count.test.ts.)
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fitConversation } from '../../../src/lib/runtime/conversation-window.ts';
 import { runGeneration, type LogitsModel } from '../../../src/lib/engine/generation.ts';
-import { openModel, type OpenedModel } from '../../../src/lib/engine/model-opening.ts';
+import { prepareModel, type PreparedModel } from '../../../src/lib/engine/model-opening.ts';
 import type { Prompt } from '../../../src/lib/engine/worker-protocol.ts';
 import type { GgufValue } from '../../../src/lib/formats/descriptor.ts';
 import { readGguf } from '../../../src/lib/formats/gguf.ts';
@@ -46,7 +46,7 @@ function recordingModel(vocab: number): LogitsModel & { fed: number[] } {
 }
 
 /** What the worker's generate evaluates for `prompt` (its prompt tokens, as runGeneration reports and is fed them). */
-async function evaluated(opened: OpenedModel, prompt: Prompt): Promise<number> {
+async function evaluated(opened: PreparedModel, prompt: Prompt): Promise<number> {
   const model = recordingModel(opened.text.vocabSize);
   const { tokens } = opened.text.prompt(prompt);
   const r = await runGeneration(model, { promptTokens: tokens, sampling: { temperature: 0 }, maxTokens: 1, stopTokens: [], contextLength: 4096 });
@@ -60,26 +60,26 @@ async function filesOf(dir: string): Promise<File[]> {
 
 let dir: string;
 let stories: Record<string, GgufValue>;
-let gguf: OpenedModel;
+let gguf: PreparedModel;
 beforeAll(async () => {
   if (!HAS_FIXTURES) return;
   dir = await mkdtemp(join(tmpdir(), 'rbee-prompt-count-'));
   const path = fixture('models/stories260K.gguf');
   stories = (await readGguf(new MemoryByteSource(new Uint8Array(await readFile(path)), path))).gguf!.metadata;
-  gguf = await openModel({ kind: 'files', files: [new File([await readFile(path)], 'stories260K.gguf')] });
+  gguf = await prepareModel({ kind: 'local', id: 'test' }, { reach: { files: [new File([await readFile(path)], 'stories260K.gguf')] }});
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** The SafeTensors twin of stories260K with its tokenizer as tokenizer.json, opened as the worker opens dropped files. */
-async function safetensors(name: string, template?: string): Promise<OpenedModel> {
+async function safetensors(name: string, template?: string): Promise<PreparedModel> {
   const folder = join(dir, name);
   await writeSafetensorsTwin(fixture('models/stories260K.gguf'), folder);
   const { tokenizerJson, tokenizerConfig } = spmTokenizerFiles(stories, template);
   await writeFile(join(folder, 'tokenizer.json'), JSON.stringify(tokenizerJson));
   await writeFile(join(folder, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
-  const opened = await openModel({ kind: 'files', files: await filesOf(folder) });
+  const opened = await prepareModel({ kind: 'local', id: 'test' }, { reach: { files: await filesOf(folder) }});
   expect(opened.descriptor.format).toBe('safetensors');
   return opened;
 }

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import { isRbeeError } from '../../../src/lib/errors.ts';
-import { openModel } from '../../../src/lib/engine/model-opening.ts';
+import { prepareModel } from '../../../src/lib/engine/model-opening.ts';
 import type { Prompt } from '../../../src/lib/engine/worker-protocol.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
 import { oracleLlama } from '../../support/oracle.ts';
@@ -15,7 +15,7 @@ describe.skipIf(!HAS_FIXTURES)('ModelText.promptText: the text llama.cpp tokeniz
   test('stories260K: ids, text and conversations give text that llama.cpp tokenizes to exactly our ids', async () => {
     const path = fixture('models/stories260K.gguf');
     const file = new File([await readFile(path)], 'stories260K.gguf');
-    const { text: modelText } = await openModel({ kind: 'files', files: [file] });
+    const { text: modelText } = await prepareModel({ kind: 'local', id: 'test' }, { reach: { files: [file] }});
     const llama = await (await oracleLlama()).loadModel({ modelPath: path, vocabOnly: true });
     try {
       const prompts: Prompt[] = [

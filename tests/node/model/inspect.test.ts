@@ -161,7 +161,7 @@ describe('inspect over HTTP and from a Hugging Face hub', () => {
     const r = await inspect(`${server.url}/plain/model.safetensors`);
     const d = r.descriptor;
     expect(d).toMatchObject({ format: 'safetensors', architecture: 'qwen2', headCountKv: 2, headDim: 64, tokenizer: 'tokenizer.json', parameterCount: 2 * 1024 * 1024 });
-    expect(d.files).toEqual([{ location: `${server.url}/plain/model.safetensors`, size: st.byteLength }]);
+    expect(d.files).toEqual([{ location: `${server.url}/plain/model.safetensors`, size: st.byteLength, path: 'model.safetensors' }]);
     const weights = server.stats.get('/plain/model.safetensors')!;
     expect(weights.requests).toBe(1);
     expect(weights.bytesSent).toBeLessThanOrEqual(1024 * 1024);

@@ -78,7 +78,11 @@ describe('routing from the verdict', () => {
   it.runIf(HAS_FIXTURES)('a GGUF file goes to the WebGPU engine, read from the hub where it is', async () => {
     const r = await inspect('ggml-org/models/tinyllamas/stories260K.gguf', { hubBase: hub.url });
     const target = routeModel(r, check(r.descriptor, gpu(true)), { hubBase: hub.url });
-    expect(target).toEqual({ engine: 'webgpu', model: { kind: 'hf', ref: 'ggml-org/models/tinyllamas/stories260K.gguf', hubBase: hub.url } });
+    expect(target).toEqual({
+      engine: 'webgpu',
+      // The header read for the verdict goes along (the worker does not read it again).
+      model: { model: { kind: 'remote', source: 'ggml-org/models/tinyllamas/stories260K.gguf' }, reach: { hubBase: hub.url }, known: { descriptor: r.descriptor, hf: r.hf } },
+    });
     expect((await createEngine(target, { createInferenceClient: () => ({}) as InferenceClient })).kind).toBe('webgpu');
   });
 
@@ -116,7 +120,7 @@ describe('the WebGPU worker behind the interface', () => {
         calls.push('terminate');
       },
     } as unknown as InferenceClient;
-    const engine = new WebGpuEngine({ kind: 'url', url: 'http://x/m.gguf' }, () => fake);
+    const engine = new WebGpuEngine({ model: { kind: 'remote', source: 'http://x/m.gguf' } }, () => fake);
     const events: EngineProgress[] = [];
     expect(await engine.load({ onProgress: (p) => events.push(p) })).toEqual({ engine: 'webgpu', name: 'stories', device: 'WebGPU', contextLength: 512, loadSeconds: 0.5 });
     expect(events[0]).toMatchObject({ phase: 'loading', fraction: 0.25, loadedBytes: 50, totalBytes: 200, done: 3, total: 12 });

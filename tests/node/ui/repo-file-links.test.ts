@@ -5,7 +5,8 @@ import { matrixCell } from '../../../src/lib/compat/matrix.ts';
 import { mainWeightType } from '../../../src/lib/compat/repo-verdict.ts';
 import type { InspectResult } from '../../../src/lib/model/inspect.ts';
 import type { ModelCandidate } from '../../../src/lib/model/model-candidates.ts';
-import { candidateHref, confidenceFromName, modelRequestFromUrl, type ModelRequest } from '../../../src/lib/ui/open-model.ts';
+import { modelRefFromUrl, type ModelRef } from '../../../src/lib/model/model-ref.ts';
+import { candidateHref, confidenceFromName } from '../../../src/lib/ui/open-model.ts';
 
 const candidate = (primary: string, quantization?: string, role: ModelCandidate['role'] = 'model'): ModelCandidate => ({
   id: primary,
@@ -23,25 +24,25 @@ const hfResult = (revision: string): InspectResult =>
 const urlResult = { candidates: [], chosen: -1 } as unknown as InspectResult;
 
 describe('links to the other files of a repository', () => {
-  const remote: ModelRequest = { kind: 'remote', source: 'owner/repo', file: 'm-Q8_0.gguf' };
+  const remote: ModelRef = { kind: 'remote', source: 'owner/repo', file: 'm-Q8_0.gguf' };
   const small = candidate('sub/m-Q4_K_M.gguf', 'Q4_K_M');
 
   test('a plain model page links to plain model pages', () => {
-    expect(candidateHref(remote, hfResult('main'), small)).toBe('/model?src=owner%2Frepo&file=sub%2Fm-Q4_K_M.gguf');
+    expect(candidateHref(remote, hfResult('main'), small)).toBe('/model?model=owner%2Frepo&file=sub%2Fm-Q4_K_M.gguf');
     expect(candidateHref(remote, hfResult('main'), small, { tryMode: false })).not.toContain('try=');
-    expect(candidateHref(remote, hfResult('v2'), small)).toBe('/model?src=owner%2Frepo%40v2&file=sub%2Fm-Q4_K_M.gguf');
+    expect(candidateHref(remote, hfResult('v2'), small)).toBe('/model?model=owner%2Frepo%40v2&file=sub%2Fm-Q4_K_M.gguf');
   });
 
   test('in try mode the links keep try=1, on the same source and revision', () => {
     const href = candidateHref(remote, hfResult('v2'), small, { tryMode: true });
-    expect(href).toBe('/model?src=owner%2Frepo%40v2&file=sub%2Fm-Q4_K_M.gguf&try=1');
+    expect(href).toBe('/model?model=owner%2Frepo%40v2&file=sub%2Fm-Q4_K_M.gguf&try=1');
     // The page the link opens reads it back as the same request, in try mode.
     const url = new URL(href, 'http://app');
-    expect(modelRequestFromUrl(url)).toEqual({ kind: 'remote', source: 'owner/repo@v2', file: 'sub/m-Q4_K_M.gguf' });
+    expect(modelRefFromUrl(url)).toEqual({ kind: 'remote', source: 'owner/repo@v2', file: 'sub/m-Q4_K_M.gguf' });
     expect(url.searchParams.get('try')).toBe('1');
     // A source that is not a hub repository (a URL) keeps its own form.
     expect(candidateHref({ kind: 'remote', source: 'https://x.test/m.gguf' }, urlResult, small, { tryMode: true })).toBe(
-      '/model?src=https%3A%2F%2Fx.test%2Fm.gguf&file=sub%2Fm-Q4_K_M.gguf&try=1',
+      '/model?model=https%3A%2F%2Fx.test%2Fm.gguf&file=sub%2Fm-Q4_K_M.gguf&try=1',
     );
   });
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { DEFAULT_TRY_ASK_ABOVE_MIB, saveTryAskAboveMib, tryAskAboveBytes } from '../../../src/lib/ui/downloads/download-settings.ts';
 import { tryItNowStep } from '../../../src/lib/ui/downloads/try-it-now.ts';
-import { tryItNowPage } from '../../../src/lib/ui/model-links.ts';
+import { remoteRef, tryItNowPage } from '../../../src/lib/ui/model-links.ts';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -55,6 +55,6 @@ describe('the "ask above" setting', () => {
 });
 
 test('a deep link lands on the model page in try mode, with its file', () => {
-  expect(tryItNowPage('owner/repo', 'm-Q4_K_M.gguf')).toBe('/model?src=owner%2Frepo&file=m-Q4_K_M.gguf&try=1');
-  expect(tryItNowPage(' https://x.test/a b.gguf ')).toBe('/model?src=https%3A%2F%2Fx.test%2Fa+b.gguf&try=1');
+  expect(tryItNowPage(remoteRef('owner/repo', 'm-Q4_K_M.gguf'))).toBe('/model?model=owner%2Frepo&file=m-Q4_K_M.gguf&try=1');
+  expect(tryItNowPage(remoteRef(' https://x.test/a b.gguf '))).toBe('/model?model=https%3A%2F%2Fx.test%2Fa+b.gguf&try=1');
 });

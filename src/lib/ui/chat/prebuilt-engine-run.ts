@@ -9,7 +9,7 @@ import { loadCompanionSettings } from '../../companion/pairing.ts';
 import type { EngineProgress, ChatEngine, EngineModelInfo } from '../../runtime/engine.ts';
 import { createEngine, routeModel, type EngineTarget } from '../../runtime/routing.ts';
 import { RbeeError, toRbeeError } from '../../errors.ts';
-import type { ModelInput } from '../../engine/worker-protocol.ts';
+import type { ModelToLoad } from '../../engine/worker-protocol.ts';
 import type { OpenedModel } from '../open-model.ts';
 import { companionPrompt } from './native-run.ts';
 
@@ -49,7 +49,7 @@ export async function startPrebuiltEngine(
   onProgress: (p: EngineProgress) => void,
   signal?: AbortSignal,
   /** What the page opened (GGUF on the CPU engine reads it where it is: the cache, a dropped file, a URL). */
-  model?: ModelInput,
+  model?: ModelToLoad,
   /** The context to allocate (`&ctx=`), where the engine lets us choose. */
   contextLength?: number,
 ): Promise<StartedEngine> {

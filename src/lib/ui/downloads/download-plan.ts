@@ -9,10 +9,10 @@ import type { Verdict } from '../../compat/verdict.ts';
 import { RbeeError } from '../../errors.ts';
 import { hfFileUrl, parseHfRef } from '../../hub/hf.ts';
 import type { InspectResult } from '../../model/inspect.ts';
-import type { ModelRequest } from '../open-model.ts';
+import type { ModelRef } from '../../model/model-ref.ts';
 
-export function downloadPlan(request: ModelRequest, result: InspectResult, verdict: Verdict, hubBase: string): CachedModel {
-  if (request.kind === 'local') {
+export function downloadPlan(model: ModelRef, result: InspectResult, verdict: Verdict, hubBase: string): CachedModel {
+  if (model.kind === 'local') {
     throw new RbeeError('bad-value', 'These files are already on this device.', { hint: 'Open them again from the home page to run them.' });
   }
   const d = result.descriptor;
@@ -44,7 +44,7 @@ export function downloadPlan(request: ModelRequest, result: InspectResult, verdi
     };
   }
   // A plain URL (or one HF file URL the page opened as a file): the files the header named, by their URLs.
-  const ref = parseHfRef(request.source, hubBase);
+  const ref = parseHfRef(model.source, hubBase);
   if (ref?.path) {
     const files = d.files.map((f) => {
       const path = decodeURIComponent(new URL(f.location).pathname.split('/').pop() ?? '');
