@@ -14,10 +14,10 @@
  */
 import { redactUrl } from '../lib/url-redaction.ts';
 import { check, type SiblingFile } from '../lib/compat/check.ts';
-import { formatBytes } from '../lib/compat/device-caps.ts';
+import { formatBytes } from '../lib/quantities.ts';
 import type { Verdict } from '../lib/compat/verdict.ts';
 import { showsMemoryFit, verdictSummary } from '../lib/compat/confidence-meaning.ts';
-import { countOf } from '../lib/ui/quantities.ts';
+import { countOf } from '../lib/quantities.ts';
 import { toRbeeError } from '../lib/errors.ts';
 import type { GgufValue, ModelDescriptor } from '../lib/formats/descriptor.ts';
 import { DEFAULT_HUB } from '../lib/hub/hf.ts';

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { listMatrix } from '../../src/lib/compat/matrix.ts';
 import { CONFIDENCE_ORDER } from '../../src/lib/compat/verdict.ts';
-import { formatBytes } from '../../src/lib/ui/quantities.ts';
+import { formatBytes } from '../../src/lib/quantities.ts';
 import { COMPAT_SCHEMA, compatSchemaErrors } from '../support/compat-schema.ts';
 import { HAS_FIXTURES, REPO_ROOT } from '../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';

@@ -16,7 +16,7 @@
 // would count them is then refused, and they stay stored but uncounted — taking space the storage check then sees
 // as used, so the resume is refused too. (A downloader fix: delete a chunk whose manifest write failed.)
 import { expect, test, type CDPSession, type Page } from '@playwright/test';
-import { formatBytes } from '../../src/lib/ui/quantities.ts';
+import { formatBytes } from '../../src/lib/quantities.ts';
 import { chromiumArgs, chromiumPath } from '../../src/cli/browser-harness/chromium.js';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
 import { seeded } from '../support/seeded-random.ts';
@@ -215,7 +215,7 @@ test('the browser refuses mid-way: the same message, nothing counted that is not
   // Nothing half-counted: the manifest counts exactly the chunks that are stored.
   expect(partial.storedChunks).toBe(partial.doneChunks);
   // What the page says is stored is what the manifest counts.
-  await expect(page.getByTestId('download-state')).toContainText(`Partly downloaded: ${formatBytes(partial.storedBytes)} of 16.0 MiB`);
+  await expect(page.getByTestId('download-state')).toContainText(`Partly downloaded: ${formatBytes(partial.storedBytes)} of 16 MiB`);
 
   // Space freed (the other model deleted); back on the page, the download resumes with only what is missing.
   await page.unrouteAll({ behavior: 'wait' });

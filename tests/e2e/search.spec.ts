@@ -62,7 +62,7 @@ test('search the hub: results with expected verdicts and sizes, sorted by size, 
   await expect(tiny.getByTestId('search-size')).toContainText('Q8_0');
   const qwen = rows.filter({ hasText: 'rbee-test/qwen-big' });
   await expect(qwen.getByTestId('verdict-badge')).toHaveAttribute('data-confidence', matrixCell('qwen2', 'safetensors', 'BF16', 'webgpu').confidence);
-  await expect(qwen.getByTestId('search-size')).toContainText('3.0 GiB');
+  await expect(qwen.getByTestId('search-size')).toContainText('3 GiB');
   const mamba = rows.filter({ hasText: 'rbee-test/mamba-GGUF' });
   await expect(mamba.getByTestId('verdict-badge')).toHaveAttribute('data-confidence', 'unsupported');
   await expect(mamba.getByTestId('search-reason')).toContainText('mamba');

@@ -13,7 +13,7 @@
  *   tab stops this download instead of being brought back with chunks it no longer has; and a file is marked complete
  *   only after its chunks were checked to be in the store (missing ones are fetched again).
  */
-import { formatBytes } from '../compat/device-caps.ts';
+import { formatBytes } from '../quantities.ts';
 import { isRbeeError, RbeeError, toRbeeError } from '../errors.ts';
 import { claimedButMissing, markMissing } from './chunk-presence.ts';
 import { withFileLock } from './file-lock.ts';

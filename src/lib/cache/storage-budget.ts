@@ -3,7 +3,7 @@
  * needs 4.1 GB and 2.3 GB is free" before waiting, not after), and whether the browser agreed to keep our data when
  * space runs low (navigator.storage.persist()). Both may be missing (Node, old browsers): then the answer says so.
  */
-import { formatBytes } from '../compat/device-caps.ts';
+import { formatBytes } from '../quantities.ts';
 import { RbeeError } from '../errors.ts';
 
 export interface StorageEstimate {

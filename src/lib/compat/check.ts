@@ -6,7 +6,8 @@
  */
 import type { ModelDescriptor } from '../formats/descriptor.ts';
 import { RbeeError } from '../errors.ts';
-import { DEFAULT_DESKTOP_CAPS, describeDeviceCaps, formatBytes, type DeviceCaps } from './device-caps.ts';
+import { DEFAULT_DESKTOP_CAPS, describeDeviceCaps, type DeviceCaps } from './device-caps.ts';
+import { formatBytes } from '../quantities.ts';
 import { engineFor, matrixCell, normaliseArchitecture, WEBGPU_CODE_PATHS } from './matrix.ts';
 import { WASM_BACKEND_LABEL, WASM_KV_BYTES_PER_ELEMENT, WASM_MAX_FILE_BYTES, WASM_MEMORY_BYTES, WASM_RUNTIME_OVERHEAD_BYTES } from './wasm-capabilities.ts';
 import { holdsNoWeights, NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from './no-weights.ts';

@@ -4,6 +4,7 @@
  * probeDeviceCaps() asks navigator.gpu; where there is no GPU to ask (the CLI in Node) DEFAULT_DESKTOP_CAPS stands in
  * and the verdict says so.
  */
+import { formatBytes } from '../quantities.ts';
 
 export interface DeviceLimits {
   /** Largest single GPUBuffer. */
@@ -173,12 +174,3 @@ export function describeDeviceCaps(caps: DeviceCaps): string {
   return `${name}${caps.assumed ? ' (assumed)' : ''}${caps.software ? ' (software adapter)' : ''} · ${f.join(' · ')} · ${binding}`;
 }
 
-/** Bytes in the unit people read (binary units, as GPU limits are powers of two). */
-export function formatBytes(bytes: number): string {
-  // Two decimals for GiB, one below; trailing zeros dropped ("2 GiB" for a 2 GiB − 4 B binding limit).
-  const fmt = (v: number, digits: number): string => String(Number(v.toFixed(digits)));
-  if (bytes >= GiB) return `${fmt(bytes / GiB, 2)} GiB`;
-  if (bytes >= MiB) return `${fmt(bytes / MiB, 1)} MiB`;
-  if (bytes >= 1024) return `${fmt(bytes / 1024, 1)} KiB`;
-  return `${bytes} B`;
-}

@@ -150,7 +150,7 @@ const SAFETENSORS_WEIGHT_TYPES = ['F32', 'F16', 'BF16'] as const;
 
 // ── 4. The other engines and the companion. ───────────────────────────────────────────────────────────────────
 /**
- * MLC builds run on web-llm, ONNX exports on transformers.js (src/lib/engines). 'expected', not verified: the adapters
+ * MLC builds run on web-llm, ONNX exports on transformers.js (src/lib/runtime). 'expected', not verified: the adapters
  * exist, but no test here runs a published MLC or ONNX model (their model libraries and weights come from the
  * internet); tests/node/engines runs a tiny ONNX model written by a test helper through the real transformers.js.
  */

@@ -11,7 +11,7 @@
 import { defaultCandidate, groupModelFiles, type ListedFile, type ModelCandidate } from '../model/model-candidates.ts';
 import { ggmlTypeByName } from '../formats/ggml-types.ts';
 import { DEFAULT_MEMORY_BUDGET_BYTES } from './check.ts';
-import { formatBytes } from './device-caps.ts';
+import { formatBytes } from '../quantities.ts';
 import { matrixCell, normaliseArchitecture } from './matrix.ts';
 import { weakest, type Confidence, type MatrixCell } from './verdict.ts';
 

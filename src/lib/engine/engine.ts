@@ -1,6 +1,6 @@
 /**
  * WebGpuEngine: the one object the worker (and tests) talk to. It owns a GPU device, a model's weights on it and
- * the KV cache; `prefill` and `decode` return logits, sampling happens elsewhere (src/lib/inference/).
+ * the KV cache; `prefill` and `decode` return logits, sampling happens elsewhere (sampling.ts, generation.ts).
  *
  *   const engine = await WebGpuEngine.create();
  *   await engine.load(descriptor, sources, { onProgress });

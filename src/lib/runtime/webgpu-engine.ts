@@ -1,5 +1,5 @@
 /**
- * The WebGPU engine (src/lib/inference: rbee-web's own kernels in a worker) behind the ChatEngine interface. GGUF
+ * The WebGPU engine (src/lib/engine: rbee-web's own kernels in a worker) behind the ChatEngine interface. GGUF
  * (and, once its loader lands, SafeTensors) models route here.
  */
 import { RbeeError, toRbeeError } from '../errors.ts';

@@ -6,7 +6,7 @@ import { runsLabel } from '../../../src/lib/compat/confidence-meaning.ts';
 import { modelRefFromUrl } from '../../../src/lib/model/model-ref.ts';
 import { confidenceFromName } from '../../../src/lib/ui/open-model.ts';
 import { openedFiles, rememberOpenedFiles } from '../../../src/lib/model/opened-files.ts';
-import { formatBytes, formatParameterCount } from '../../../src/lib/ui/quantities.ts';
+import { formatBytes, formatParameterCount } from '../../../src/lib/quantities.ts';
 import {
   adoptHubFromUrl,
   DEFAULT_HUB_BASE,
@@ -79,6 +79,12 @@ test('sizes and parameter counts read the way people write them', () => {
   expect(formatBytes(1185376)).toBe('1.1 MiB');
   expect(formatBytes(512)).toBe('512 B');
   expect(formatBytes(4.37 * 1024 ** 3)).toBe('4.4 GiB');
+  // One rule for every size the app writes (pages, verdict reasons, CLI, downloader errors).
+  expect(formatBytes(16 * 1024 ** 2)).toBe('16 MiB');
+  expect(formatBytes(2 * 1024 ** 3 - 4)).toBe('2 GiB');
+  expect(formatBytes(114.3 * 1024 ** 2)).toBe('114 MiB');
+  expect(formatBytes(1024 ** 2 - 10)).toBe('1 MiB');
+  expect(formatBytes(undefined)).toBe('—');
   expect(formatParameterCount(292_800)).toBe('293K');
   expect(formatParameterCount(1_100_048_384)).toBe('1.1B');
   expect(formatParameterCount(6_738_415_616)).toBe('6.74B');

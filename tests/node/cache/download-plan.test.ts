@@ -42,7 +42,7 @@ describe('what "Download to this device" fetches', () => {
 
   test('rate and time left read as people say them', () => {
     expect(formatRate(0)).toBe('—');
-    expect(formatRate(3 * 1024 * 1024)).toBe('3.0 MiB/s');
+    expect(formatRate(3 * 1024 * 1024)).toBe('3 MiB/s');
     expect(formatEta(undefined)).toBe('time left unknown');
     expect(formatEta(42.2)).toBe('43 s left');
     expect(formatEta(600)).toBe('about 10 min left');

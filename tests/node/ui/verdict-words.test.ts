@@ -14,7 +14,7 @@ import { displayName } from '../../../src/lib/formats/gguf-descriptor.ts';
 import { NodeFileSource } from '../../../src/lib/formats/node-file-source.ts';
 import { chatTemplateSummary, templateFallbackNote } from '../../../src/lib/ui/chat/template-note.ts';
 import { showsMemoryFit, verdictSummary } from '../../../src/lib/compat/confidence-meaning.ts';
-import { countOf } from '../../../src/lib/ui/quantities.ts';
+import { countOf } from '../../../src/lib/quantities.ts';
 import { descriptorOf, TINYLLAMA_SHAPE, tinyLlamaTensors } from '../compat/model-descriptors.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
 

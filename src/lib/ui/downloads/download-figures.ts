@@ -1,5 +1,5 @@
 /** Download figures as people read them: "3.2 MiB/s", "about 2 min left". */
-import { formatBytes } from '../quantities.ts';
+import { formatBytes } from '../../quantities.ts';
 
 export function formatRate(bytesPerSecond: number): string {
   return bytesPerSecond > 0 ? `${formatBytes(Math.round(bytesPerSecond))}/s` : '—';

@@ -1,7 +1,10 @@
 /**
- * How the app writes sizes and counts for people: binary byte units (what file managers and the hub show for model
- * files) and short parameter counts (260K, 1.1B — how models are named).
+ * How the app writes sizes and counts for people — the pages, the verdict's reasons, the CLI and the downloader's
+ * errors alike: binary byte units (what file managers and the hub show for model files) and short parameter counts
+ * (260K, 1.1B — how models are named).
  */
+
+/** "512 B", "1.1 MiB", "16 MiB", "114 MiB", "2 GiB": one decimal below 100 (a trailing .0 dropped), none from 100. */
 export function formatBytes(bytes: number | undefined): string {
   if (bytes === undefined || !Number.isFinite(bytes)) return '—';
   if (bytes < 1024) return `${bytes} B`;
@@ -12,7 +15,12 @@ export function formatBytes(bytes: number | undefined): string {
     value /= 1024;
     unit++;
   }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+  // Rounding can reach the next unit (1023.96 KiB → "1024 KiB"): say "1 MiB" instead.
+  if (Math.round(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1).replace(/\.0$/, '')} ${units[unit]}`;
 }
 
 export function formatParameterCount(count: number | undefined): string {
