@@ -22,7 +22,7 @@ import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSet
 import { DEFAULT_HUB, parseHfRef } from '../lib/hub/hf.ts';
 import type { HarnessEngine } from './browser-harness/harness-page.ts';
 import { commandArgs, modelSummary, resultOf, runBrowserJob } from './browser-job.ts';
-import { holdsNoWeights, noWeightsError } from '../lib/compat/no-weights.ts';
+import { holdsNoWeights, noWeightsError } from '../lib/formats/no-weights.ts';
 import { inspectSet } from '../lib/model/inspect.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';

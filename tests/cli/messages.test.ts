@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NO_WEIGHTS_REASON } from '../../src/lib/compat/no-weights.ts';
+import { NO_WEIGHTS_REASON } from '../../src/lib/formats/no-weights.ts';
 import { looksLikeLocalPath } from '../../src/cli/local-file-set.ts';
 import { fixture, HAS_FIXTURES, REPO_ROOT } from '../support/fixtures.ts';
 

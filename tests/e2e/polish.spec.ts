@@ -5,7 +5,7 @@
 // and the chat's form (bad settings caught before Send, a Sampling section, New chat, an empty state). Then /compat
 // without a raw placeholder, offline opening that says it needs the network, and a local file's chat after a reload.
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { NO_WEIGHTS_REASON } from '../../src/lib/compat/no-weights.ts';
+import { NO_WEIGHTS_REASON } from '../../src/lib/formats/no-weights.ts';
 import { fixture, HAS_FIXTURES } from '../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
 import { STORIES } from './inspect-model-files.ts';

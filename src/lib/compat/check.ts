@@ -4,16 +4,16 @@
  * limits, and what to do instead when it does not fit or is not supported yet. Pure: no I/O, so the CLI, the model
  * page and the tests get the same answer for the same inputs.
  */
+import { ARCHITECTURES } from '../engine/capabilities.ts';
 import type { ModelDescriptor } from '../formats/descriptor.ts';
 import { RbeeError } from '../errors.ts';
 import { DEFAULT_DESKTOP_CAPS, describeDeviceCaps, type DeviceCaps } from './device-caps.ts';
 import { formatBytes } from '../quantities.ts';
 import { engineFor, matrixCell, normaliseArchitecture, WEBGPU_CODE_PATHS } from './matrix.ts';
 import { WASM_BACKEND_LABEL, WASM_KV_BYTES_PER_ELEMENT, WASM_MAX_FILE_BYTES, WASM_MEMORY_BYTES, WASM_RUNTIME_OVERHEAD_BYTES } from './wasm-capabilities.ts';
-import { holdsNoWeights, NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from './no-weights.ts';
+import { holdsNoWeights, NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from '../formats/no-weights.ts';
 import { DEFAULT_CONTEXT_LENGTH, KV_BYTES_PER_ELEMENT, kvCacheBytes as planKvCacheBytes, MAX_CHUNK, type MemoryShape, scratchBytes as planScratchBytes } from '../engine/memory-plan.ts';
 import {
-  ARCHITECTURES,
   BACKENDS,
   CONFIDENCE_ORDER,
   isRunnable,

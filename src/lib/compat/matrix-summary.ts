@@ -4,7 +4,8 @@
  * this, so the README can never claim more (or less) than the matrix; `npx tsx scripts/readme-matrix.ts` rewrites it.
  */
 import { ARCHITECTURE_LABELS, listMatrixRows } from './matrix.ts';
-import { ARCHITECTURES, CONFIDENCE_ORDER, type Confidence } from './verdict.ts';
+import { ARCHITECTURES } from '../engine/capabilities.ts';
+import { CONFIDENCE_ORDER, type Confidence } from './verdict.ts';
 
 export const README_MATRIX_START = '<!-- matrix-summary: generated from src/lib/compat/matrix.ts -->';
 export const README_MATRIX_END = '<!-- /matrix-summary -->';

@@ -16,11 +16,9 @@
 import { ggmlTypeByName } from '../formats/ggml-types.ts';
 import { testTitle } from './test-title.ts';
 import {
-  ARCHITECTURES,
   BACKENDS,
   MATRIX_FORMATS,
   weakest,
-  type Architecture,
   type Backend,
   type Confidence,
   type Engine,
@@ -28,10 +26,10 @@ import {
   type MatrixFormat,
   type VerifyingTest,
 } from './verdict.ts';
-import { WEIGHT_TYPES_WITH_KERNELS } from '../engine/capabilities.ts';
+import { ARCHITECTURES, WEIGHT_TYPES_WITH_KERNELS, type ArchitectureId } from '../engine/capabilities.ts';
 
 export interface VerifiedCell {
-  architecture: Architecture;
+  architecture: ArchitectureId;
   format: MatrixFormat;
   weightType: string;
   backend: Backend;
@@ -49,7 +47,7 @@ const GEMMA3_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Gemma 3 GGUF (q
 const PHI3_TEST: VerifyingTest = { file: FAMILY_PARITY, name: 'Phi-3 GGUF (fused qkv and gate|up, LongRoPE factors) in F32, Q8_0 and Q4_K: greedy tokens equal to llama.cpp' };
 // The SafeTensors parity test: twins of GGUF models (HF names and layout, config.json) vs llama.cpp on the GGUF.
 const ST_PARITY = 'tests/parity/safetensors-parity.test.ts';
-const stCell = (architecture: Architecture, weightType: string, name: string): VerifiedCell => ({
+const stCell = (architecture: ArchitectureId, weightType: string, name: string): VerifiedCell => ({
   architecture,
   format: 'safetensors',
   weightType,
@@ -57,7 +55,7 @@ const stCell = (architecture: Architecture, weightType: string, name: string): V
   test: { file: ST_PARITY, name },
 });
 
-const familyCells = (architecture: Architecture, test: VerifyingTest): VerifiedCell[] =>
+const familyCells = (architecture: ArchitectureId, test: VerifyingTest): VerifiedCell[] =>
   (['F32', 'Q8_0', 'Q4_K'] as const).map((weightType) => ({ architecture, format: 'gguf', weightType, backend: 'webgpu', test }));
 
 // The engine parity test (issue 3): a random-weight Llama in each weight type, greedy tokens equal to llama.cpp on the
@@ -121,7 +119,7 @@ const PHI3_ST: CodePath = {
   reason: 'the WebGPU engine maps Phi-3 SafeTensors (fused qkv_proj, gate_up_proj); LongRoPE (128k) checkpoints are refused (their rope factors live in config.json); no test runs a Phi-3 SafeTensors model',
 };
 
-export const WEBGPU_CODE_PATHS: Readonly<Record<Architecture, { gguf: CodePath; safetensors: CodePath }>> = {
+export const WEBGPU_CODE_PATHS: Readonly<Record<ArchitectureId, { gguf: CodePath; safetensors: CodePath }>> = {
   llama: { gguf: EXISTS, safetensors: ST_EXISTS },
   qwen2: { gguf: EXISTS, safetensors: ST_EXISTS },
   qwen3: { gguf: EXISTS, safetensors: ST_EXISTS },
@@ -193,7 +191,7 @@ const COMPANION_SAFETENSORS: CodePath = {
  * Architecture ids as GGUF (`general.architecture`) and config.json (`model_type`, `architectures[0]`) spell them,
  * mapped to the engine's architecture. Mistral and Llama 2/3 share llama's graph and tensor names.
  */
-const ARCHITECTURE_ALIASES: Readonly<Record<string, Architecture>> = {
+const ARCHITECTURE_ALIASES: Readonly<Record<string, ArchitectureId>> = {
   llama: 'llama',
   mistral: 'llama',
   llamaforcausallm: 'llama',
@@ -213,7 +211,7 @@ const ARCHITECTURE_ALIASES: Readonly<Record<string, Architecture>> = {
   gemma3forcausallm: 'gemma3',
 };
 
-export const ARCHITECTURE_LABELS: Readonly<Record<Architecture, string>> = {
+export const ARCHITECTURE_LABELS: Readonly<Record<ArchitectureId, string>> = {
   llama: 'Llama (Llama 2/3, Mistral, TinyLlama, SmolLM …)',
   qwen2: 'Qwen2 / Qwen2.5',
   qwen3: 'Qwen3',
@@ -224,7 +222,7 @@ export const ARCHITECTURE_LABELS: Readonly<Record<Architecture, string>> = {
 };
 
 /** The engine's architecture for an id from a file, or undefined when rbee-web does not know it. */
-export function normaliseArchitecture(id: string): Architecture | undefined {
+export function normaliseArchitecture(id: string): ArchitectureId | undefined {
   return ARCHITECTURE_ALIASES[id.trim().toLowerCase()];
 }
 
@@ -342,7 +340,7 @@ export function listMatrix(): MatrixCell[] {
 }
 
 export interface MatrixRow {
-  architecture: Architecture;
+  architecture: ArchitectureId;
   label: string;
   format: MatrixFormat;
   weightType: string;

@@ -27,10 +27,6 @@ export function isRunnable(c: Confidence): boolean {
   return c === 'verified' || c === 'expected';
 }
 
-/** Architectures rbee-web knows. `llama` also covers Mistral and Llama 2/3 (same graph, same tensor names). */
-export const ARCHITECTURES = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma', 'gemma2', 'gemma3'] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
-
 export const MATRIX_FORMATS = ['gguf', 'safetensors', 'mlc', 'onnx'] as const;
 export type MatrixFormat = (typeof MATRIX_FORMATS)[number];
 

@@ -5,7 +5,7 @@
  * wasm engine, which loads the same files into llama.cpp).
  */
 import { RbeeError } from '../errors.ts';
-import { holdsNoWeights, noWeightsError } from '../compat/no-weights.ts';
+import { holdsNoWeights, noWeightsError } from '../formats/no-weights.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import type { ModelDescriptor } from '../formats/descriptor.ts';
 import { inspectSet } from '../model/inspect.ts';
@@ -40,7 +40,7 @@ export async function prepareModel(ref: ModelRef, options: PrepareOptions = {}):
     throw new RbeeError('adapter', `${descriptor.name} is a LoRA adapter, not a model: it cannot run on its own.`, {
       hint: 'Open the base model it was trained for.',
     });
-  // The verdict's own reason (compat/no-weights.ts), not a missing-tensor error from deep in the engine.
+  // The verdict's own reason (formats/no-weights.ts), not a missing-tensor error from deep in the engine.
   if (holdsNoWeights(descriptor)) throw noWeightsError();
   if (!(descriptor.format === 'gguf' && descriptor.gguf) && descriptor.format !== 'safetensors')
     throw new RbeeError('unknown-format', `${descriptor.name} is ${descriptor.format}; the WebGPU engine runs GGUF and SafeTensors models.`, {

@@ -10,7 +10,7 @@
  * model page, the chat page and the worker read a model's header once between them (see openKnownModel and the
  * worker's load request).
  */
-import { cachedSetFor } from '../cache/cached-model-set.ts';
+import { cachedSetFor } from './cached-model-set.ts';
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { ModelDescriptor } from '../formats/descriptor.ts';
 import { DEFAULT_HUB, parseHfRef } from '../hub/hf.ts';

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cachedModelFileSet, cachedSetFor } from '../../../src/lib/cache/cached-model-set.ts';
+import { cachedModelFileSet, cachedSetFor } from '../../../src/lib/model/cached-model-set.ts';
 import { CachedModels, hfFileId, type CachedModel } from '../../../src/lib/cache/cached-models.ts';
 import { checkStorage, startModelDownload, type ModelDownloadProgress } from '../../../src/lib/cache/model-download.ts';
 import { CacheStore, idbKeyValueStore } from '../../../src/lib/cache/store.ts';

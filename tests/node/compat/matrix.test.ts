@@ -7,7 +7,8 @@ import {
   normaliseArchitecture,
   WEBGPU_CODE_PATHS,
 } from '../../../src/lib/compat/matrix.ts';
-import { ARCHITECTURES, BACKENDS, MATRIX_FORMATS, weakest } from '../../../src/lib/compat/verdict.ts';
+import { ARCHITECTURES } from '../../../src/lib/engine/capabilities.ts';
+import { BACKENDS, MATRIX_FORMATS, weakest } from '../../../src/lib/compat/verdict.ts';
 
 const ENGINE_TYPES = ['F32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL'];
 const PLANNED_TYPES = ['IQ1_S', 'IQ1_M', 'IQ2_XXS', 'IQ2_XS', 'IQ2_S', 'IQ3_XXS', 'IQ3_S', 'IQ4_XS', 'TQ1_0', 'TQ2_0', 'MXFP4'];

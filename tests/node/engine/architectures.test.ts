@@ -5,7 +5,8 @@ import { RbeeError } from '../../../src/lib/errors.ts';
 import type { ModelDescriptor } from '../../../src/lib/formats/descriptor.ts';
 import { readGguf } from '../../../src/lib/formats/gguf.ts';
 import { MemoryByteSource } from '../../../src/lib/formats/memory-source.ts';
-import { architectureFor, WEBGPU_ARCHITECTURES } from '../../../src/lib/engine/architectures/architecture.ts';
+import { architectureFor } from '../../../src/lib/engine/architectures/architecture.ts';
+import { ARCHITECTURES } from '../../../src/lib/engine/capabilities.ts';
 import { ggufTensorName, ggufViewOfSafetensors } from '../../../src/lib/engine/architectures/hf-names.ts';
 import { type Family, generateFamilyGguf } from '../../support/family-generator.ts';
 import { writeGguf } from '../../support/gguf-writer.ts';
@@ -14,7 +15,7 @@ const describe_ = (family: Family) => readGguf(new MemoryByteSource(generateFami
 
 describe('GGUF families', () => {
   test('the registry names every family the engine runs', () => {
-    expect([...WEBGPU_ARCHITECTURES].sort()).toEqual(['gemma', 'gemma2', 'gemma3', 'llama', 'phi3', 'qwen2', 'qwen3']);
+    expect([...ARCHITECTURES].sort()).toEqual(['gemma', 'gemma2', 'gemma3', 'llama', 'phi3', 'qwen2', 'qwen3']);
   });
 
   test('qwen2: NeoX rope, q/k/v biases, output tied to token_embd', async () => {

@@ -3,7 +3,7 @@
 // deep in the engine (issue 17, bug 6).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from '../../../src/lib/compat/no-weights.ts';
+import { NO_WEIGHTS_ADVICE, NO_WEIGHTS_REASON } from '../../../src/lib/formats/no-weights.ts';
 import { prepareModel } from '../../../src/lib/engine/model-opening.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { check } from '../../../src/lib/compat/check.ts';
 import { DEFAULT_DESKTOP_CAPS, type DeviceCaps } from '../../../src/lib/compat/device-caps.ts';
 import { listMatrixRows } from '../../../src/lib/compat/matrix.ts';
-import { NO_WEIGHTS_REASON } from '../../../src/lib/compat/no-weights.ts';
+import { NO_WEIGHTS_REASON } from '../../../src/lib/formats/no-weights.ts';
 import { testTitle } from '../../../src/lib/compat/test-title.ts';
 import { BACKENDS } from '../../../src/lib/compat/verdict.ts';
 import type { ModelDescriptor } from '../../../src/lib/formats/descriptor.ts';

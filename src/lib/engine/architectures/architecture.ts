@@ -4,6 +4,7 @@
  * (model.ts) and the kernels know nothing of any family by name; adding one is a file beside llama.ts and a line in
  * architectureFor().
  */
+import type { ArchitectureId } from '../capabilities.ts';
 import { RbeeError } from '../../errors.ts';
 import type { ModelDescriptor } from '../../formats/descriptor.ts';
 import { gemma2Architecture } from './gemma2.ts';
@@ -15,8 +16,12 @@ import { phi3Architecture } from './phi3.ts';
 import { qwen2Architecture } from './qwen2.ts';
 import { qwen3Architecture } from './qwen3.ts';
 
-/** GGUF `general.architecture` → its forward pass. Mistral 7B-class GGUF files say 'llama' (see llama.ts). */
-const ARCHITECTURES: Readonly<Record<string, (d: ModelDescriptor) => Architecture>> = {
+/**
+ * Each architecture the engine runs (capabilities.ts names them, for compat) → its forward pass. Typed by that list,
+ * so a name without a forward pass, or a forward pass without a name, does not compile. Mistral 7B-class GGUF files
+ * say 'llama' (see llama.ts).
+ */
+const FORWARD_PASSES: Readonly<Record<ArchitectureId, (d: ModelDescriptor) => Architecture>> = {
   llama: llamaArchitecture,
   qwen2: qwen2Architecture,
   qwen3: qwen3Architecture,
@@ -25,9 +30,6 @@ const ARCHITECTURES: Readonly<Record<string, (d: ModelDescriptor) => Architectur
   gemma3: gemma3Architecture,
   phi3: phi3Architecture,
 };
-
-/** The GGUF architecture ids the engine runs. */
-export const WEBGPU_ARCHITECTURES: readonly string[] = Object.keys(ARCHITECTURES);
 
 export interface RopeConfig {
   /** 'interleaved': rotate pairs (x[2i], x[2i+1]) — ggml's "normal" rope; 'neox': rotate (x[i], x[i + nRot/2]). */
@@ -137,7 +139,7 @@ export function runnableDescriptor(descriptor: ModelDescriptor): ModelDescriptor
 export function architectureFor(descriptor: ModelDescriptor): Architecture {
   const arch = descriptor.architecture;
   if (!descriptor.gguf) return architectureFor(runnableDescriptor(descriptor));
-  const build = Object.hasOwn(ARCHITECTURES, arch) ? ARCHITECTURES[arch] : undefined;
+  const build = Object.hasOwn(FORWARD_PASSES, arch) ? FORWARD_PASSES[arch as ArchitectureId] : undefined;
   if (!build) {
     throw new RbeeError('unsupported-architecture', `The WebGPU engine does not run the "${arch}" architecture yet.`, {
       hint: 'Llama (also Mistral), Qwen 2/2.5/3, Phi-3 and Gemma 1/2/3 GGUF files run here; others on the companion.',

@@ -7,11 +7,11 @@
  * window or a Node process just takes the network path.
  */
 import type { ByteSource } from '../formats/byte-source.ts';
-import { baseOf, type ModelFileSet } from '../model/model-file-set.ts';
+import { baseOf, type ModelFileSet } from './model-file-set.ts';
 import { hfRepoUrl } from '../hub/hf.ts';
-import { CachedFileSource } from './cached-source.ts';
-import { CachedModels, type CachedModel } from './cached-models.ts';
-import { CacheStore } from './store.ts';
+import { CachedFileSource } from '../cache/cached-source.ts';
+import { CachedModels, type CachedModel } from '../cache/cached-models.ts';
+import { CacheStore } from '../cache/store.ts';
 
 export function cachedModelFileSet(model: CachedModel, store: CacheStore = new CacheStore()): ModelFileSet {
   const byPath = new Map(model.files.map((f) => [f.path, f]));

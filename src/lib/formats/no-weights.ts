@@ -4,7 +4,7 @@
  * `generate` all give this one reason, worded once here.
  */
 import { RbeeError } from '../errors.ts';
-import type { ModelDescriptor } from '../formats/descriptor.ts';
+import type { ModelDescriptor } from './descriptor.ts';
 
 export const NO_WEIGHTS_REASON = 'This file holds no weight tensors (a vocabulary-only or empty file), so there is nothing to run.';
 export const NO_WEIGHTS_ADVICE = 'Open the model file itself (the one with the weights).';
