@@ -16,7 +16,8 @@ import type { Wllama } from '@wllama/wllama';
 import { RbeeError, toRbeeError } from '../errors.ts';
 import { loadedModelInfo, openModel, type OpenedModel } from '../inference/model-opening.ts';
 import type { GeneratedStep, GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, StopReason } from '../inference/protocol.ts';
-import { LLAMA_CPP_SAMPLING_DEFAULTS, randomSeed, validateSamplingSettings } from '../inference/sampling.ts';
+import { randomSeed, validateSamplingSettings } from '../inference/sampling.ts';
+import type { ChatMessage } from '../tokenizer/types.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
 import { withBlankChatTemplates } from './gguf-template-blanking.ts';
 import { sourcesAsBlobs } from './model-blobs.ts';
@@ -235,18 +236,7 @@ export class WasmEngine implements ChatEngine {
   async generate(request: EngineGenerateRequest, options: EngineGenerateOptions = {}): Promise<EngineGenerationResult> {
     const started = performance.now();
     const result = await this.run(
-      {
-        prompt: request.messages ? { messages: request.messages } : { text: request.prompt ?? '' },
-        sampling: {
-          temperature: request.temperature,
-          ...(request.topK !== undefined ? { topK: request.topK } : {}),
-          ...(request.topP !== undefined ? { topP: request.topP } : {}),
-          ...(request.seed !== undefined ? { seed: request.seed } : {}),
-          // llama.cpp's own default, as the WebGPU chat uses it.
-          minP: LLAMA_CPP_SAMPLING_DEFAULTS.minP,
-        },
-        maxTokens: request.maxTokens,
-      },
+      { prompt: request.messages ? { messages: request.messages } : { text: request.prompt ?? '' }, sampling: request.sampling, maxTokens: request.maxTokens },
       { onStep: (step) => step.text && options.onText?.(step.text), ...(options.signal ? { signal: options.signal } : {}) },
     );
     return {
@@ -256,13 +246,15 @@ export class WasmEngine implements ChatEngine {
       promptTokens: result.timings.promptTokens,
       tokensPerSecond: result.timings.decodeTokensPerSecond,
       elapsedMs: performance.now() - started,
+      timings: result.timings,
+      ...(result.templateFallback ? { templateFallback: result.templateFallback } : {}),
     };
   }
 
   /** How many tokens a conversation becomes, by the same ModelText that makes the prompt (for fitting the context). */
-  async countPrompt(request: Pick<EngineGenerateRequest, 'messages' | 'prompt'>): Promise<number> {
+  async countPrompt(messages: ChatMessage[]): Promise<number> {
     if (!this.opened) throw notLoaded();
-    return this.opened.text.promptLength(request.messages ? { messages: request.messages } : { text: request.prompt ?? '' });
+    return this.opened.text.promptLength({ messages });
   }
 
   async unload(): Promise<void> {

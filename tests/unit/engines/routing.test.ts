@@ -7,8 +7,9 @@ import { DEFAULT_DESKTOP_CAPS, type DeviceCaps } from '../../../src/lib/compat/d
 import { isRbeeError } from '../../../src/lib/errors.ts';
 import { CompanionEngine, plainChatPrompt } from '../../../src/lib/engines/companion-engine.ts';
 import type { EngineProgress } from '../../../src/lib/engines/engine.ts';
-import { createEngine, routeModel } from '../../../src/lib/engines/routing.ts';
-import { WebGpuEngine, webgpuProgress } from '../../../src/lib/engines/webgpu-engine.ts';
+import { blockedBy, createEngine, engineKindFor, routeModel } from '../../../src/lib/engines/routing.ts';
+import { WebGpuWorkerEngine, webgpuProgress } from '../../../src/lib/engines/webgpu-worker-engine.ts';
+import type { Verdict } from '../../../src/lib/compat/verdict.ts';
 import type { InferenceClient } from '../../../src/lib/inference/client.ts';
 import { inspect } from '../../../src/lib/loaders/inspect.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
@@ -75,39 +76,77 @@ describe('routing from the verdict', () => {
     expect((await createEngine(target)).kind).toBe('transformers.js');
   });
 
-  it.runIf(HAS_FIXTURES)('a GGUF file goes to the WebGPU engine, read from the hub where it is', async () => {
+  it.runIf(HAS_FIXTURES)('a GGUF file goes to the WebGPU engine (or the CPU engine the verdict names), read where the page opened it', async () => {
     const r = await inspect('ggml-org/models/tinyllamas/stories260K.gguf', { hubBase: hub.url });
-    const target = routeModel(r, check(r.descriptor, gpu(true)), { hubBase: hub.url });
-    expect(target).toEqual({ engine: 'webgpu', model: { kind: 'hf', ref: 'ggml-org/models/tinyllamas/stories260K.gguf', hubBase: hub.url } });
+    const model = { kind: 'hf' as const, ref: 'ggml-org/models/tinyllamas/stories260K.gguf', hubBase: hub.url };
+    const target = routeModel(r, check(r.descriptor, gpu(true)), { hubBase: hub.url, model });
+    expect(target).toEqual({ engine: 'webgpu', model });
     expect((await createEngine(target, { createInferenceClient: () => ({}) as InferenceClient })).kind).toBe('webgpu');
+    const noGpu = check(r.descriptor, { ...DEFAULT_DESKTOP_CAPS, assumed: false, available: false });
+    expect(noGpu.engine).toBe('wasm');
+    expect(routeModel(r, noGpu, { model })).toEqual({ engine: 'wasm', model });
+    // The page always says where it opened the file; a route without it is a bug, said as one.
+    expect(() => routeModel(r, check(r.descriptor, gpu(true)))).toThrow(/No model input/);
   });
 
-  it('a verdict for the companion needs a paired companion', async () => {
-    const r = await inspect('onnx-community/Qwen2.5-0.5B-Instruct', { hubBase: hub.url });
-    const verdict = { ...check(r.descriptor, gpu(true)), engine: 'companion' as const };
-    expect(() => routeModel(r, verdict)).toThrow(/none is paired/);
-    expect(routeModel(r, verdict, { companion: { url: 'http://127.0.0.1:7855', token: 't' } })).toEqual({
+  it.runIf(HAS_FIXTURES)('the companion runs only when picked, and needs a paired one', async () => {
+    const r = await inspect('ggml-org/models/tinyllamas/stories260K.gguf', { hubBase: hub.url });
+    const verdict: Verdict = { ...check(r.descriptor, gpu(true)), engine: 'companion', runs: true };
+    const model = { kind: 'url' as const, url: 'http://x/stories260K.gguf' };
+    expect(routeModel(r, verdict, { model })).toEqual({ engine: 'webgpu', model });
+    expect(() => routeModel(r, verdict, { picked: 'companion', model })).toThrow(/none is paired/);
+    expect(routeModel(r, verdict, { picked: 'companion', companion: { url: 'http://127.0.0.1:7855', token: 't' } })).toEqual({
       engine: 'companion',
       endpoint: { url: 'http://127.0.0.1:7855', token: 't' },
     });
+    // Picked but not running (none started): the model goes to WebGPU, where it runs.
+    expect(routeModel(r, { ...verdict, runs: false }, { picked: 'companion', model })).toEqual({ engine: 'webgpu', model });
+  });
+});
+
+describe('which engine, and why not', () => {
+  const verdict = (engine: Verdict['engine'], runs: boolean) => ({ engine, runs });
+  it('MLC and ONNX have one engine each, even when the verdict names none; GGUF follows the verdict and the pick', () => {
+    expect(engineKindFor('onnx', verdict('transformers.js', true))).toBe('transformers.js');
+    expect(engineKindFor('mlc', verdict('web-llm', true))).toBe('web-llm');
+    expect(engineKindFor('mlc', verdict('none', false))).toBe('web-llm');
+    expect(engineKindFor('gguf', verdict('webgpu', true))).toBe('webgpu');
+    expect(engineKindFor('gguf', verdict('wasm', false))).toBe('wasm');
+    expect(engineKindFor('safetensors', verdict('companion', true))).toBe('webgpu');
+    expect(engineKindFor('safetensors', verdict('companion', true), 'companion')).toBe('companion');
+  });
+
+  it("a build that cannot run here fails with the verdict's reason and recommendation, before any engine is built", () => {
+    const v = { engine: 'none', runs: false, reasons: ['This build needs shader-f16.'], recommendations: ['Open the q4f32 build.'], backends: [] } as unknown as Verdict;
+    const d = { format: 'mlc', name: 'm.mlc', weightTypes: [] } as unknown as Parameters<typeof blockedBy>[2];
+    const e = blockedBy('web-llm', v, d);
+    expect(isRbeeError(e)).toBe(true);
+    expect(e!.message).toContain('shader-f16');
+    expect(e!.hint).toBe('Open the q4f32 build.');
+    // The CPU engine over its limits is out of memory, in the verdict's words.
+    expect(blockedBy('wasm', { ...v, engine: 'wasm', reasons: ['It does not fit.'] } as Verdict, d)).toMatchObject({ code: 'out-of-memory', message: 'It does not fit.' });
+    expect(blockedBy('web-llm', { ...v, runs: true } as Verdict, d)).toBeNull();
   });
 });
 
 describe('the WebGPU worker behind the interface', () => {
-  it('maps byte progress, results and stop reasons from the worker client', async () => {
+  it('maps byte progress, results, prompt progress and stop reasons from the worker client', async () => {
     const calls: unknown[] = [];
+    let info = { name: 'stories', contextLength: 512, loadSeconds: 0.5, hasTokenizer: true, bosToken: 1, adapter: { vendor: 'v', architecture: 'a', features: ['subgroups'] } };
+    const timings = { promptTokens: 4, decodeTokensPerSecond: 100 };
     const fake = {
       async load(model: unknown, o: { onProgress?: (p: unknown) => void }) {
         calls.push(model);
         o.onProgress?.({ phase: 'weights', bytesUploaded: 50, totalBytes: 200, tensorsUploaded: 3, totalTensors: 12 });
-        return { name: 'stories', contextLength: 512, loadSeconds: 0.5, adapter: { vendor: 'v', architecture: 'a', features: ['subgroups'] } };
+        return info;
       },
-      async generate(req: { prompt: unknown; sampling: unknown; maxTokens: number }, o: { onToken?: (s: { text: string }) => void }) {
+      async generate(req: { prompt: unknown; sampling: unknown; maxTokens: number }, o: { onToken?: (s: { text: string }) => void; onPromptProgress?: (d: number, t: number) => void }) {
         calls.push(req);
+        o.onPromptProgress?.(4, 4);
         o.onToken?.({ text: 'Once' });
         o.onToken?.({ text: '' });
         o.onToken?.({ text: ' upon' });
-        return { text: 'Once upon', tokens: [1, 2, 3], stopReason: 'max-tokens', timings: { promptTokens: 4, decodeTokensPerSecond: 100 } };
+        return { text: 'Once upon', tokens: [1, 2, 3], stopReason: 'max-tokens', timings, templateFallback: { kind: 'plain-fallback', error: 'roles' } };
       },
       async unload() {
         calls.push('unload');
@@ -116,18 +155,30 @@ describe('the WebGPU worker behind the interface', () => {
         calls.push('terminate');
       },
     } as unknown as InferenceClient;
-    const engine = new WebGpuEngine({ kind: 'url', url: 'http://x/m.gguf' }, () => fake);
+    const engine = new WebGpuWorkerEngine({ kind: 'url', url: 'http://x/m.gguf' }, () => fake);
     const events: EngineProgress[] = [];
-    expect(await engine.load({ onProgress: (p) => events.push(p) })).toEqual({ engine: 'webgpu', name: 'stories', device: 'WebGPU', contextLength: 512, loadSeconds: 0.5 });
+    expect(await engine.load({ onProgress: (p) => events.push(p) })).toEqual({ engine: 'webgpu', name: 'stories', device: 'WebGPU', contextLength: 512, loadSeconds: 0.5, detail: info });
     expect(events[0]).toMatchObject({ phase: 'loading', fraction: 0.25, loadedBytes: 50, totalBytes: 200, done: 3, total: 12 });
     expect(events.at(-1)!.phase).toBe('ready');
     const pieces: string[] = [];
-    const r = await engine.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 3, temperature: 0, seed: 7 }, { onText: (t) => pieces.push(t) });
+    const reading: number[][] = [];
+    const r = await engine.generate(
+      { messages: [{ role: 'user', content: 'hi' }], maxTokens: 3, sampling: { temperature: 0, seed: 7 } },
+      { onText: (t) => pieces.push(t), onPromptProgress: (d, t) => reading.push([d, t]) },
+    );
     expect(pieces).toEqual(['Once', ' upon']);
-    expect(r).toMatchObject({ text: 'Once upon', stopReason: 'max-tokens', tokens: 3, promptTokens: 4, tokensPerSecond: 100 });
+    expect(reading).toEqual([[4, 4]]);
+    expect(r).toMatchObject({ text: 'Once upon', stopReason: 'max-tokens', tokens: 3, promptTokens: 4, tokensPerSecond: 100, timings, templateFallback: { kind: 'plain-fallback', error: 'roles' } });
     expect(calls[1]).toEqual({ prompt: { messages: [{ role: 'user', content: 'hi' }] }, sampling: { temperature: 0, seed: 7 }, maxTokens: 3 });
+    // A model without a tokenizer: a conversation becomes BOS alone.
+    info = { ...info, hasTokenizer: false };
+    await engine.load();
+    await engine.generate({ messages: [{ role: 'user', content: '' }], maxTokens: 3, sampling: { temperature: 0 } });
+    expect(calls.at(-1)).toEqual({ prompt: { tokens: [1] }, sampling: { temperature: 0 }, maxTokens: 3 });
+    // Unloading ends the worker at once (its device and memory with it).
     await engine.unload();
-    expect(calls.slice(-2)).toEqual(['unload', 'terminate']);
+    expect(calls.at(-1)).toBe('terminate');
+    await expect(engine.generate({ prompt: 'x', maxTokens: 1, sampling: { temperature: 0 } })).rejects.toMatchObject({ code: 'internal' });
     expect(webgpuProgress({ phase: 'header', bytesUploaded: 0, totalBytes: 0, tensorsUploaded: 0, totalTensors: 0 }).phase).toBe('fetching');
   });
 });
@@ -169,9 +220,11 @@ describe('the companion behind the interface', () => {
     const engine = new CompanionEngine({ url, token: 'pair' });
     expect(await engine.load()).toMatchObject({ engine: 'companion', name: 'stories260K', device: 'companion cpu', contextLength: 512 });
     const pieces: string[] = [];
-    const r = await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 2, temperature: 0 }, { onText: (t) => pieces.push(t) });
+    const r = await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 2, sampling: { temperature: 0 } }, { onText: (t) => pieces.push(t) });
     expect(pieces).toEqual(['Hel', 'lo']);
     expect(r).toMatchObject({ text: 'Hello', tokens: 2, promptTokens: 5, stopReason: 'max-tokens' });
+    expect(r.timings).toMatchObject({ promptTokens: 5, generatedTokens: 2 });
+    expect(r.timings).toMatchObject({ promptTokens: 5, generatedTokens: 2 });
     expect(lastPrompt).toBe(plainChatPrompt([{ role: 'user', content: 'Hi' }]));
     const refused = await new CompanionEngine({ url, token: 'wrong' }).load().catch((e) => e);
     expect(isRbeeError(refused) && refused.code).toBe('companion');

@@ -1,10 +1,13 @@
 /**
- * The WebGPU engine (src/lib/inference: rbee-web's own kernels in a worker) behind the ChatEngine interface. GGUF
- * (and, once its loader lands, SafeTensors) models route here.
+ * rbee-web's own WebGPU engine behind the ChatEngine interface, through its worker: InferenceClient (inference/client.ts)
+ * talks to the inference worker, which owns the GPU device, the weights and the tokenizer. GGUF and SafeTensors models
+ * route here. The engine class itself (webgpu/engine.ts) runs inside the worker; this is the page's side of it, as
+ * web-llm's WebWorkerMLCEngine is of its MLCEngine.
  */
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { InferenceClient } from '../inference/client.ts';
-import type { LoadProgressEvent, ModelInput, Prompt } from '../inference/protocol.ts';
+import type { LoadedModelInfo, LoadProgressEvent, ModelInput, Prompt } from '../inference/protocol.ts';
+import type { ChatMessage } from '../tokenizer/types.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo, EngineProgress } from './engine.ts';
 
 /** The worker's byte-counted progress as an EngineProgress. */
@@ -21,7 +24,7 @@ export function webgpuProgress(p: LoadProgressEvent): EngineProgress {
   };
 }
 
-export class WebGpuEngine implements ChatEngine {
+export class WebGpuWorkerEngine implements ChatEngine {
   readonly kind = 'webgpu' as const;
 
   /** `client` is created lazily (a Worker) so building the engine costs nothing until load. */
@@ -31,6 +34,7 @@ export class WebGpuEngine implements ChatEngine {
   ) {}
 
   private client: InferenceClient | undefined;
+  private info: LoadedModelInfo | undefined;
 
   async load(options: EngineLoadOptions = {}): Promise<EngineModelInfo> {
     try {
@@ -40,31 +44,26 @@ export class WebGpuEngine implements ChatEngine {
         ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (p) => options.onProgress?.(webgpuProgress(p)),
       });
+      this.info = info;
       options.onProgress?.({ phase: 'ready', fraction: 1, text: `Loaded ${info.name}` });
       const features = info.adapter.features.includes('shader-f16') ? ' (shader-f16)' : '';
-      return { engine: 'webgpu', name: info.name, device: `WebGPU${features}`, contextLength: info.contextLength, loadSeconds: info.loadSeconds };
+      return { engine: 'webgpu', name: info.name, device: `WebGPU${features}`, contextLength: info.contextLength, loadSeconds: info.loadSeconds, detail: info };
     } catch (e) {
       throw toRbeeError(e);
     }
   }
 
   async generate(request: EngineGenerateRequest, options: EngineGenerateOptions = {}): Promise<EngineGenerationResult> {
-    const client = this.client;
-    if (!client) throw notLoaded();
+    const client = this.loaded();
     const started = performance.now();
     try {
       const result = await client.generate(
+        { prompt: this.promptOf(request), sampling: request.sampling, maxTokens: request.maxTokens },
         {
-          prompt: promptOf(request),
-          sampling: {
-            temperature: request.temperature,
-            ...(request.topK !== undefined ? { topK: request.topK } : {}),
-            ...(request.topP !== undefined ? { topP: request.topP } : {}),
-            ...(request.seed !== undefined ? { seed: request.seed } : {}),
-          },
-          maxTokens: request.maxTokens,
+          onToken: (step) => step.text && options.onText?.(step.text),
+          ...(options.onPromptProgress ? { onPromptProgress: options.onPromptProgress } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
         },
-        { onToken: (step) => step.text && options.onText?.(step.text), ...(options.signal ? { signal: options.signal } : {}) },
       );
       return {
         text: result.text,
@@ -73,6 +72,8 @@ export class WebGpuEngine implements ChatEngine {
         promptTokens: result.timings.promptTokens,
         tokensPerSecond: result.timings.decodeTokensPerSecond,
         elapsedMs: performance.now() - started,
+        timings: result.timings,
+        ...(result.templateFallback ? { templateFallback: result.templateFallback } : {}),
       };
     } catch (e) {
       throw toRbeeError(e);
@@ -80,36 +81,37 @@ export class WebGpuEngine implements ChatEngine {
   }
 
   /**
-   * How many tokens the prompt `generate` would send for these messages (or this text) becomes, counted by the
-   * worker's own tokenizer and chat format — for fitting a conversation to the context (conversation-window.ts).
+   * How many tokens the prompt `generate` would send for this conversation becomes, counted by the worker's own
+   * tokenizer and chat format (GGUF and SafeTensors alike), so a fitted conversation is exactly what it evaluates.
    */
-  async countPrompt(request: Pick<EngineGenerateRequest, 'messages' | 'prompt'>): Promise<number> {
-    const client = this.client;
-    if (!client) throw notLoaded();
+  async countPrompt(messages: ChatMessage[]): Promise<number> {
+    const client = this.loaded();
     try {
-      return await client.countPrompt(promptOf(request));
+      return await client.countPrompt(this.promptOf({ messages }));
     } catch (e) {
       throw toRbeeError(e);
     }
   }
 
+  /** Ends the worker at once: its GPU device, and the memory on it, go with it (a pending load or reply fails 'aborted'). */
   async unload(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (!client) return;
-    try {
-      await client.unload();
-    } finally {
-      client.terminate();
-    }
+    this.info = undefined;
+    client?.terminate();
   }
-}
 
-/** The worker prompt for an engine request: its conversation, else its text. */
-function promptOf(request: Pick<EngineGenerateRequest, 'messages' | 'prompt'>): Prompt {
-  return request.messages ? { messages: request.messages } : { text: request.prompt ?? '' };
-}
+  private loaded(): InferenceClient {
+    if (!this.client) throw new RbeeError('internal', 'No model is loaded: call load() first.');
+    return this.client;
+  }
 
-function notLoaded(): RbeeError {
-  return new RbeeError('internal', 'No model is loaded: call load() first.');
+  /**
+   * The worker prompt for an engine request: its conversation, else its text. A model without a tokenizer cannot
+   * render or tokenize either, so its prompt is BOS alone (the chat's Send says so) and it generates from there.
+   */
+  private promptOf(request: Pick<EngineGenerateRequest, 'messages' | 'prompt'>): Prompt {
+    if (this.info && !this.info.hasTokenizer) return { tokens: this.info.bosToken !== undefined ? [this.info.bosToken] : [] };
+    return request.messages ? { messages: request.messages } : { text: request.prompt ?? '' };
+  }
 }
