@@ -37,11 +37,14 @@ export class WebGpuWorkerEngine implements ChatEngine {
   private info: LoadedModelInfo | undefined;
 
   async load(options: EngineLoadOptions = {}): Promise<EngineModelInfo> {
+    // A stopped load ends the worker at once (its half-uploaded weights go with its device), as unload() does.
+    if (options.signal?.aborted) throw new RbeeError('aborted', 'Loading was stopped.');
+    const stop = () => void this.unload();
+    options.signal?.addEventListener('abort', stop, { once: true });
     try {
       this.client ??= await this.createClient();
       const info = await this.client.load(this.model, {
         ...(options.contextLength !== undefined ? { contextLength: options.contextLength } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (p) => options.onProgress?.(webgpuProgress(p)),
       });
       this.info = info;
@@ -50,6 +53,8 @@ export class WebGpuWorkerEngine implements ChatEngine {
       return { engine: 'webgpu', name: info.name, device: `WebGPU${features}`, contextLength: info.contextLength, loadSeconds: info.loadSeconds, detail: info };
     } catch (e) {
       throw toRbeeError(e);
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
     }
   }
 
