@@ -1,0 +1,75 @@
+// rbee-web's WebGPU engine behind the ChatEngine interface, on the real thing: WebGpuWorkerEngine over the app's
+// inference worker in headless Chromium's WebGPU with stories260K — what the chat page relies on from it: load progress
+// and the file's facts, countPrompt equal to the prompt generate then evaluates, streamed text with prompt progress and
+// timings, Stop, a stopped load, and unload.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { EngineProgress } from '../../../src/lib/engines/engine.ts';
+import { WebGpuWorkerEngine } from '../../../src/lib/engines/webgpu-worker-engine.ts';
+import { InferenceClient } from '../../../src/lib/inference/client.ts';
+import type { ModelInput } from '../../../src/lib/inference/protocol.ts';
+import { fixtureSource } from '../webgpu/fixture-source.ts';
+
+let model: ModelInput;
+let engine: WebGpuWorkerEngine;
+
+beforeAll(async () => {
+  const source = await fixtureSource('models/stories260K.gguf');
+  expect(source, 'fixture ../shared/fixtures/models/stories260K.gguf').toBeDefined();
+  const bytes = new Uint8Array(await source!.read(0, await source!.size()));
+  model = { kind: 'files', files: [new File([bytes], 'stories260K.gguf')] };
+  engine = new WebGpuWorkerEngine(model, () => InferenceClient.create());
+});
+afterAll(() => engine?.unload());
+
+describe('WebGpuWorkerEngine (stories260K, WebGPU)', () => {
+  test("load reports the worker's progress and the file's facts", async () => {
+    const events: EngineProgress[] = [];
+    const info = await engine.load({ contextLength: 256, onProgress: (p) => events.push(p) });
+    expect(info).toMatchObject({ engine: 'webgpu', contextLength: 256 });
+    expect(info.device).toMatch(/^WebGPU/);
+    expect(info.detail).toMatchObject({ architecture: 'llama', hasTokenizer: true, contextLength: 256, chatFormat: { kind: 'plain-fallback' } });
+    expect(info.detail!.totalWeightBytes).toBeGreaterThan(0);
+    const weights = events.filter((e) => e.phase === 'loading');
+    expect(weights.length).toBeGreaterThan(0);
+    expect(weights.at(-1)!.loadedBytes).toBe(weights.at(-1)!.totalBytes);
+    expect(events.at(-1)!.phase).toBe('ready');
+  });
+
+  test('countPrompt is the prompt generate evaluates; text streams with prompt progress and timings', async () => {
+    const messages = [{ role: 'user' as const, content: 'Once upon a time' }];
+    const counted = await engine.countPrompt(messages);
+    const pieces: string[] = [];
+    const reading: number[] = [];
+    const r = await engine.generate({ messages, maxTokens: 12, sampling: { temperature: 0 } }, { onText: (t) => pieces.push(t), onPromptProgress: (done) => reading.push(done) });
+    expect(r.text).toMatch(/^, there was a little girl/);
+    expect(pieces.join('')).toBe(r.text);
+    expect(r).toMatchObject({ stopReason: 'max-tokens', tokens: 12, promptTokens: counted });
+    expect(r.timings).toMatchObject({ promptTokens: counted, generatedTokens: 12 });
+    expect(r.templateFallback).toBeUndefined();
+    expect(reading.length).toBeGreaterThan(0);
+  });
+
+  test('Stop ends a reply with what it has, stopReason aborted', async () => {
+    const stop = new AbortController();
+    let seen = 0;
+    const r = await engine.generate(
+      { messages: [{ role: 'user', content: 'Lily went to the park' }], maxTokens: 200, sampling: { temperature: 0 } },
+      { signal: stop.signal, onText: () => ++seen === 3 && stop.abort() },
+    );
+    expect(r.stopReason).toBe('aborted');
+    expect(r.tokens).toBeLessThan(200);
+  });
+
+  test('unload ends the worker: the engine then refuses to generate', async () => {
+    await engine.unload();
+    await expect(engine.generate({ prompt: 'x', maxTokens: 1, sampling: { temperature: 0 } })).rejects.toMatchObject({ code: 'internal' });
+  });
+
+  test('a stopped load ends its worker and fails aborted', async () => {
+    const stopping = new WebGpuWorkerEngine(model, () => InferenceClient.create());
+    const stop = new AbortController();
+    const loading = stopping.load({ signal: stop.signal, onProgress: (p) => p.phase === 'loading' && stop.abort() });
+    await expect(loading).rejects.toMatchObject({ code: 'aborted' });
+    await expect(stopping.countPrompt([{ role: 'user', content: 'x' }])).rejects.toMatchObject({ code: 'internal' });
+  });
+});
