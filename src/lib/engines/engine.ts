@@ -21,7 +21,7 @@
  * Everything thrown is an RbeeError.
  */
 import type { ChatMessage } from '../tokenizer/types.ts';
-import type { GenerationTimings, LoadedModelInfo, StopReason, TemplateFallback } from '../inference/protocol.ts';
+import type { GenerationResult, GenerationTimings, LoadedModelInfo, Prompt, StopReason, TemplateFallback } from '../inference/protocol.ts';
 import type { SamplingSettings } from '../inference/sampling.ts';
 
 export type EngineKind = 'webgpu' | 'wasm' | 'web-llm' | 'transformers.js' | 'companion';
@@ -126,4 +126,23 @@ export function finishTiming(started: number, firstTokenAt: number | undefined, 
   const end = performance.now();
   const decodeMs = firstTokenAt === undefined ? 0 : end - firstTokenAt;
   return { elapsedMs: end - started, tokensPerSecond: tokens > 1 && decodeMs > 0 ? ((tokens - 1) * 1000) / decodeMs : 0 };
+}
+
+/** A request's prompt in the worker protocol's shape (the WebGPU worker, the CPU engine): its conversation, else its text. */
+export function protocolPrompt(request: Pick<EngineGenerateRequest, 'messages' | 'prompt'>): Prompt {
+  return request.messages ? { messages: request.messages } : { text: request.prompt ?? '' };
+}
+
+/** A result in the worker protocol's shape (the WebGPU worker, the CPU engine) as the engine's result. */
+export function protocolResult(result: GenerationResult, started: number): EngineGenerationResult {
+  return {
+    text: result.text,
+    stopReason: result.stopReason,
+    tokens: result.timings.generatedTokens,
+    promptTokens: result.timings.promptTokens,
+    tokensPerSecond: result.timings.decodeTokensPerSecond,
+    elapsedMs: performance.now() - started,
+    timings: result.timings,
+    ...(result.templateFallback ? { templateFallback: result.templateFallback } : {}),
+  };
 }

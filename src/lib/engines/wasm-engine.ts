@@ -18,7 +18,7 @@ import { loadedModelInfo, openModel, type OpenedModel } from '../inference/model
 import type { GeneratedStep, GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelInput, StopReason } from '../inference/protocol.ts';
 import { randomSeed, validateSamplingSettings } from '../inference/sampling.ts';
 import type { ChatMessage } from '../tokenizer/types.ts';
-import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
+import { protocolPrompt, protocolResult, type ChatEngine, type EngineGenerateOptions, type EngineGenerateRequest, type EngineGenerationResult, type EngineLoadOptions, type EngineModelInfo } from './engine.ts';
 import { withBlankChatTemplates } from './gguf-template-blanking.ts';
 import { sourcesAsBlobs } from './model-blobs.ts';
 import { wasmThreads, wllamaWasmUrl, type WasmThreads } from './wasm-runtime.ts';
@@ -236,19 +236,10 @@ export class WasmEngine implements ChatEngine {
   async generate(request: EngineGenerateRequest, options: EngineGenerateOptions = {}): Promise<EngineGenerationResult> {
     const started = performance.now();
     const result = await this.run(
-      { prompt: request.messages ? { messages: request.messages } : { text: request.prompt ?? '' }, sampling: request.sampling, maxTokens: request.maxTokens },
+      { prompt: protocolPrompt(request), sampling: request.sampling, maxTokens: request.maxTokens },
       { onStep: (step) => step.text && options.onText?.(step.text), ...(options.signal ? { signal: options.signal } : {}) },
     );
-    return {
-      text: result.text,
-      stopReason: result.stopReason,
-      tokens: result.timings.generatedTokens,
-      promptTokens: result.timings.promptTokens,
-      tokensPerSecond: result.timings.decodeTokensPerSecond,
-      elapsedMs: performance.now() - started,
-      timings: result.timings,
-      ...(result.templateFallback ? { templateFallback: result.templateFallback } : {}),
-    };
+    return protocolResult(result, started);
   }
 
   /** How many tokens a conversation becomes, by the same ModelText that makes the prompt (for fitting the context). */

@@ -8,7 +8,7 @@ import { RbeeError, toRbeeError } from '../errors.ts';
 import type { InferenceClient } from '../inference/client.ts';
 import type { LoadedModelInfo, LoadProgressEvent, ModelInput, Prompt } from '../inference/protocol.ts';
 import type { ChatMessage } from '../tokenizer/types.ts';
-import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo, EngineProgress } from './engine.ts';
+import { protocolPrompt, protocolResult, type ChatEngine, type EngineGenerateOptions, type EngineGenerateRequest, type EngineGenerationResult, type EngineLoadOptions, type EngineModelInfo, type EngineProgress } from './engine.ts';
 
 /** The worker's byte-counted progress as an EngineProgress. */
 export function webgpuProgress(p: LoadProgressEvent): EngineProgress {
@@ -70,16 +70,7 @@ export class WebGpuWorkerEngine implements ChatEngine {
           ...(options.signal ? { signal: options.signal } : {}),
         },
       );
-      return {
-        text: result.text,
-        stopReason: result.stopReason,
-        tokens: result.tokens.length,
-        promptTokens: result.timings.promptTokens,
-        tokensPerSecond: result.timings.decodeTokensPerSecond,
-        elapsedMs: performance.now() - started,
-        timings: result.timings,
-        ...(result.templateFallback ? { templateFallback: result.templateFallback } : {}),
-      };
+      return protocolResult(result, started);
     } catch (e) {
       throw toRbeeError(e);
     }
@@ -117,6 +108,6 @@ export class WebGpuWorkerEngine implements ChatEngine {
    */
   private promptOf(request: Pick<EngineGenerateRequest, 'messages' | 'prompt'>): Prompt {
     if (this.info && !this.info.hasTokenizer) return { tokens: this.info.bosToken !== undefined ? [this.info.bosToken] : [] };
-    return request.messages ? { messages: request.messages } : { text: request.prompt ?? '' };
+    return protocolPrompt(request);
   }
 }
