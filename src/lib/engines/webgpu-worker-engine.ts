@@ -11,7 +11,7 @@ import type { ChatMessage } from '../tokenizer/types.ts';
 import { protocolPrompt, protocolResult, type ChatEngine, type EngineGenerateOptions, type EngineGenerateRequest, type EngineGenerationResult, type EngineLoadOptions, type EngineModelInfo, type EngineProgress } from './engine.ts';
 
 /** The worker's byte-counted progress as an EngineProgress. */
-export function webgpuProgress(p: LoadProgressEvent): EngineProgress {
+function webgpuProgress(p: LoadProgressEvent): EngineProgress {
   const fraction = p.totalBytes > 0 ? p.bytesUploaded / p.totalBytes : undefined;
   return {
     phase: p.phase === 'header' ? 'fetching' : 'loading',

@@ -1,7 +1,7 @@
 // rbee-web's WebGPU engine behind the ChatEngine interface, on the real thing: WebGpuWorkerEngine over the app's
 // inference worker in headless Chromium's WebGPU with stories260K — what the chat page relies on from it: load progress
 // and the file's facts, countPrompt equal to the prompt generate then evaluates, streamed text with prompt progress and
-// timings, Stop, a stopped load, and unload.
+// timings, Stop, a model without a tokenizer (BOS alone), a stopped load, and unload.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { EngineProgress } from '../../../src/lib/engines/engine.ts';
 import { WebGpuWorkerEngine } from '../../../src/lib/engines/webgpu-worker-engine.ts';
@@ -11,12 +11,28 @@ import { fixtureSource } from '../webgpu/fixture-source.ts';
 
 let model: ModelInput;
 let engine: WebGpuWorkerEngine;
+let ggufBytes: Uint8Array;
+
+/**
+ * stories260K with a vocabulary kind no tokenizer here reads: `tokenizer.ggml.model` "llama" becomes "bogus" (same
+ * length, so the file stays valid). The worker then has the vocabulary's pieces but no tokenizer.
+ */
+function withoutTokenizer(bytes: Uint8Array): Uint8Array {
+  const key = new TextEncoder().encode('tokenizer.ggml.model');
+  const at = bytes.findIndex((_, i) => key.every((b, j) => bytes[i + j] === b));
+  expect(at).toBeGreaterThan(0);
+  const value = at + key.length + 4 + 8; // the value's type (u32, string) and length (u64), then its bytes
+  expect(new TextDecoder().decode(bytes.subarray(value, value + 5))).toBe('llama');
+  const patched = bytes.slice();
+  patched.set(new TextEncoder().encode('bogus'), value);
+  return patched;
+}
 
 beforeAll(async () => {
   const source = await fixtureSource('models/stories260K.gguf');
   expect(source, 'fixture ../shared/fixtures/models/stories260K.gguf').toBeDefined();
-  const bytes = new Uint8Array(await source!.read(0, await source!.size()));
-  model = { kind: 'files', files: [new File([bytes], 'stories260K.gguf')] };
+  ggufBytes = new Uint8Array(await source!.read(0, await source!.size()));
+  model = { kind: 'files', files: [new File([ggufBytes], 'stories260K.gguf')] };
   engine = new WebGpuWorkerEngine(model, () => InferenceClient.create());
 });
 afterAll(() => engine?.unload());
@@ -29,6 +45,7 @@ describe('WebGpuWorkerEngine (stories260K, WebGPU)', () => {
     expect(info.device).toMatch(/^WebGPU/);
     expect(info.detail).toMatchObject({ architecture: 'llama', hasTokenizer: true, contextLength: 256, chatFormat: { kind: 'plain-fallback' } });
     expect(info.detail!.totalWeightBytes).toBeGreaterThan(0);
+    expect(events[0]).toMatchObject({ phase: 'fetching', text: 'Reading the header' });
     const weights = events.filter((e) => e.phase === 'loading');
     expect(weights.length).toBeGreaterThan(0);
     expect(weights.at(-1)!.loadedBytes).toBe(weights.at(-1)!.totalBytes);
@@ -63,6 +80,20 @@ describe('WebGpuWorkerEngine (stories260K, WebGPU)', () => {
   test('unload ends the worker: the engine then refuses to generate', async () => {
     await engine.unload();
     await expect(engine.generate({ prompt: 'x', maxTokens: 1, sampling: { temperature: 0 } })).rejects.toMatchObject({ code: 'internal' });
+  });
+
+  test('a model without a tokenizer: a conversation is sent as BOS alone, and the model generates from it', async () => {
+    const bare = new WebGpuWorkerEngine({ kind: 'files', files: [new File([withoutTokenizer(ggufBytes)], 'stories260K.gguf')] }, () => InferenceClient.create());
+    try {
+      const info = await bare.load({ contextLength: 64 });
+      expect(info.detail).toMatchObject({ hasTokenizer: false, bosToken: 1 });
+      expect(info.detail!.chatFormat).toBeUndefined();
+      const r = await bare.generate({ messages: [{ role: 'user', content: '' }], maxTokens: 8, sampling: { temperature: 0 } });
+      expect(r).toMatchObject({ promptTokens: 1, tokens: 8, stopReason: 'max-tokens' });
+      expect(r.text.length).toBeGreaterThan(0);
+    } finally {
+      await bare.unload();
+    }
   });
 
   test('a stopped load ends its worker and fails aborted', async () => {

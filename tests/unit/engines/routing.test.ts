@@ -6,9 +6,7 @@ import { check } from '../../../src/lib/compat/check.ts';
 import { DEFAULT_DESKTOP_CAPS, type DeviceCaps } from '../../../src/lib/compat/device-caps.ts';
 import { isRbeeError } from '../../../src/lib/errors.ts';
 import { CompanionEngine, plainChatPrompt } from '../../../src/lib/engines/companion-engine.ts';
-import type { EngineProgress } from '../../../src/lib/engines/engine.ts';
 import { blockedBy, createEngine, engineKindFor, routeModel } from '../../../src/lib/engines/routing.ts';
-import { WebGpuWorkerEngine, webgpuProgress } from '../../../src/lib/engines/webgpu-worker-engine.ts';
 import type { Verdict } from '../../../src/lib/compat/verdict.ts';
 import type { InferenceClient } from '../../../src/lib/inference/client.ts';
 import { inspect } from '../../../src/lib/loaders/inspect.ts';
@@ -126,60 +124,6 @@ describe('which engine, and why not', () => {
     // The CPU engine over its limits is out of memory, in the verdict's words.
     expect(blockedBy('wasm', { ...v, engine: 'wasm', reasons: ['It does not fit.'] } as Verdict, d)).toMatchObject({ code: 'out-of-memory', message: 'It does not fit.' });
     expect(blockedBy('web-llm', { ...v, runs: true } as Verdict, d)).toBeNull();
-  });
-});
-
-describe('the WebGPU worker behind the interface', () => {
-  it('maps byte progress, results, prompt progress and stop reasons from the worker client', async () => {
-    const calls: unknown[] = [];
-    let info = { name: 'stories', contextLength: 512, loadSeconds: 0.5, hasTokenizer: true, bosToken: 1, adapter: { vendor: 'v', architecture: 'a', features: ['subgroups'] } };
-    const timings = { promptTokens: 4, generatedTokens: 3, decodeTokensPerSecond: 100 };
-    const fake = {
-      async load(model: unknown, o: { onProgress?: (p: unknown) => void }) {
-        calls.push(model);
-        o.onProgress?.({ phase: 'weights', bytesUploaded: 50, totalBytes: 200, tensorsUploaded: 3, totalTensors: 12 });
-        return info;
-      },
-      async generate(req: { prompt: unknown; sampling: unknown; maxTokens: number }, o: { onToken?: (s: { text: string }) => void; onPromptProgress?: (d: number, t: number) => void }) {
-        calls.push(req);
-        o.onPromptProgress?.(4, 4);
-        o.onToken?.({ text: 'Once' });
-        o.onToken?.({ text: '' });
-        o.onToken?.({ text: ' upon' });
-        return { text: 'Once upon', tokens: [1, 2, 3], stopReason: 'max-tokens', timings, templateFallback: { kind: 'plain-fallback', error: 'roles' } };
-      },
-      async unload() {
-        calls.push('unload');
-      },
-      terminate() {
-        calls.push('terminate');
-      },
-    } as unknown as InferenceClient;
-    const engine = new WebGpuWorkerEngine({ kind: 'url', url: 'http://x/m.gguf' }, () => fake);
-    const events: EngineProgress[] = [];
-    expect(await engine.load({ onProgress: (p) => events.push(p) })).toEqual({ engine: 'webgpu', name: 'stories', device: 'WebGPU', contextLength: 512, loadSeconds: 0.5, detail: info });
-    expect(events[0]).toMatchObject({ phase: 'loading', fraction: 0.25, loadedBytes: 50, totalBytes: 200, done: 3, total: 12 });
-    expect(events.at(-1)!.phase).toBe('ready');
-    const pieces: string[] = [];
-    const reading: number[][] = [];
-    const r = await engine.generate(
-      { messages: [{ role: 'user', content: 'hi' }], maxTokens: 3, sampling: { temperature: 0, seed: 7 } },
-      { onText: (t) => pieces.push(t), onPromptProgress: (d, t) => reading.push([d, t]) },
-    );
-    expect(pieces).toEqual(['Once', ' upon']);
-    expect(reading).toEqual([[4, 4]]);
-    expect(r).toMatchObject({ text: 'Once upon', stopReason: 'max-tokens', tokens: 3, promptTokens: 4, tokensPerSecond: 100, timings, templateFallback: { kind: 'plain-fallback', error: 'roles' } });
-    expect(calls[1]).toEqual({ prompt: { messages: [{ role: 'user', content: 'hi' }] }, sampling: { temperature: 0, seed: 7 }, maxTokens: 3 });
-    // A model without a tokenizer: a conversation becomes BOS alone.
-    info = { ...info, hasTokenizer: false };
-    await engine.load();
-    await engine.generate({ messages: [{ role: 'user', content: '' }], maxTokens: 3, sampling: { temperature: 0 } });
-    expect(calls.at(-1)).toEqual({ prompt: { tokens: [1] }, sampling: { temperature: 0 }, maxTokens: 3 });
-    // Unloading ends the worker at once (its device and memory with it).
-    await engine.unload();
-    expect(calls.at(-1)).toBe('terminate');
-    await expect(engine.generate({ prompt: 'x', maxTokens: 1, sampling: { temperature: 0 } })).rejects.toMatchObject({ code: 'internal' });
-    expect(webgpuProgress({ phase: 'header', bytesUploaded: 0, totalBytes: 0, tensorsUploaded: 0, totalTensors: 0 }).phase).toBe('fetching');
   });
 });
 
