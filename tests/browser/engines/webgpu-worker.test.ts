@@ -11,13 +11,13 @@ import { fixtureSource } from '../webgpu/fixture-source.ts';
 
 let model: ModelInput;
 let engine: WebGpuWorkerEngine;
-let ggufBytes: Uint8Array;
+let ggufBytes: Uint8Array<ArrayBuffer>;
 
 /**
  * stories260K with a vocabulary kind no tokenizer here reads: `tokenizer.ggml.model` "llama" becomes "bogus" (same
  * length, so the file stays valid). The worker then has the vocabulary's pieces but no tokenizer.
  */
-function withoutTokenizer(bytes: Uint8Array): Uint8Array {
+function withoutTokenizer(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   const key = new TextEncoder().encode('tokenizer.ggml.model');
   const at = bytes.findIndex((_, i) => key.every((b, j) => bytes[i + j] === b));
   expect(at).toBeGreaterThan(0);
