@@ -18,7 +18,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RbeeError } from '../lib/errors.ts';
 import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelToLoad, Prompt } from '../lib/engine/worker-protocol.ts';
-import { LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../lib/engine/sampling.ts';
+import { DEFAULT_REPEAT_LAST_N, LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../lib/engine/sampling.ts';
 import { DEFAULT_HUB, parseHfRef } from '../lib/hub/hf.ts';
 import type { HarnessEngine } from './browser-harness/harness-page.ts';
 import { commandArgs, modelSummary, resultOf, runBrowserJob } from './browser-job.ts';
@@ -27,6 +27,9 @@ import { inspectSet } from '../lib/model/inspect.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 import type { GpuMemory } from '../lib/engine/memory-plan.ts';
+
+/** The sampling defaults the usage names: llama.cpp's, declared once in sampling.ts. */
+const D = LLAMA_CPP_SAMPLING_DEFAULTS;
 
 const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,3 | --prompt TEXT [--chat]) [options]
 
@@ -37,12 +40,12 @@ const USAGE = `usage: rbee-web generate --model <file|url|hf-ref> (--tokens 1,2,
   --chat               send --prompt as a user message through the model's chat template (a stated fallback when
                        the model has none); --system TEXT adds a system message
   --max-tokens N       tokens to generate (default 64)
-  --temperature T      0 = greedy (default 0.8)
+  --temperature T      0 = greedy (default ${D.temperature})
   --seed S             seed of the sampler (default: random, printed)
-  --top-k K            default 40 (0 = off)
-  --top-p P            default 0.95 (1 = off)
-  --min-p M            default 0.05 (0 = off)
-  --repeat-penalty R   default 1 (off); --repeat-last-n N (default 64)
+  --top-k K            default ${D.topK} (0 = off)
+  --top-p P            default ${D.topP} (1 = off)
+  --min-p M            default ${D.minP} (0 = off)
+  --repeat-penalty R   default ${D.repeatPenalty} (off); --repeat-last-n N (default ${DEFAULT_REPEAT_LAST_N})
   --top-logprobs K     report the K most likely tokens per step (JSON)
   --stop 2,32000       stop token ids (default: the model's end-of-generation tokens); --no-stop: none
   --context N          KV cache length (default: the model's, at most 4096)

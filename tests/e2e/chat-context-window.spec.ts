@@ -1,6 +1,8 @@
-// A conversation longer than the context keeps going (real Chromium, WebGPU, stories260K loaded with a 256-token
-// context through &ctx=): the oldest turn is left out of the prompt and the chat says so as text, while the transcript
-// keeps every message; a newest message too long for the context alone is refused with the numbers, before sending.
+// A conversation longer than the context keeps going (real Chromium, stories260K loaded with a 256-token context through
+// &ctx=): the oldest turn is left out of the prompt and the chat says so as text, while the transcript keeps every
+// message; a newest message too long for the context alone is refused with the numbers, before sending. The same on
+// rbee-web's WebGPU engine and on the CPU engine (llama.cpp's WebAssembly build): both count prompts with the app's own
+// tokenizer and chat format (ChatEngine.countPrompt), so the numbers are the same.
 import { expect, test } from '@playwright/test';
 import { fixture, HAS_FIXTURES } from '../support/fixtures.ts';
 import { startRangeServer, type RangeServer } from '../support/range-server.ts';
@@ -17,8 +19,8 @@ test.afterAll(async () => server?.close());
 // format, 12 × is 253 (measured with its tokenizer).
 const SENTENCE = 'The little dog ran to the park and played with a red ball. ';
 
-test('the oldest turn leaves the prompt, the transcript keeps it, and a message too long alone is refused', async ({ page }) => {
-  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}&ctx=256&engine=webgpu`);
+for (const engine of ['webgpu', 'wasm']) test(`${engine}: the oldest turn leaves the prompt, the transcript keeps it, and a message too long alone is refused`, async ({ page }) => {
+  await page.goto(`/chat?model=${encodeURIComponent(`${server.url}/stories260K.gguf`)}&ctx=256&engine=${engine}`);
   await expect(page.getByTestId('chat-model-name')).toBeVisible({ timeout: 60_000 });
   await expect(page.locator('.chat-head')).toContainText('context 256');
   await page.getByTestId('temperature').fill('0');

@@ -88,6 +88,11 @@ test("no WebGPU: stories260K runs on the CPU engine and answers with llama.cpp's
   // llama.cpp's greedy continuation of "Once upon a time" on stories260K (tests/parity/wasm-parity.test.ts).
   await expect(reply).toContainText(', there was a little girl named Lily', { timeout: 90_000 });
   expect(await reply.textContent()).toMatch(/^, there was a little girl named Lily/);
+  // The CPU engine times prefill and decode apart, so the reply shows the same figures as on WebGPU.
+  const figures = page.getByTestId('assistant-message').first();
+  await expect(figures.getByTestId('generated-tokens')).toHaveText('24 tokens');
+  expect(Number(await figures.getByTestId('prefill-speed').textContent())).toBeGreaterThan(0);
+  expect(Number(await figures.getByTestId('decode-speed').textContent())).toBeGreaterThan(0);
 
   // Stop: a long generation ends when asked, and says it was stopped.
   await page.getByTestId('temperature').fill('0.8');

@@ -6,6 +6,7 @@ import { redactUrl } from '../url-redaction.ts';
 import { RbeeError, toRbeeError } from '../errors.ts';
 import { CompanionClient, type CompanionEndpoint } from '../companion/client.ts';
 import type { CompanionInfo } from '../companion/protocol.ts';
+import type { GenerationTimings } from '../engine/worker-protocol.ts';
 import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
 
 /** A plain-text prompt for a companion that gives no chat template: role-labelled turns, the assistant's open. */
@@ -52,13 +53,13 @@ export class CompanionEngine implements ChatEngine {
       const r = await this.client.generate({
         prompt,
         maxTokens: request.maxTokens,
-        temperature: request.temperature,
-        ...(request.topP !== undefined ? { topP: request.topP } : {}),
-        ...(request.topK !== undefined ? { topK: request.topK } : {}),
+        temperature: request.sampling.temperature,
+        ...(request.sampling.topP !== undefined ? { topP: request.sampling.topP } : {}),
+        ...(request.sampling.topK !== undefined ? { topK: request.sampling.topK } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onText ? { onToken: (t: string) => options.onText!(t) } : {}),
       });
-      return {
+      const result: EngineGenerationResult = {
         text: r.text,
         stopReason: r.stopReason,
         tokens: r.tokens,
@@ -66,6 +67,7 @@ export class CompanionEngine implements ChatEngine {
         tokensPerSecond: r.tokensPerSecond,
         elapsedMs: r.elapsedMs,
       };
+      return { ...result, timings: companionTimings(result) };
     } catch (e) {
       throw toRbeeError(e);
     }
@@ -75,4 +77,22 @@ export class CompanionEngine implements ChatEngine {
   async unload(): Promise<void> {
     this.info = undefined;
   }
+}
+
+/**
+ * The companion's figures as prefill and decode timings: it reports a decode rate and the whole time, so decode is the
+ * tokens after the first over that rate and prefill the time before.
+ */
+export function companionTimings(r: Pick<EngineGenerationResult, 'tokens' | 'promptTokens' | 'tokensPerSecond' | 'elapsedMs'>): GenerationTimings {
+  const decodeSeconds = r.tokens > 1 && r.tokensPerSecond > 0 ? (r.tokens - 1) / r.tokensPerSecond : 0;
+  const prefillSeconds = Math.max(0, r.elapsedMs / 1000 - decodeSeconds);
+  const promptTokens = r.promptTokens ?? 0;
+  return {
+    promptTokens,
+    generatedTokens: r.tokens,
+    prefillSeconds,
+    decodeSeconds,
+    prefillTokensPerSecond: prefillSeconds > 0 ? promptTokens / prefillSeconds : 0,
+    decodeTokensPerSecond: r.tokensPerSecond,
+  };
 }

@@ -1,23 +1,26 @@
 /**
- * From "what was opened and what the verdict says" to the engine that runs it:
+ * From "what was opened and what the verdict says" to the engine that runs it — the chat page's one path:
  *
- *   GGUF, SafeTensors      → rbee-web's WebGPU engine (the inference worker)
- *   verdict says wasm      → llama.cpp's WebAssembly build on the CPU (GGUF where WebGPU is missing or software)
  *   MLC build              → web-llm
  *   ONNX export            → transformers.js (WebGPU, WASM fallback)
- *   verdict says companion → the companion (a native rbee worker)
+ *   verdict says wasm      → llama.cpp's WebAssembly build on the CPU (GGUF where WebGPU is missing or software)
+ *   companion picked       → the companion (a native rbee worker), when the verdict says it runs
+ *   GGUF, SafeTensors      → rbee-web's WebGPU engine (the inference worker)
  *
- * routeModel() is pure (the unit tests check it); createEngine() builds the adapter, importing the big libraries
- * only for the engine chosen.
+ * engineKindFor() names the engine, blockedBy() says why it cannot run this model here (the verdict's reasons as the
+ * error the chat shows), routeModel() is both plus where the engine reads the model; all three are pure (the unit
+ * tests check them). createEngine() builds the adapter, importing the big libraries only for the engine chosen.
  */
 import type { CompanionEndpoint } from '../companion/client.ts';
-import type { Verdict } from '../compat/verdict.ts';
+import { formatBytes } from '../quantities.ts';
+import { matrixCell } from '../compat/matrix.ts';
+import { isRunnable, type Verdict } from '../compat/verdict.ts';
 import { RbeeError } from '../errors.ts';
 import type { ModelToLoad } from '../engine/worker-protocol.ts';
+import type { ModelDescriptor } from '../formats/descriptor.ts';
 import { DEFAULT_HUB } from '../hub/hf.ts';
 import type { InspectResult } from '../model/inspect.ts';
-import { knownModel } from '../model/resolve.ts';
-import type { ChatEngine } from './engine.ts';
+import type { ChatEngine, EngineKind } from './engine.ts';
 import type { OnnxExportLocation } from './transformers-options.ts';
 import type { MlcBuildLocation } from './web-llm-records.ts';
 
@@ -31,78 +34,100 @@ export type EngineTarget =
 export interface RouteOptions {
   hubBase?: string;
   token?: string;
+  /** The engine the user picked (`&engine=`, Settings); the companion runs only when picked. */
+  picked?: string;
   /** The paired companion, when there is one. */
   companion?: CompanionEndpoint;
-  /** The files the user dropped, when the model came from them. */
-  files?: File[];
+  /** Where the WebGPU and CPU engines read a GGUF / SafeTensors model: what the page opened (the cache, files, a URL). */
+  model?: ModelToLoad;
 }
 
+/**
+ * The engine that runs the chat. MLC builds and ONNX exports have one engine each, even when the verdict says they do
+ * not run (so the reason is theirs, and they never fall through to the GGUF worker); GGUF goes to the CPU engine where
+ * the verdict names it, to the companion when the user picked it and it runs, else to rbee-web's WebGPU engine.
+ */
+export function engineKindFor(format: ModelDescriptor['format'], verdict: Pick<Verdict, 'engine' | 'runs'>, picked?: string): EngineKind {
+  if (format === 'mlc') return 'web-llm';
+  if (format === 'onnx') return 'transformers.js';
+  if (verdict.engine === 'wasm') return 'wasm';
+  if (verdict.engine === 'companion' && picked === 'companion' && verdict.runs) return 'companion';
+  return 'webgpu';
+}
+
+/** Why `engine` cannot run this model here, as the error the chat shows (null: it runs). */
+export function blockedBy(engine: EngineKind, v: Verdict, d: ModelDescriptor): RbeeError | null {
+  const hint = v.recommendations[0] ? { hint: v.recommendations[0] } : {};
+  if (engine === 'webgpu') {
+    // rbee-web's engine: its own backend's confidence and the memory estimate, whatever the verdict chose overall.
+    const webgpu = v.backends.find((b) => b.backend === 'webgpu');
+    if (webgpu && isRunnable(webgpu.confidence)) {
+      if (v.memory.fits) return null;
+      return new RbeeError('out-of-memory', `This model needs about ${formatBytes(v.memory.totalBytes)} of GPU memory; this device is assumed to offer ${formatBytes(v.memory.budgetBytes)}.`, hint);
+    }
+    const reason = webgpu?.reasons[0] ?? v.reasons[0] ?? 'This model does not run in this browser.';
+    const weightTypeBlocks = d.weightTypes.some((w) => !isRunnable(matrixCell(d.architecture, 'gguf', w.type, 'webgpu').confidence));
+    return new RbeeError(d.format === 'gguf' && weightTypeBlocks ? 'unsupported-weight-type' : 'unsupported-architecture', reason, hint);
+  }
+  if (v.runs) return null;
+  // The CPU engine named but over its limits (one file ≤ 2 GiB, 4 GiB of wasm memory): the verdict says which.
+  if (engine === 'wasm') return new RbeeError('out-of-memory', v.reasons.join(' '), hint);
+  return new RbeeError('unsupported-weight-type', `${d.name} does not run here: ${v.reasons.join(' ') || 'no engine runs it'}`, hint);
+}
+
+/** The engine for this model and where it reads it; throws blockedBy's error when it cannot run here. */
 export function routeModel(result: InspectResult, verdict: Verdict, opts: RouteOptions = {}): EngineTarget {
   const d = result.descriptor;
-  if (!verdict.runs) {
-    throw new RbeeError('unsupported-weight-type', `${d.name} does not run here: ${verdict.reasons.join(' ') || 'no engine runs it'}`, {
-      ...(verdict.recommendations[0] ? { hint: verdict.recommendations[0] } : {}),
-    });
-  }
-  if (verdict.engine === 'companion') {
+  const engine = engineKindFor(d.format, verdict, opts.picked);
+  const blocked = blockedBy(engine, verdict, d);
+  if (blocked) throw blocked;
+  if (engine === 'companion') {
     if (!opts.companion) {
-      throw new RbeeError('companion', `${d.name} runs on the companion, and none is paired.`, { hint: 'Start `rbee-web companion` and pair it in Settings.' });
+      throw new RbeeError('companion', 'You picked the companion, and none is paired.', { hint: 'Start `rbee-web companion` and pair it in Settings, or pick another engine.' });
     }
-    return { engine: 'companion', endpoint: opts.companion };
+    return { engine, endpoint: opts.companion };
+  }
+  if (engine === 'webgpu' || engine === 'wasm') {
+    // GGUF / SafeTensors: read where the page opened it (the download cache, dropped files, a URL, the hub).
+    if (!opts.model) throw new RbeeError('internal', `No model input was given for ${d.name} on the ${engine} engine.`);
+    return { engine, model: opts.model };
   }
   const hubBase = opts.hubBase ?? DEFAULT_HUB;
   const candidate = result.candidates[result.chosen];
-  const token = opts.token ? { token: opts.token } : {};
-
-  if (d.format === 'mlc' || d.format === 'onnx') {
-    const prebuilt = d.prebuilt;
-    if (!result.hf || !prebuilt || !candidate) {
-      throw new RbeeError('unknown-format', `${d.name}: ${d.format === 'mlc' ? 'web-llm' : 'transformers.js'} loads ${d.format.toUpperCase()} models from a Hugging Face repository, not from dropped files or a single URL.`, {
-        hint: 'Open the model by its repository name (owner/name).',
-      });
-    }
-    if (d.format === 'mlc') {
-      const lib = candidate.files.find((p) => p.endsWith('.wasm'));
-      return {
-        engine: 'web-llm',
-        build: {
-          hubBase,
-          repo: result.hf.repo,
-          revision: result.hf.revision,
-          folder: prebuilt.folder,
-          ...(lib ? { modelLibPath: lib } : {}),
-          requiredFeatures: prebuilt.requiredFeatures,
-          ...(d.contextLength !== undefined ? { contextLength: d.contextLength } : {}),
-        },
-      };
-    }
+  const prebuilt = d.prebuilt;
+  if (!result.hf || !prebuilt || !candidate) {
+    throw new RbeeError('unknown-format', `${d.name}: ${engine} loads ${d.format.toUpperCase()} models from a Hugging Face repository, not from dropped files or a single URL.`, {
+      hint: 'Open the model by its repository name (owner/name).',
+    });
+  }
+  if (engine === 'web-llm') {
+    const lib = candidate.files.find((p) => p.endsWith('.wasm'));
     return {
-      engine: 'transformers.js',
-      location: {
+      engine,
+      build: {
         hubBase,
         repo: result.hf.repo,
         revision: result.hf.revision,
-        modelPath: prebuilt.primary,
-        dtype: prebuilt.quantization,
-        externalDataFiles: candidate.files.filter((p) => p.startsWith(`${prebuilt.primary}_data`)).length,
+        folder: prebuilt.folder,
+        ...(lib ? { modelLibPath: lib } : {}),
         requiredFeatures: prebuilt.requiredFeatures,
-        ...token,
+        ...(d.contextLength !== undefined ? { contextLength: d.contextLength } : {}),
       },
     };
   }
-
-  // GGUF / SafeTensors: rbee-web's own engine — or, where the verdict says so, llama.cpp's WebAssembly build — reading
-  // the file where it is.
-  const engine = verdict.engine === 'wasm' ? 'wasm' : 'webgpu';
-  const known = knownModel(result);
-  if (result.hf) {
-    const path = candidate?.primary ?? d.files[0]?.location.split('/').pop() ?? '';
-    const rev = result.hf.revision === 'main' ? '' : `@${result.hf.revision}`;
-    return { engine, model: { model: { kind: 'remote', source: `${result.hf.repo}${rev}/${path}` }, reach: { hubBase, ...token }, known } };
-  }
-  if (opts.files && opts.files.length > 0) return { engine, model: { model: { kind: 'local', id: 'files' }, reach: { files: opts.files }, known } };
-  if (/^https?:\/\//i.test(result.input)) return { engine, model: { model: { kind: 'remote', source: result.input }, reach: { hubBase }, known } };
-  throw new RbeeError('not-found', `rbee-web does not know where to read ${d.name} from again.`, { hint: 'Open the model by URL, repository or file.' });
+  return {
+    engine,
+    location: {
+      hubBase,
+      repo: result.hf.repo,
+      revision: result.hf.revision,
+      modelPath: prebuilt.primary,
+      dtype: prebuilt.quantization,
+      externalDataFiles: candidate.files.filter((p) => p.startsWith(`${prebuilt.primary}_data`)).length,
+      requiredFeatures: prebuilt.requiredFeatures,
+      ...(opts.token ? { token: opts.token } : {}),
+    },
+  };
 }
 
 export interface EngineFactoryOptions {
@@ -119,9 +144,9 @@ export interface EngineFactoryOptions {
 export async function createEngine(target: EngineTarget, opts: EngineFactoryOptions = {}): Promise<ChatEngine> {
   switch (target.engine) {
     case 'webgpu': {
-      const { WebGpuEngine } = await import('./webgpu-engine.ts');
+      const { WebGpuWorkerEngine } = await import('./webgpu-worker-engine.ts');
       const create = opts.createInferenceClient ?? (async () => (await import('./inference-client.ts')).InferenceClient.create());
-      return new WebGpuEngine(target.model, create);
+      return new WebGpuWorkerEngine(target.model, create);
     }
     case 'wasm': {
       const { WasmEngine } = await import('./wasm-engine.ts');

@@ -190,14 +190,15 @@ export class TransformersEngine implements ChatEngine {
         tokens++;
       },
     });
-    const greedy = request.temperature === 0;
+    const { temperature, topP, topK } = request.sampling;
+    const greedy = temperature === 0;
     try {
       await pipe((request.messages ?? request.prompt ?? '') as never, {
         max_new_tokens: request.maxTokens,
         do_sample: !greedy,
-        ...(greedy ? {} : { temperature: request.temperature }),
-        ...(request.topP !== undefined && !greedy ? { top_p: request.topP } : {}),
-        ...(request.topK !== undefined && !greedy ? { top_k: request.topK } : {}),
+        ...(greedy ? {} : { temperature }),
+        ...(topP !== undefined && !greedy ? { top_p: topP } : {}),
+        ...(topK !== undefined && !greedy ? { top_k: topK } : {}),
         streamer,
         stopping_criteria: stopper,
         return_full_text: false,

@@ -16,8 +16,9 @@ import type { Wllama } from '@wllama/wllama';
 import { RbeeError, toRbeeError } from '../errors.ts';
 import { loadedModelInfo, prepareModel, type PreparedModel } from '../engine/model-opening.ts';
 import type { GeneratedStep, GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelToLoad, StopReason } from '../engine/worker-protocol.ts';
-import { LLAMA_CPP_SAMPLING_DEFAULTS, randomSeed, validateSamplingSettings } from '../engine/sampling.ts';
-import type { ChatEngine, EngineGenerateOptions, EngineGenerateRequest, EngineGenerationResult, EngineLoadOptions, EngineModelInfo } from './engine.ts';
+import { randomSeed, validateSamplingSettings } from '../engine/sampling.ts';
+import type { ChatMessage } from '../tokenizer/types.ts';
+import { protocolPrompt, protocolResult, type ChatEngine, type EngineGenerateOptions, type EngineGenerateRequest, type EngineGenerationResult, type EngineLoadOptions, type EngineModelInfo } from './engine.ts';
 import { withBlankChatTemplates } from './gguf-template-blanking.ts';
 import { sourcesAsBlobs } from './model-blobs.ts';
 import { wasmThreads, wllamaWasmUrl, type WasmThreads } from './wasm-runtime.ts';
@@ -236,34 +237,16 @@ export class WasmEngine implements ChatEngine {
   async generate(request: EngineGenerateRequest, options: EngineGenerateOptions = {}): Promise<EngineGenerationResult> {
     const started = performance.now();
     const result = await this.run(
-      {
-        prompt: request.messages ? { messages: request.messages } : { text: request.prompt ?? '' },
-        sampling: {
-          temperature: request.temperature,
-          ...(request.topK !== undefined ? { topK: request.topK } : {}),
-          ...(request.topP !== undefined ? { topP: request.topP } : {}),
-          ...(request.seed !== undefined ? { seed: request.seed } : {}),
-          // llama.cpp's own default, as the WebGPU chat uses it.
-          minP: LLAMA_CPP_SAMPLING_DEFAULTS.minP,
-        },
-        maxTokens: request.maxTokens,
-      },
+      { prompt: protocolPrompt(request), sampling: request.sampling, maxTokens: request.maxTokens },
       { onStep: (step) => step.text && options.onText?.(step.text), ...(options.signal ? { signal: options.signal } : {}) },
     );
-    return {
-      text: result.text,
-      stopReason: result.stopReason,
-      tokens: result.timings.generatedTokens,
-      promptTokens: result.timings.promptTokens,
-      tokensPerSecond: result.timings.decodeTokensPerSecond,
-      elapsedMs: performance.now() - started,
-    };
+    return protocolResult(result, started);
   }
 
   /** How many tokens a conversation becomes, by the same ModelText that makes the prompt (for fitting the context). */
-  async countPrompt(request: Pick<EngineGenerateRequest, 'messages' | 'prompt'>): Promise<number> {
+  async countPrompt(messages: ChatMessage[]): Promise<number> {
     if (!this.opened) throw notLoaded();
-    return this.opened.text.promptLength(request.messages ? { messages: request.messages } : { text: request.prompt ?? '' });
+    return this.opened.text.promptLength({ messages });
   }
 
   async unload(): Promise<void> {

@@ -90,9 +90,9 @@ export class WebLlmEngine implements ChatEngine {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const sampling = {
       max_tokens: request.maxTokens,
-      temperature: request.temperature,
-      ...(request.topP !== undefined ? { top_p: request.topP } : {}),
-      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+      temperature: request.sampling.temperature,
+      ...(request.sampling.topP !== undefined ? { top_p: request.sampling.topP } : {}),
+      ...(request.sampling.seed !== undefined ? { seed: request.sampling.seed } : {}),
       stream: true as const,
       stream_options: { include_usage: true },
     };

@@ -57,7 +57,7 @@ describe('transformers.js in Chromium', () => {
     expect(info.device).toBe('WASM (CPU)');
     expect(events.at(-1)!.phase).toBe('ready');
     const pieces: string[] = [];
-    const r = await engine.generate({ prompt: 'the', maxTokens: 10, temperature: 0 }, { onText: (t) => pieces.push(t) });
+    const r = await engine.generate({ prompt: 'the', maxTokens: 10, sampling: { temperature: 0 } }, { onText: (t) => pieces.push(t) });
     expect(r.text.trim().split(/\s+/)).toEqual(['cat', 'sat', 'on', 'mat']);
     expect(pieces.join('')).toBe(r.text);
     expect(r.stopReason).toBe('stop-token');
@@ -70,7 +70,7 @@ describe('transformers.js in Chromium', () => {
     const engine = new TransformersEngine(location(), { appBase: `${globalThis.location.origin}/`, import: library });
     const info = await engine.load();
     expect(engine.plan!.options.device).toBe(info.device === 'WebGPU' ? 'webgpu' : 'wasm');
-    const r = await engine.generate({ prompt: 'sat', maxTokens: 10, temperature: 0 });
+    const r = await engine.generate({ prompt: 'sat', maxTokens: 10, sampling: { temperature: 0 } });
     expect(r.text.trim()).toBe('on mat');
     await engine.unload();
   });

@@ -6,9 +6,8 @@ import { check } from '../../../src/lib/compat/check.ts';
 import { DEFAULT_DESKTOP_CAPS, type DeviceCaps } from '../../../src/lib/compat/device-caps.ts';
 import { isRbeeError } from '../../../src/lib/errors.ts';
 import { CompanionEngine, plainChatPrompt } from '../../../src/lib/runtime/companion-engine.ts';
-import type { EngineProgress } from '../../../src/lib/runtime/engine.ts';
-import { createEngine, routeModel } from '../../../src/lib/runtime/routing.ts';
-import { WebGpuEngine, webgpuProgress } from '../../../src/lib/runtime/webgpu-engine.ts';
+import { blockedBy, createEngine, engineKindFor, routeModel } from '../../../src/lib/runtime/routing.ts';
+import type { Verdict } from '../../../src/lib/compat/verdict.ts';
 import type { InferenceClient } from '../../../src/lib/runtime/inference-client.ts';
 import { inspect } from '../../../src/lib/model/inspect.ts';
 import { fixture, HAS_FIXTURES } from '../../support/fixtures.ts';
@@ -75,64 +74,56 @@ describe('routing from the verdict', () => {
     expect((await createEngine(target)).kind).toBe('transformers.js');
   });
 
-  it.runIf(HAS_FIXTURES)('a GGUF file goes to the WebGPU engine, read from the hub where it is', async () => {
+  it.runIf(HAS_FIXTURES)('a GGUF file goes to the WebGPU engine (or the CPU engine the verdict names), read where the page opened it', async () => {
     const r = await inspect('ggml-org/models/tinyllamas/stories260K.gguf', { hubBase: hub.url });
-    const target = routeModel(r, check(r.descriptor, gpu(true)), { hubBase: hub.url });
-    expect(target).toEqual({
-      engine: 'webgpu',
-      // The header read for the verdict goes along (the worker does not read it again).
-      model: { model: { kind: 'remote', source: 'ggml-org/models/tinyllamas/stories260K.gguf' }, reach: { hubBase: hub.url }, known: { descriptor: r.descriptor, hf: r.hf } },
-    });
+    const model = { model: { kind: 'remote' as const, source: 'ggml-org/models/tinyllamas/stories260K.gguf' }, reach: { hubBase: hub.url } };
+    const target = routeModel(r, check(r.descriptor, gpu(true)), { hubBase: hub.url, model });
+    expect(target).toEqual({ engine: 'webgpu', model });
     expect((await createEngine(target, { createInferenceClient: () => ({}) as InferenceClient })).kind).toBe('webgpu');
+    const noGpu = check(r.descriptor, { ...DEFAULT_DESKTOP_CAPS, assumed: false, available: false });
+    expect(noGpu.engine).toBe('wasm');
+    expect(routeModel(r, noGpu, { model })).toEqual({ engine: 'wasm', model });
+    // The page always says where it opened the file; a route without it is a bug, said as one.
+    expect(() => routeModel(r, check(r.descriptor, gpu(true)))).toThrow(/No model input/);
   });
 
-  it('a verdict for the companion needs a paired companion', async () => {
-    const r = await inspect('onnx-community/Qwen2.5-0.5B-Instruct', { hubBase: hub.url });
-    const verdict = { ...check(r.descriptor, gpu(true)), engine: 'companion' as const };
-    expect(() => routeModel(r, verdict)).toThrow(/none is paired/);
-    expect(routeModel(r, verdict, { companion: { url: 'http://127.0.0.1:7855', token: 't' } })).toEqual({
+  it.runIf(HAS_FIXTURES)('the companion runs only when picked, and needs a paired one', async () => {
+    const r = await inspect('ggml-org/models/tinyllamas/stories260K.gguf', { hubBase: hub.url });
+    const verdict: Verdict = { ...check(r.descriptor, gpu(true)), engine: 'companion', runs: true };
+    const model = { model: { kind: 'remote' as const, source: 'http://x/stories260K.gguf' } };
+    expect(routeModel(r, verdict, { model })).toEqual({ engine: 'webgpu', model });
+    expect(() => routeModel(r, verdict, { picked: 'companion', model })).toThrow(/none is paired/);
+    expect(routeModel(r, verdict, { picked: 'companion', companion: { url: 'http://127.0.0.1:7855', token: 't' } })).toEqual({
       engine: 'companion',
       endpoint: { url: 'http://127.0.0.1:7855', token: 't' },
     });
+    // Picked but not running (none started): the model goes to WebGPU, where it runs.
+    expect(routeModel(r, { ...verdict, runs: false }, { picked: 'companion', model })).toEqual({ engine: 'webgpu', model });
   });
 });
 
-describe('the WebGPU worker behind the interface', () => {
-  it('maps byte progress, results and stop reasons from the worker client', async () => {
-    const calls: unknown[] = [];
-    const fake = {
-      async load(model: unknown, o: { onProgress?: (p: unknown) => void }) {
-        calls.push(model);
-        o.onProgress?.({ phase: 'weights', bytesUploaded: 50, totalBytes: 200, tensorsUploaded: 3, totalTensors: 12 });
-        return { name: 'stories', contextLength: 512, loadSeconds: 0.5, adapter: { vendor: 'v', architecture: 'a', features: ['subgroups'] } };
-      },
-      async generate(req: { prompt: unknown; sampling: unknown; maxTokens: number }, o: { onToken?: (s: { text: string }) => void }) {
-        calls.push(req);
-        o.onToken?.({ text: 'Once' });
-        o.onToken?.({ text: '' });
-        o.onToken?.({ text: ' upon' });
-        return { text: 'Once upon', tokens: [1, 2, 3], stopReason: 'max-tokens', timings: { promptTokens: 4, decodeTokensPerSecond: 100 } };
-      },
-      async unload() {
-        calls.push('unload');
-      },
-      terminate() {
-        calls.push('terminate');
-      },
-    } as unknown as InferenceClient;
-    const engine = new WebGpuEngine({ model: { kind: 'remote', source: 'http://x/m.gguf' } }, () => fake);
-    const events: EngineProgress[] = [];
-    expect(await engine.load({ onProgress: (p) => events.push(p) })).toEqual({ engine: 'webgpu', name: 'stories', device: 'WebGPU', contextLength: 512, loadSeconds: 0.5 });
-    expect(events[0]).toMatchObject({ phase: 'loading', fraction: 0.25, loadedBytes: 50, totalBytes: 200, done: 3, total: 12 });
-    expect(events.at(-1)!.phase).toBe('ready');
-    const pieces: string[] = [];
-    const r = await engine.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 3, temperature: 0, seed: 7 }, { onText: (t) => pieces.push(t) });
-    expect(pieces).toEqual(['Once', ' upon']);
-    expect(r).toMatchObject({ text: 'Once upon', stopReason: 'max-tokens', tokens: 3, promptTokens: 4, tokensPerSecond: 100 });
-    expect(calls[1]).toEqual({ prompt: { messages: [{ role: 'user', content: 'hi' }] }, sampling: { temperature: 0, seed: 7 }, maxTokens: 3 });
-    await engine.unload();
-    expect(calls.slice(-2)).toEqual(['unload', 'terminate']);
-    expect(webgpuProgress({ phase: 'header', bytesUploaded: 0, totalBytes: 0, tensorsUploaded: 0, totalTensors: 0 }).phase).toBe('fetching');
+describe('which engine, and why not', () => {
+  const verdict = (engine: Verdict['engine'], runs: boolean) => ({ engine, runs });
+  it('MLC and ONNX have one engine each, even when the verdict names none; GGUF follows the verdict and the pick', () => {
+    expect(engineKindFor('onnx', verdict('transformers.js', true))).toBe('transformers.js');
+    expect(engineKindFor('mlc', verdict('web-llm', true))).toBe('web-llm');
+    expect(engineKindFor('mlc', verdict('none', false))).toBe('web-llm');
+    expect(engineKindFor('gguf', verdict('webgpu', true))).toBe('webgpu');
+    expect(engineKindFor('gguf', verdict('wasm', false))).toBe('wasm');
+    expect(engineKindFor('safetensors', verdict('companion', true))).toBe('webgpu');
+    expect(engineKindFor('safetensors', verdict('companion', true), 'companion')).toBe('companion');
+  });
+
+  it("a build that cannot run here fails with the verdict's reason and recommendation, before any engine is built", () => {
+    const v = { engine: 'none', runs: false, reasons: ['This build needs shader-f16.'], recommendations: ['Open the q4f32 build.'], backends: [] } as unknown as Verdict;
+    const d = { format: 'mlc', name: 'm.mlc', weightTypes: [] } as unknown as Parameters<typeof blockedBy>[2];
+    const e = blockedBy('web-llm', v, d);
+    expect(isRbeeError(e)).toBe(true);
+    expect(e!.message).toContain('shader-f16');
+    expect(e!.hint).toBe('Open the q4f32 build.');
+    // The CPU engine over its limits is out of memory, in the verdict's words.
+    expect(blockedBy('wasm', { ...v, engine: 'wasm', reasons: ['It does not fit.'] } as Verdict, d)).toMatchObject({ code: 'out-of-memory', message: 'It does not fit.' });
+    expect(blockedBy('web-llm', { ...v, runs: true } as Verdict, d)).toBeNull();
   });
 });
 
@@ -173,9 +164,10 @@ describe('the companion behind the interface', () => {
     const engine = new CompanionEngine({ url, token: 'pair' });
     expect(await engine.load()).toMatchObject({ engine: 'companion', name: 'stories260K', device: 'companion cpu', contextLength: 512 });
     const pieces: string[] = [];
-    const r = await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 2, temperature: 0 }, { onText: (t) => pieces.push(t) });
+    const r = await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 2, sampling: { temperature: 0 } }, { onText: (t) => pieces.push(t) });
     expect(pieces).toEqual(['Hel', 'lo']);
     expect(r).toMatchObject({ text: 'Hello', tokens: 2, promptTokens: 5, stopReason: 'max-tokens' });
+    expect(r.timings).toMatchObject({ promptTokens: 5, generatedTokens: 2 });
     expect(lastPrompt).toBe(plainChatPrompt([{ role: 'user', content: 'Hi' }]));
     const refused = await new CompanionEngine({ url, token: 'wrong' }).load().catch((e) => e);
     expect(isRbeeError(refused) && refused.code).toBe('companion');

@@ -47,17 +47,17 @@ describe('transformers.js adapter, real library, tiny ONNX model on a local hub'
     expect(events.at(-1)).toMatchObject({ phase: 'ready', fraction: 1 });
     expect(events.some((e) => e.phase === 'fetching' && e.file === 'onnx/model.onnx')).toBe(true);
     const pieces: string[] = [];
-    const r = await engine.generate({ prompt: 'the', maxTokens: 10, temperature: 0 }, { onText: (t) => pieces.push(t) });
+    const r = await engine.generate({ prompt: 'the', maxTokens: 10, sampling: { temperature: 0 } }, { onText: (t) => pieces.push(t) });
     expect(r.text.trim().split(/\s+/)).toEqual(['cat', 'sat', 'on', 'mat']);
     expect(pieces.join('')).toBe(r.text);
     expect(r.stopReason).toBe('stop-token');
     expect(r.tokens).toBe(5); // four words and the end-of-sequence token
 
     // A conversation goes through the model's chat template.
-    const chat = await engine.generate({ messages: [{ role: 'user', content: 'sat' }], maxTokens: 10, temperature: 0 });
+    const chat = await engine.generate({ messages: [{ role: 'user', content: 'sat' }], maxTokens: 10, sampling: { temperature: 0 } });
     expect(chat.text.trim()).toBe('on mat');
 
-    const capped = await engine.generate({ prompt: 'dog', maxTokens: 5, temperature: 0 });
+    const capped = await engine.generate({ prompt: 'dog', maxTokens: 5, sampling: { temperature: 0 } });
     expect(capped).toMatchObject({ stopReason: 'max-tokens', tokens: 5 });
     expect(capped.text.trim().split(/\s+/)).toEqual(['dog', 'dog', 'dog', 'dog', 'dog']);
 
@@ -65,7 +65,7 @@ describe('transformers.js adapter, real library, tiny ONNX model on a local hub'
     const stop = new AbortController();
     let seen = 0;
     const aborted = await engine.generate(
-      { prompt: 'dog', maxTokens: 400, temperature: 0 },
+      { prompt: 'dog', maxTokens: 400, sampling: { temperature: 0 } },
       { signal: stop.signal, onText: () => ++seen === 3 && stop.abort() },
     );
     expect(aborted.stopReason).toBe('aborted');
@@ -73,7 +73,7 @@ describe('transformers.js adapter, real library, tiny ONNX model on a local hub'
     expect(aborted.text).toContain('dog');
 
     await engine.unload();
-    const after = await engine.generate({ prompt: 'the', maxTokens: 2, temperature: 0 }).catch((e) => e);
+    const after = await engine.generate({ prompt: 'the', maxTokens: 2, sampling: { temperature: 0 } }).catch((e) => e);
     expect(isRbeeError(after) && after.code).toBe('internal');
   });
 
@@ -94,7 +94,7 @@ describe('transformers.js adapter, real library, tiny ONNX model on a local hub'
     // Offline once cached: the bigram model was loaded by the first test.
     const cached = new TransformersEngine({ ...location(), hubBase: 'http://127.0.0.1:9' }, { forceDevice: 'cpu', import: realLibrary });
     await cached.load();
-    expect((await cached.generate({ prompt: 'on', maxTokens: 4, temperature: 0 })).text.trim()).toBe('mat');
+    expect((await cached.generate({ prompt: 'on', maxTokens: 4, sampling: { temperature: 0 } })).text.trim()).toBe('mat');
     await cached.unload();
   });
 });

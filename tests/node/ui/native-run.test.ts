@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { RbeeError } from '../../../src/lib/errors.ts';
 import type { CompanionInfo } from '../../../src/lib/companion/protocol.ts';
-import { companionGone, companionPrompt, nativeTimings } from '../../../src/lib/ui/chat/native-run.ts';
+import { companionTimings } from '../../../src/lib/runtime/companion-engine.ts';
+import { companionGone, companionPrompt } from '../../../src/lib/ui/chat/native-run.ts';
 
 const info: CompanionInfo = { service: 'rbee-web-companion', version: '0', mode: 'llama', model: 'stories260K', backend: 'cpu', busy: false, tokens_generated: 0 };
 
@@ -27,9 +28,9 @@ describe('companionPrompt', () => {
   });
 });
 
-describe('nativeTimings', () => {
+describe('companionTimings', () => {
   it('splits the elapsed time into prefill and decode from the decode speed', () => {
-    const t = nativeTimings({ text: 'x', stopReason: 'max-tokens', tokens: 11, promptTokens: 5, tokensPerSecond: 100, elapsedMs: 200 });
+    const t = companionTimings({ tokens: 11, promptTokens: 5, tokensPerSecond: 100, elapsedMs: 200 });
     expect(t.decodeSeconds).toBeCloseTo(0.1);
     expect(t.prefillSeconds).toBeCloseTo(0.1);
     expect(t.prefillTokensPerSecond).toBeCloseTo(50);
@@ -38,7 +39,7 @@ describe('nativeTimings', () => {
   });
 
   it('gives zeros, not NaN, when nothing was generated', () => {
-    const t = nativeTimings({ text: '', stopReason: 'aborted', tokens: 0, tokensPerSecond: 0, elapsedMs: 0 });
+    const t = companionTimings({ tokens: 0, tokensPerSecond: 0, elapsedMs: 0 });
     expect(Object.values(t).every((v) => v === 0)).toBe(true);
   });
 });

@@ -1,11 +1,9 @@
 /**
  * Running the chat page's conversation on the paired native worker (the companion): how the conversation becomes its
- * prompt, how its result reads as the page's speed figures, and which failures mean "the worker went away".
+ * prompt, and which failures mean "the worker went away" (its figures: companionTimings in runtime/companion-engine.ts).
  */
 import { RbeeError } from '../../errors.ts';
 import type { CompanionInfo } from '../../companion/protocol.ts';
-import type { EngineGenerationResult } from '../../runtime/engine.ts';
-import type { GenerationTimings } from '../../engine/worker-protocol.ts';
 import { PLAIN_TEMPLATE } from '../../tokenizer/chat-template.ts';
 import { renderChatTemplateOffThread } from '../../tokenizer/template-worker.ts';
 import type { ChatMessage } from '../../tokenizer/types.ts';
@@ -20,21 +18,6 @@ export function companionPrompt(messages: readonly ChatMessage[], info: Companio
     ...(info.bos_token !== undefined ? { bos_token: info.bos_token } : {}),
     ...(info.eos_token !== undefined ? { eos_token: info.eos_token } : {}),
   });
-}
-
-/** The companion's result as the figures the page shows: decode from its tok/s, prefill from the time before that. */
-export function nativeTimings(r: EngineGenerationResult): GenerationTimings {
-  const decodeSeconds = r.tokens > 1 && r.tokensPerSecond > 0 ? (r.tokens - 1) / r.tokensPerSecond : 0;
-  const prefillSeconds = Math.max(0, r.elapsedMs / 1000 - decodeSeconds);
-  const promptTokens = r.promptTokens ?? 0;
-  return {
-    promptTokens,
-    generatedTokens: r.tokens,
-    prefillSeconds,
-    decodeSeconds,
-    prefillTokensPerSecond: prefillSeconds > 0 ? promptTokens / prefillSeconds : 0,
-    decodeTokensPerSecond: r.tokensPerSecond,
-  };
 }
 
 /** The companion stopped answering or broke off (not a bad request): the chat can go on on WebGPU. */

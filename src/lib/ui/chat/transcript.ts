@@ -1,9 +1,10 @@
 /**
- * What both chat views (the WebGPU / native-worker page and the prebuilt engines) put in their transcript: messages,
- * and under a reply the figures its engine measured. The engines measure different things (the worker times prefill
- * and decode apart; web-llm and transformers.js count tokens and may give a rate), so each figure is optional and the
- * transcript shows what there is.
+ * What the chat view puts in its transcript: messages, and under a reply the figures its engine measured. The engines
+ * measure different things (the WebGPU worker and the CPU engine time prefill and decode apart, the companion's are
+ * derived from its rate; web-llm and transformers.js count tokens and may give a rate), so each figure is optional
+ * and the transcript shows what there is.
  */
+import type { EngineGenerationResult } from '../../runtime/engine.ts';
 import type { GenerationTimings, TemplateFallback } from '../../engine/worker-protocol.ts';
 import { templateFailedNote } from './template-note.ts';
 
@@ -29,9 +30,17 @@ export interface TranscriptMessage {
   figures?: ReplyFigures;
 }
 
+/** Any engine's result as the figures under its reply: its timings where it has them, else its counts. */
+export function replyFigures(r: EngineGenerationResult): ReplyFigures {
+  const stopped = r.stopReason === 'aborted';
+  if (r.timings) return figuresFromTimings(r.timings, stopped, r.templateFallback);
+  // web-llm and transformers.js count tokens; a rate of 0 means the engine gave none.
+  return { ...(r.tokensPerSecond ? { decodeTokensPerSecond: r.tokensPerSecond } : {}), generatedTokens: r.tokens, stopped };
+}
+
 /**
- * The inference worker's (or the companion's, see nativeTimings) timings as the transcript's figures, with the
- * worker's word when this reply's prompt came from the template fallback.
+ * Prefill and decode timings as the transcript's figures, with the engine's word when this reply's prompt came from
+ * the template fallback.
  */
 export function figuresFromTimings(t: GenerationTimings, stopped: boolean, fallback?: TemplateFallback): ReplyFigures {
   return {
