@@ -21,7 +21,8 @@ import { countOf } from '../lib/quantities.ts';
 import { toRbeeError } from '../lib/errors.ts';
 import type { GgufValue, ModelDescriptor } from '../lib/formats/descriptor.ts';
 import { DEFAULT_HUB } from '../lib/hub/hf.ts';
-import { inspect, inspectSet, type InspectResult } from '../lib/model/inspect.ts';
+import { inspectSet, type InspectResult } from '../lib/model/inspect.ts';
+import { inspectRef } from '../lib/model/resolve.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
@@ -103,7 +104,7 @@ async function inspectInput(input: string, hubBase: string, token: string | unde
     }
   }
   if (looksLikeLocalPath(input)) throw localFileMissing(input);
-  return inspect(input, { hubBase, ...(token ? { token } : {}) });
+  return inspectRef({ kind: 'remote', source: input }, { hubBase, ...(token ? { token } : {}) });
 }
 
 /** The repository's other models, so the verdict can recommend one that runs. */

@@ -6,9 +6,10 @@
  * ── How to change it (each is a one-line edit) ───────────────────────────────────────────────────────────────────
  * • A parity test now covers a combination and passes in CI → add one line to VERIFIED:
  *     { architecture: 'llama', format: 'gguf', weightType: 'Q4_K', backend: 'webgpu',
- *       test: { file: 'tests/browser/engine/parity.test.ts', name: 'the exact test title' } },
+ *       test: { file: 'tests/parity/llama-cpp-parity.test.ts', name: 'the exact test title' } },
  *   tests/node/compat/honesty.test.ts fails unless that file exists and contains that title.
- * • An architecture's WebGPU code path is written → set its line in WEBGPU_CODE_PATHS to EXISTS.
+ * • An architecture's forward pass is written (engine/architectures/, named in ARCHITECTURES of engine/capabilities.ts)
+ *   → set its line in WEBGPU_CODE_PATHS to EXISTS.
  * • A weight type's WebGPU kernel is written → add it to WEIGHT_TYPES_WITH_KERNELS (engine/capabilities.ts, with its
  *   decoder in kernels/weight-formats.ts) and take it out of PLANNED_KERNELS here.
  * Never mark a cell verified without a test that runs it: "expected" is the honest word for "the code exists".

@@ -85,7 +85,7 @@ export function knownModel(result: InspectResult): KnownModel {
 }
 
 async function remoteSet(ref: Extract<ModelRef, { kind: 'remote' }>, hubBase: string, reach: ModelReach, options: ResolveOptions): Promise<ModelFileSet> {
-  const source = remoteSource(ref, hubBase);
+  const source = remoteSource(ref, hubBase).trim();
   const hf = parseHfRef(source, hubBase);
   if (hf) {
     const known = options.known?.hf;

@@ -24,7 +24,7 @@ import type { ChatEngine, EngineKind } from './engine.ts';
 import type { OnnxExportLocation } from './transformers-options.ts';
 import type { MlcBuildLocation } from './web-llm-records.ts';
 
-export type EngineTarget =
+export type EngineRoute =
   | { engine: 'webgpu'; model: ModelToLoad }
   | { engine: 'wasm'; model: ModelToLoad }
   | { engine: 'web-llm'; build: MlcBuildLocation }
@@ -76,7 +76,7 @@ export function blockedBy(engine: EngineKind, v: Verdict, d: ModelDescriptor): R
 }
 
 /** The engine for this model and where it reads it; throws blockedBy's error when it cannot run here. */
-export function routeModel(result: InspectResult, verdict: Verdict, opts: RouteOptions = {}): EngineTarget {
+export function routeModel(result: InspectResult, verdict: Verdict, opts: RouteOptions = {}): EngineRoute {
   const d = result.descriptor;
   const engine = engineKindFor(d.format, verdict, opts.picked);
   const blocked = blockedBy(engine, verdict, d);
@@ -141,7 +141,7 @@ export interface EngineFactoryOptions {
   wasm?: import('./wasm-engine.ts').WasmEngineOptions;
 }
 
-export async function createEngine(target: EngineTarget, opts: EngineFactoryOptions = {}): Promise<ChatEngine> {
+export async function createEngine(target: EngineRoute, opts: EngineFactoryOptions = {}): Promise<ChatEngine> {
   switch (target.engine) {
     case 'webgpu': {
       const { WebGpuWorkerEngine } = await import('./webgpu-worker-engine.ts');

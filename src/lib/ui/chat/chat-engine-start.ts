@@ -3,7 +3,7 @@
  * loading it from its route (runtime/routing.ts), and its structured load progress as the progress bar and its line.
  */
 import type { ChatEngine, EngineKind, EngineModelInfo, EngineProgress } from '../../runtime/engine.ts';
-import { createEngine, type EngineTarget } from '../../runtime/routing.ts';
+import { createEngine, type EngineRoute } from '../../runtime/routing.ts';
 import { toRbeeError } from '../../errors.ts';
 import { companionPrompt } from './native-run.ts';
 
@@ -37,7 +37,7 @@ export interface StartedEngine {
 
 /** Builds the routed engine and loads it; a failed load leaves nothing behind (the engine is unloaded). */
 export async function startChatEngine(
-  target: EngineTarget,
+  target: EngineRoute,
   options: { onProgress: (p: EngineProgress) => void; signal?: AbortSignal; contextLength?: number },
 ): Promise<StartedEngine> {
   const engine = await createEngine(target, { renderChat: companionPrompt });
