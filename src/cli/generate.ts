@@ -19,12 +19,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { RbeeError } from '../lib/errors.ts';
 import type { GenerateRequestOptions, GenerationResult, LoadedModelInfo, ModelToLoad, Prompt } from '../lib/engine/worker-protocol.ts';
 import { DEFAULT_REPEAT_LAST_N, LLAMA_CPP_SAMPLING_DEFAULTS, validateSamplingSettings, type SamplingSettings } from '../lib/engine/sampling.ts';
-import { DEFAULT_HUB, parseHfRef } from '../lib/hub/hf.ts';
+import { parseHfRef } from '../lib/hub/hf.ts';
 import type { HarnessEngine } from './browser-harness/harness-page.ts';
 import { commandArgs, modelSummary, resultOf, runBrowserJob } from './browser-job.ts';
 import { holdsNoWeights, noWeightsError } from '../lib/formats/no-weights.ts';
 import { inspectSet } from '../lib/model/inspect.ts';
-import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
+import { hubTokenFor } from './hub-token.ts';
+import { hubOption, MODEL_OPTIONS, numberOption, readOptions, sendsTokenToHub } from './options.ts';
 import { localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 import type { GpuMemory } from '../lib/engine/memory-plan.ts';
 
@@ -72,13 +73,6 @@ interface Args {
   threads: number | undefined;
 }
 
-function parseNumber(flag: string, value: string | undefined, integer: boolean): number {
-  const n = Number(value);
-  if (value === undefined || value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)))
-    throw new RbeeError('bad-value', `${flag} needs ${integer ? 'an integer' : 'a number'}, not '${value ?? ''}'.`, { hint: USAGE.split('\n')[0] });
-  return n;
-}
-
 function parseIds(flag: string, value: string | undefined): number[] {
   const parts = (value ?? '').split(/[\s,]+/).filter(Boolean);
   if (parts.length === 0) throw new RbeeError('bad-value', `${flag} needs comma-separated token ids.`);
@@ -89,106 +83,58 @@ function parseIds(flag: string, value: string | undefined): number[] {
   });
 }
 
+const GENERATE_OPTIONS = {
+  ...MODEL_OPTIONS,
+  tokens: { type: 'string' },
+  prompt: { type: 'string' },
+  chat: { type: 'boolean' },
+  system: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  seed: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  'min-p': { type: 'string' },
+  'repeat-penalty': { type: 'string' },
+  'repeat-last-n': { type: 'string' },
+  'top-logprobs': { type: 'string' },
+  stop: { type: 'string' },
+  'no-stop': { type: 'boolean' },
+  engine: { type: 'string' },
+  threads: { type: 'string' },
+} as const;
+
 export function parseGenerateArgs(argv: string[]): Args {
-  let model: string | undefined;
-  let tokens: number[] | undefined;
-  let text: string | undefined;
-  let chat = false;
-  let system: string | undefined;
+  const v = readOptions('generate', argv, GENERATE_OPTIONS).values;
+  const integer = (flag: keyof typeof GENERATE_OPTIONS, min?: number) => numberOption(`--${flag}`, v[flag], { integer: true, ...(min !== undefined ? { min } : {}) });
+  const real = (flag: keyof typeof GENERATE_OPTIONS) => numberOption(`--${flag}`, v[flag], { integer: false });
+  const { model, prompt: text, system } = v;
+  const chat = v.chat === true;
+  const tokens = v.tokens !== undefined ? parseIds('--tokens', v.tokens) : undefined;
+  // Sampler options not given keep llama.cpp's defaults (validated together below).
   const sampling: SamplingSettings = { ...LLAMA_CPP_SAMPLING_DEFAULTS };
-  const a: Omit<Args, 'model' | 'prompt' | 'sampling'> = {
-    maxTokens: 64,
-    topLogprobs: 0,
-    stop: undefined,
-    contextLength: undefined,
-    json: false,
-    hub: process.env.RBEE_HUB ?? DEFAULT_HUB,
-    sendTokenToHub: false,
-    engine: undefined,
-    threads: undefined,
+  const set = <K extends keyof SamplingSettings>(key: K, value: SamplingSettings[K] | undefined): void => {
+    if (value !== undefined) sampling[key] = value;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string | undefined => (arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : argv[++i]);
-    switch (flag) {
-      case '--model':
-        model = value();
-        break;
-      case '--tokens':
-        tokens = parseIds('--tokens', value());
-        break;
-      case '--prompt':
-        text = value();
-        if (text === undefined) throw new RbeeError('bad-value', '--prompt needs a text.');
-        break;
-      case '--chat':
-        chat = true;
-        break;
-      case '--system':
-        system = value();
-        if (system === undefined) throw new RbeeError('bad-value', '--system needs a text.');
-        break;
-      case '--max-tokens':
-        a.maxTokens = parseNumber(flag, value(), true);
-        break;
-      case '--temperature':
-        sampling.temperature = parseNumber(flag, value(), false);
-        break;
-      case '--seed':
-        sampling.seed = parseNumber(flag, value(), true);
-        break;
-      case '--top-k':
-        sampling.topK = parseNumber(flag, value(), true);
-        break;
-      case '--top-p':
-        sampling.topP = parseNumber(flag, value(), false);
-        break;
-      case '--min-p':
-        sampling.minP = parseNumber(flag, value(), false);
-        break;
-      case '--repeat-penalty':
-        sampling.repeatPenalty = parseNumber(flag, value(), false);
-        break;
-      case '--repeat-last-n':
-        sampling.repeatLastN = parseNumber(flag, value(), true);
-        break;
-      case '--top-logprobs':
-        a.topLogprobs = parseNumber(flag, value(), true);
-        break;
-      case '--stop':
-        a.stop = parseIds('--stop', value());
-        break;
-      case '--no-stop':
-        a.stop = [];
-        break;
-      case '--context':
-        a.contextLength = parseNumber(flag, value(), true);
-        break;
-      case '--json':
-        a.json = true;
-        break;
-      case '--hub':
-        a.hub = value() ?? '';
-        break;
-      case SEND_TOKEN_FLAG:
-        a.sendTokenToHub = true;
-        break;
-      case '--engine': {
-        const e = value();
-        if (e !== 'webgpu' && e !== 'wasm') throw new RbeeError('bad-value', `--engine is webgpu or wasm, not '${e ?? ''}'.`);
-        a.engine = e;
-        break;
-      }
-      case '--threads':
-        a.threads = parseNumber(flag, value(), true);
-        if (a.threads < 1) throw new RbeeError('bad-value', '--threads must be at least 1.');
-        break;
-      default:
-        throw new RbeeError('bad-value', `Unknown option ${arg}.`, { hint: 'rbee-web generate --help lists the options.' });
-    }
-  }
+  set('temperature', real('temperature'));
+  set('seed', integer('seed'));
+  set('topK', integer('top-k'));
+  set('topP', real('top-p'));
+  set('minP', real('min-p'));
+  set('repeatPenalty', real('repeat-penalty'));
+  set('repeatLastN', integer('repeat-last-n'));
+  if (v.engine !== undefined && v.engine !== 'webgpu' && v.engine !== 'wasm') throw new RbeeError('bad-value', `--engine is webgpu or wasm, not '${v.engine}'.`);
+  const a: Omit<Args, 'model' | 'prompt' | 'sampling'> = {
+    maxTokens: integer('max-tokens') ?? 64,
+    topLogprobs: integer('top-logprobs') ?? 0,
+    stop: v['no-stop'] ? [] : v.stop !== undefined ? parseIds('--stop', v.stop) : undefined,
+    contextLength: integer('context'),
+    json: v.json === true,
+    hub: hubOption(v),
+    sendTokenToHub: sendsTokenToHub(v),
+    engine: v.engine,
+    threads: integer('threads', 1),
+  };
   if (!model) throw new RbeeError('bad-value', '--model is required.', { hint: 'rbee-web generate --model stories260K.gguf --tokens 1,403 --max-tokens 32' });
   if ((tokens === undefined) === (text === undefined)) throw new RbeeError('bad-value', 'Give exactly one of --tokens and --prompt.');
   if ((chat || system !== undefined) && text === undefined)

@@ -25,6 +25,7 @@ import { inspectSet, type InspectResult } from '../lib/model/inspect.ts';
 import { inspectRef } from '../lib/model/resolve.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
+import { hubOption, MODEL_OPTIONS, readOptions, sendsTokenToHub } from './options.ts';
 
 /** Metadata arrays up to this length are printed whole; longer ones (vocabularies) as {type, length}. */
 export const JSON_ARRAY_LIMIT = 64;
@@ -45,25 +46,18 @@ interface Args {
   inputs: string[];
 }
 
+const INSPECT_OPTIONS = { json: MODEL_OPTIONS.json, hub: MODEL_OPTIONS.hub, [SEND_TOKEN_FLAG.slice(2)]: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
 function parseArgs(argv: string[]): Args | string {
-  const args: Args = { json: false, hub: process.env.RBEE_HUB ?? DEFAULT_HUB, sendTokenToHub: false, inputs: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      args.inputs.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a === '--json') args.json = true;
-    else if (a === SEND_TOKEN_FLAG) args.sendTokenToHub = true;
-    else if (a === '--hub') {
-      const v = argv[++i];
-      if (!v) return '--hub needs a URL';
-      args.hub = v;
-    } else if (a.startsWith('--hub=')) args.hub = a.slice('--hub='.length);
-    else if (a === '--help' || a === '-h') return '';
-    else if (a.startsWith('-') && a.length > 1) return `unknown option ${a}`;
-    else args.inputs.push(a);
+  let read: ReturnType<typeof readOptions<typeof INSPECT_OPTIONS>>;
+  try {
+    read = readOptions('inspect', argv, INSPECT_OPTIONS, true);
+  } catch (e) {
+    return (e as Error).message.replace(/\.$/, '');
   }
+  const { values, positionals } = read;
+  if (values.help) return '';
+  const args: Args = { json: values.json === true, hub: hubOption(values), sendTokenToHub: sendsTokenToHub(values), inputs: positionals };
   if (!/^https?:\/\//.test(args.hub)) return `--hub must be an http(s) URL, not '${args.hub}'`;
   if (args.inputs.length === 0) return 'give at least one file, folder, URL or Hugging Face reference';
   return args;

@@ -12,11 +12,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { RbeeError } from '../lib/errors.ts';
-import { DEFAULT_HUB } from '../lib/hub/hf.ts';
 import type { ScoreResult } from '../lib/engine/worker-protocol.ts';
 import { commandArgs, modelSummary, resultOf, runBrowserJob } from './browser-job.ts';
 import { modelInput, resolveModelArg } from './generate.ts';
-import { SEND_TOKEN_FLAG } from './hub-token.ts';
+import { hubOption, MODEL_OPTIONS, numberOption, readOptions, sendsTokenToHub } from './options.ts';
 
 const USAGE = `usage: rbee-web score --model <file|folder|url|hf-ref> --text-file F [--window N] [--context N] [--json]
 
@@ -45,60 +44,23 @@ interface Args {
   sendTokenToHub: boolean;
 }
 
-function positiveInteger(flag: string, value: string | undefined, min: number): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min) throw new RbeeError('bad-value', `${flag} needs an integer ≥ ${min}, not '${value ?? ''}'.`);
-  return n;
-}
+const SCORE_OPTIONS = { ...MODEL_OPTIONS, 'text-file': { type: 'string' }, window: { type: 'string' } } as const;
 
 export function parseScoreArgs(argv: string[]): Args {
-  const a: Partial<Args> & { json: boolean; hub: string; sendTokenToHub: boolean } = {
-    json: false,
-    hub: process.env.RBEE_HUB ?? DEFAULT_HUB,
-    sendTokenToHub: false,
+  const v = readOptions('score', argv, SCORE_OPTIONS).values;
+  const a = {
+    model: v.model,
+    textFile: v['text-file'],
+    // A window of one token has nothing to predict.
+    window: numberOption('--window', v.window, { integer: true, min: 2 }),
+    contextLength: numberOption('--context', v.context, { integer: true, min: 2 }),
+    json: v.json === true,
+    hub: hubOption(v),
+    sendTokenToHub: sendsTokenToHub(v),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string | undefined => (arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : argv[++i]);
-    switch (flag) {
-      case '--model':
-        a.model = value();
-        break;
-      case '--text-file':
-        a.textFile = value();
-        break;
-      case '--window':
-        a.window = positiveInteger(flag, value(), 2);
-        break;
-      case '--context':
-        a.contextLength = positiveInteger(flag, value(), 2);
-        break;
-      case '--json':
-        a.json = true;
-        break;
-      case '--hub':
-        a.hub = value() ?? '';
-        break;
-      case SEND_TOKEN_FLAG:
-        a.sendTokenToHub = true;
-        break;
-      default:
-        throw new RbeeError('bad-value', `Unknown option ${arg}.`, { hint: 'rbee-web score --help lists the options.' });
-    }
-  }
   if (!a.model) throw new RbeeError('bad-value', '--model is required.', { hint: 'rbee-web score --model stories260K.gguf --text-file story.txt' });
   if (!a.textFile) throw new RbeeError('bad-value', '--text-file is required.', { hint: 'rbee-web score --model stories260K.gguf --text-file story.txt' });
-  return {
-    model: a.model,
-    textFile: a.textFile,
-    window: a.window,
-    contextLength: a.contextLength,
-    json: a.json,
-    hub: a.hub,
-    sendTokenToHub: a.sendTokenToHub,
-  };
+  return { ...a, model: a.model, textFile: a.textFile };
 }
 
 /** The text of --text-file, refused before Chromium starts when it is missing, too large or not UTF-8. */

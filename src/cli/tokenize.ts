@@ -11,6 +11,7 @@ import { dirOf, type ModelFileSet } from '../lib/model/model-file-set.ts';
 import { fileSetForText, inspectSet } from '../lib/model/inspect.ts';
 import { tokenizerForModel } from '../lib/tokenizer/model-tokenizer.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
+import { MODEL_OPTIONS, readOptions, sendsTokenToHub } from './options.ts';
 import { isLocalPath, localFileMissing, localFileSet, looksLikeLocalPath } from './local-file-set.ts';
 
 const USAGE = 'usage: rbee-web tokenize --model <file|url|hf-ref> [--no-special] [--json] [--send-token-to-hub] < input';
@@ -40,22 +41,17 @@ interface Args {
   sendTokenToHub: boolean;
 }
 
+const TOKENIZE_OPTIONS = {
+  model: { ...MODEL_OPTIONS.model, short: 'm' },
+  'no-special': { type: 'boolean' },
+  json: MODEL_OPTIONS.json,
+  [SEND_TOKEN_FLAG.slice(2)]: { type: 'boolean' },
+} as const;
+
 function parseArgs(argv: string[]): Args {
-  let model: string | undefined;
-  let special = true;
-  let json = false;
-  let sendTokenToHub = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--model' || a === '-m') model = argv[++i];
-    else if (a.startsWith('--model=')) model = a.slice('--model='.length);
-    else if (a === '--no-special') special = false;
-    else if (a === '--json') json = true;
-    else if (a === SEND_TOKEN_FLAG) sendTokenToHub = true;
-    else throw new RbeeError('bad-value', `Unknown option '${a}'.\n${USAGE}`);
-  }
-  if (!model) throw new RbeeError('bad-value', `--model is required.\n${USAGE}`);
-  return { model, special, json, sendTokenToHub };
+  const v = readOptions('tokenize', argv, TOKENIZE_OPTIONS).values;
+  if (!v.model) throw new RbeeError('bad-value', `--model is required.\n${USAGE}`);
+  return { model: v.model, special: v['no-special'] !== true, json: v.json === true, sendTokenToHub: sendsTokenToHub(v) };
 }
 
 function hubFileSet(model: string, hubBase: string, sendTokenToHub: boolean): Promise<ModelFileSet> {

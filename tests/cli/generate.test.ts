@@ -47,4 +47,18 @@ describe('rbee-web generate arguments', () => {
   ])('rejects %j with an RbeeError', (argv) => {
     expect(() => parseGenerateArgs(argv)).toThrow(RbeeError);
   });
+
+  test("Node's parser reads the options: an unknown or value-less option is named, with where the options are listed", () => {
+    const error = (argv: string[]) => {
+      try {
+        parseGenerateArgs(argv);
+      } catch (e) {
+        return e as RbeeError;
+      }
+      throw new Error('no error');
+    };
+    expect(error(['--model', 'm', '--tokens', '1', '--bogus'])).toMatchObject({ code: 'bad-value', message: expect.stringContaining("'--bogus'"), hint: 'rbee-web generate --help lists the options.' });
+    expect(error(['--model', 'm', '--tokens'])).toMatchObject({ code: 'bad-value', message: expect.stringContaining('--tokens') });
+    expect(error(['--model', 'm', '--tokens', '1', '--threads', '0']).message).toBe('--threads must be at least 1, not 0.');
+  });
 });
