@@ -3,11 +3,15 @@
  * variant of the same op (the matrix-vector and matrix-matrix pipelines of a weight type share one layout).
  * Every kernel's bindings follow one convention: storage buffers first, then `P` (its static parameters, a slice of
  * the model's parameter buffer) and `S` (the step: first position and token count, rewritten per submission).
+ * Both structs come from a params schema (params.ts): the WGSL and the packer declared once.
  */
+import { paramsSchema } from './params.ts';
+
 export type BindingKind = 'read' | 'write' | 'uniform';
 
-export const STEP_WGSL = /* wgsl */ `
-struct Step { pos0: u32, T: u32, _a: u32, _b: u32 }`;
+/** The step every kernel reads as `S`: the first position of the step's tokens and how many there are. */
+export const STEP = paramsSchema('Step', { pos0: 'u32', T: 'u32' });
+export const STEP_WGSL = STEP.wgsl;
 
 /** A kernel's flag bits as WGSL constants, from the TS object that packs them (declared once, named in both). */
 export function flagsWgsl(flags: Readonly<Record<string, number>>): string {
