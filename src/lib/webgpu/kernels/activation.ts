@@ -5,7 +5,7 @@
  * - bias add: y[t] += b (broadcast over the step's tokens), for architectures whose projections have biases;
  * - soft-cap: y = cap·tanh(y / cap) in place (Gemma 2's final logits).
  */
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, uniformsWgsl } from './kernel.ts';
 import { paramsSchema } from './params.ts';
 
 export const ACTIVATION = { SILU: 0, GELU: 1 } as const;
@@ -34,10 +34,7 @@ fn gate_act(g: vec4f, kind: u32) -> vec4f {
 const GATE_WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> G: array<vec4f>;
 @group(0) @binding(1) var<storage, read> U: array<vec4f>;
-@group(0) @binding(2) var<uniform> P: Params;
-@group(0) @binding(3) var<uniform> S: Step;
-${GATE_PARAMS.wgsl}
-${STEP_WGSL}
+${uniformsWgsl(2, GATE_PARAMS)}
 ${GATE_ACTIVATION_WGSL}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -52,10 +49,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 const BIAS_WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
-@group(0) @binding(3) var<uniform> S: Step;
-${BIAS_PARAMS.wgsl}
-${STEP_WGSL}
+${uniformsWgsl(2, BIAS_PARAMS)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let i = gid.x;

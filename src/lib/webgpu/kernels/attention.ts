@@ -6,7 +6,7 @@
  * Per layer: a sliding window (keys at distance >= window masked, llama.cpp's LLAMA_SWA_TYPE_STANDARD) and Gemma 2's
  * soft-capping of scores (cap·tanh(score/cap)).
  */
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, sumReductionWgsl, uniformsWgsl } from './kernel.ts';
 import { paramsSchema } from './params.ts';
 
 const WG = 64;
@@ -32,10 +32,7 @@ export function attentionBindingsWgsl(rows: 'vec4f' | 'f32' = 'vec4f'): string {
 @group(0) @binding(1) var<storage, read> K: array<vec4f>;
 @group(0) @binding(2) var<storage, read> V: array<${rows}>;
 @group(0) @binding(3) var<storage, read_write> O: array<${rows}>;
-@group(0) @binding(4) var<uniform> P: Params;
-@group(0) @binding(5) var<uniform> S: Step;
-${ATTENTION_PARAMS.wgsl}
-${STEP_WGSL}`;
+${uniformsWgsl(4, ATTENTION_PARAMS)}`;
 }
 
 const WGSL = /* wgsl */ `

@@ -26,7 +26,7 @@
  */
 import type { GpuCaps } from '../device.ts';
 import { GATE_ACTIVATION_WGSL } from './activation.ts';
-import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, grid, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, grid, uniformsWgsl } from './kernel.ts';
 import { matvecThreadsPerRow, unitDotWgsl } from './matmul.ts';
 import { type ParamsOf, paramsSchema } from './params.ts';
 import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
@@ -71,19 +71,14 @@ function bindings(mode: DecodeMatvecMode): string {
       ? `@group(0) @binding(3) var<storage, read_write> YQ: array<f32>;
 @group(0) @binding(4) var<storage, read_write> YK: array<f32>;
 @group(0) @binding(5) var<storage, read_write> YV: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-@group(0) @binding(7) var<uniform> S: Step;
+${uniformsWgsl(6, DECODE_MATVEC_PARAMS, DECODE_MATVEC_FLAGS)}
 @group(0) @binding(8) var<storage, read> C: array<vec2f>;`
       : `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
-@group(0) @binding(5) var<uniform> S: Step;`;
+${uniformsWgsl(4, DECODE_MATVEC_PARAMS, DECODE_MATVEC_FLAGS)}`;
   return `@group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
 @group(0) @binding(2) var<storage, read> G: array<vec4f>;
-${out}
-${DECODE_MATVEC_PARAMS.wgsl}
-${STEP_WGSL}
-${flagsWgsl(DECODE_MATVEC_FLAGS)}`;
+${out}`;
 }
 
 /** Row base and output, per mode. */

@@ -4,7 +4,7 @@
  * (head, token). AT_POS addresses the rows at pos0 + t (K written straight into the cache) instead of t.
  * In place because a buffer cannot be bound for reading and writing at once, and K lives only in the cache.
  */
-import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, sumReductionWgsl, uniformsWgsl } from './kernel.ts';
 import { paramsSchema } from './params.ts';
 
 const WG = 64;
@@ -16,11 +16,7 @@ export const HEAD_NORM_PARAMS = paramsSchema('Params', { headDim: 'u32', stride:
 const WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> V: array<f32>;
 @group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
-@group(0) @binding(3) var<uniform> S: Step;
-${HEAD_NORM_PARAMS.wgsl}
-${STEP_WGSL}
-${flagsWgsl(HEAD_NORM_FLAGS)}
+${uniformsWgsl(2, HEAD_NORM_PARAMS, HEAD_NORM_FLAGS)}
 ${sumReductionWgsl('wg_sum', WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {

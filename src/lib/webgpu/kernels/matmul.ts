@@ -14,7 +14,7 @@
  * the cache).
  */
 import type { GpuCaps } from '../device.ts';
-import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, grid, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, grid, uniformsWgsl } from './kernel.ts';
 import { type ParamsOf, paramsSchema } from './params.ts';
 import { PrefillMatmulKernels } from './prefill-matmul.ts';
 import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
@@ -47,14 +47,6 @@ export function packEmbeddingParams(p: ParamsOf<typeof EMBEDDING_PARAMS>): Array
   return EMBEDDING_PARAMS.pack(p);
 }
 
-const PARAMS_WGSL = /* wgsl */ `
-${MATMUL_PARAMS.wgsl}
-${STEP_WGSL}
-${flagsWgsl(MATMUL_FLAGS)}`;
-
-const EMBEDDING_PARAMS_WGSL = /* wgsl */ `
-${EMBEDDING_PARAMS.wgsl}
-${STEP_WGSL}`;
 
 const MATVEC_WG = 64;
 const MATVEC_UNITS_PER_INVOCATION = 4;
@@ -98,15 +90,13 @@ function loadUnitX(format: WeightFormat): string {
 /**
  * What every weight kernel starts with: its five bindings (the weights as they are in the file, the input, the output,
  * the matrix's parameters, the step) — one layout for all, so they share a bind-group layout — the shared WGSL and the
- * format's decoder. The products read MATMUL_PARAMS, the embedding EMBEDDING_PARAMS.
+ * format's decoder. The products' parameters are MATMUL_PARAMS; the embedding's, EMBEDDING_PARAMS.
  */
-export function weightKernelPrelude(format: WeightFormat, input = 'X: array<vec4f>', output = 'Y: array<f32>', paramsWgsl = PARAMS_WGSL): string {
+export function weightKernelPrelude(format: WeightFormat, input = 'X: array<vec4f>', output = 'Y: array<f32>', uniforms = uniformsWgsl(3, MATMUL_PARAMS, MATMUL_FLAGS)): string {
   return `@group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> ${input};
 @group(0) @binding(2) var<storage, read_write> ${output};
-@group(0) @binding(3) var<uniform> P: Params;
-@group(0) @binding(4) var<uniform> S: Step;
-${paramsWgsl}
+${uniforms}
 ${BYTE_ACCESS_WGSL}
 ${format.wgsl}`;
 }
@@ -204,7 +194,7 @@ export function matvecThreadsPerRow(units: number): number {
 
 function embeddingWgsl(format: WeightFormat): string {
   return /* wgsl */ `
-${weightKernelPrelude(format, 'ids: array<u32>', 'Y: array<vec4f>', EMBEDDING_PARAMS_WGSL)}
+${weightKernelPrelude(format, 'ids: array<u32>', 'Y: array<vec4f>', uniformsWgsl(3, EMBEDDING_PARAMS))}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let u = gid.x;

@@ -8,7 +8,7 @@
  *
  * B holds the q | k | v biases (zeros where a model has only some), N the q | k head-norm weights.
  */
-import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, uniformsWgsl } from './kernel.ts';
 import { paramsSchema } from './params.ts';
 
 export const QK_ROPE_FLAGS = { NEOX: 1, BIAS: 2, Q_NORM: 4, K_NORM: 8 } as const;
@@ -24,11 +24,7 @@ const WGSL = /* wgsl */ `
 @group(0) @binding(3) var<storage, read_write> V: array<f32>;
 @group(0) @binding(4) var<storage, read> B: array<f32>;
 @group(0) @binding(5) var<storage, read> N: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-@group(0) @binding(7) var<uniform> S: Step;
-${QK_ROPE_PARAMS.wgsl}
-${STEP_WGSL}
-${flagsWgsl(QK_ROPE_FLAGS)}
+${uniformsWgsl(6, QK_ROPE_PARAMS, QK_ROPE_FLAGS)}
 fn ld(w: u32, i: u32) -> f32 {
   if (w == 0u) { return Q[i]; }
   if (w == 1u) { return K[i]; }

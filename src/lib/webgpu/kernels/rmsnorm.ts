@@ -5,7 +5,7 @@
  * On a software adapter a prefill (T > 1) uses a barrier-free shape, an invocation per token walking its row (the
  * workgroup reduction's barriers make each 4-lane subgroup of SwiftShader a coroutine; measured 3–5× slower there).
  */
-import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, sumReductionWgsl, uniformsWgsl } from './kernel.ts';
 import { paramsSchema } from './params.ts';
 
 const WG = 64;
@@ -18,11 +18,7 @@ const PRELUDE = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> X: array<vec4f>;
 @group(0) @binding(1) var<storage, read> G: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> Y: array<vec4f>;
-@group(0) @binding(3) var<uniform> P: Params;
-@group(0) @binding(4) var<uniform> S: Step;
-${RMSNORM_PARAMS.wgsl}
-${STEP_WGSL}
-${flagsWgsl(RMSNORM_FLAGS)}`;
+${uniformsWgsl(3, RMSNORM_PARAMS, RMSNORM_FLAGS)}`;
 
 const WGSL = /* wgsl */ `
 ${PRELUDE}

@@ -7,7 +7,7 @@
  * 'neox' rotates (x[i], x[i + nRot/2]). Frequency scaling (linear, YaRN, Llama 3) lives in the table.
  */
 import type { RopeConfig } from '../architectures/architecture.ts';
-import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, uniformsWgsl } from './kernel.ts';
 import { paramsSchema } from './params.ts';
 
 export const ROPE_FLAGS = { NEOX: 1, AT_POS: 2 } as const;
@@ -17,11 +17,7 @@ export const ROPE_PARAMS = paramsSchema('Params', { nHeads: 'u32', headDim: 'u32
 const WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> C: array<vec2f>;
 @group(0) @binding(1) var<storage, read_write> V: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
-@group(0) @binding(3) var<uniform> S: Step;
-${ROPE_PARAMS.wgsl}
-${STEP_WGSL}
-${flagsWgsl(ROPE_FLAGS)}
+${uniformsWgsl(2, ROPE_PARAMS, ROPE_FLAGS)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let i = gid.x % P.half_rot;
