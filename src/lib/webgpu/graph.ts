@@ -6,6 +6,7 @@
  * An op is one named unit of work (usually one dispatch; a matrix split by rows takes one per part): the model
  * encodes a graph's ops into one compute pass per step, or each op into its own pass with timestamps when profiling.
  */
+import { RbeeError } from '../errors.ts';
 import type { Architecture } from './architectures/architecture.ts';
 import type { KernelSet } from './model.ts';
 import { ACTIVATION, BIAS_PARAMS, packGateParams, packSoftCapParams } from './kernels/activation.ts';
@@ -44,7 +45,7 @@ export class ParamArena {
   ) {}
   /** Uploads one block (a params schema's pack: at most PARAM_BLOCK_BYTES, a multiple of 16) and binds it. */
   add(data: ArrayBuffer): Binding {
-    if (data.byteLength > PARAM_BLOCK_BYTES || data.byteLength % 16 !== 0) throw new RangeError(`A parameter block of ${data.byteLength} bytes.`);
+    if (data.byteLength > PARAM_BLOCK_BYTES || data.byteLength % 16 !== 0) throw new RbeeError('internal', `A parameter block of ${data.byteLength} bytes.`);
     if (this.usedInPage === BLOCKS_PER_PAGE) {
       this.page = this.device.createBuffer({ label: 'params', size: BLOCKS_PER_PAGE * PARAM_BLOCK_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
       this.own(this.page);

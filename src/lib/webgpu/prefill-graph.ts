@@ -34,7 +34,7 @@ function prefillAttention(c: GraphContext, name: string, layer: number): Op {
 }
 
 export function buildPrefillGraph(c: GraphContext): Graph {
-  const { h, act, kernels, arch, weights } = c;
+  const { h, act, arch, weights } = c;
   const qDim = h.nHead * h.headDim;
   const kvDim = h.nHeadKv * h.headDim;
   const { x, xb, q, att, g, u } = act;
