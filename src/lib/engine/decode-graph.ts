@@ -26,7 +26,6 @@
  */
 import type { Graph } from './model.ts';
 import { type GraphContext, type LayerWeights, type Op, weightBinding } from './graph.ts';
-import { ACTIVATION } from './kernels/activation.ts';
 import { DECODE_MATVEC_FLAGS, type DecodeMatvecMode, type DecodeMatvecShape, packDecodeMatvecParams } from './kernels/decode-matvec.ts';
 import { MATMUL_FLAGS } from './kernels/matmul.ts';
 import { packQkRopeParams, QK_ROPE_FLAGS } from './kernels/qk-rope.ts';
@@ -51,7 +50,6 @@ export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {})
   const qDim = h.nHead * h.headDim;
   const kvDim = h.nHeadKv * h.headDim;
   const { x, xb, q, att, g, u } = act;
-  const actKind = arch.activation === 'gelu' ? ACTIVATION.GELU : ACTIVATION.SILU;
   /**
    * Whether to fold a norm into the product of `w` (rows of it), or run it first (one more dispatch). Folding costs
    * each row group a load of the norm weight per activation load: free where loads of shared data are cached (real
@@ -186,16 +184,15 @@ export function buildDecodeGraph(c: GraphContext, variants: DecodeVariants = {})
           k: h.nEmbd,
           eps: h.normEps,
           upBase: offsetFrom(L.gate, L.up),
-          act: actKind,
+          act: c.activationKind,
         }),
       ];
     }
-    const gateGroup = kernels.activation.bind([{ buffer: g }, { buffer: u }, c.params.add(new Uint32Array([h.nFf / 4, actKind, 0, 0])), c.step]);
     return [
       c.norm(n('ffn norm'), x, L.ffnNorm, xb),
       c.product(n('gate'), L.gate, xb, g, { yStride: h.nFf }),
       c.product(n('up'), L.up, xb, u, { yStride: h.nFf }),
-      { name: n('gated act'), dispatches: 1, encode: (pass, tokens) => kernels.activation.encodeGate(pass, gateGroup, h.nFf, tokens) },
+      c.gatedActivation(n('gated act')),
     ];
   };
 

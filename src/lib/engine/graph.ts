@@ -9,11 +9,12 @@
 import { RbeeError } from '../errors.ts';
 import type { Architecture } from './architectures/architecture.ts';
 import type { KernelSet } from './model.ts';
-import { packSoftCapParams } from './kernels/activation.ts';
+import { ACTIVATION, BIAS_PARAMS, packGateParams, packSoftCapParams } from './kernels/activation.ts';
 import { packAttentionParams } from './kernels/attention.ts';
 import { HEAD_NORM_AT_POS, packHeadNormParams } from './kernels/head-norm.ts';
 import type { Binding } from './kernels/kernel.ts';
-import { packMatmulParams } from './kernels/matmul.ts';
+import { packEmbeddingParams, packMatmulParams } from './kernels/matmul.ts';
+import { PARAM_BLOCK_BYTES } from './memory-plan.ts';
 import { packRmsNormParams, RMSNORM_FLAGS } from './kernels/rmsnorm.ts';
 import { packRopeParams, ROPE_FLAGS } from './kernels/rope.ts';
 import type { WeightMatrix } from './weights.ts';
@@ -26,24 +27,33 @@ export interface Op {
   encode(pass: GPUComputePassEncoder, tokens: number): void;
 }
 
-/** Static parameter blocks, each at a 256-byte aligned offset of one uniform buffer. */
+/** Blocks of one arena buffer: 16 KiB, so a small model's parameters take one or two and a 7B's a few dozen. */
+const BLOCKS_PER_PAGE = 64;
+
+/**
+ * The static parameter blocks of a graph's ops (a kernel's packed params, made once at load), each at a
+ * PARAM_BLOCK_BYTES-aligned offset of a uniform buffer (256 bytes: the largest minUniformBufferOffsetAlignment a
+ * device may ask for). The buffers are pages of BLOCKS_PER_PAGE blocks made as blocks are added, so the arena holds
+ * what the graphs add, whatever an architecture adds per layer; `own` registers each page with the model.
+ */
 export class ParamArena {
-  readonly buffer: GPUBuffer;
-  private used = 0;
+  private page: GPUBuffer | undefined;
+  private usedInPage = BLOCKS_PER_PAGE;
   constructor(
     private readonly device: GPUDevice,
-    private readonly capacity: number,
-  ) {
-    this.buffer = device.createBuffer({ label: 'params', size: capacity * 256, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  }
-  add(data: ArrayBuffer | Uint32Array): Binding {
-    if (this.used >= this.capacity) throw new RbeeError('internal', 'Parameter arena full.');
-    const offset = this.used++ * 256;
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const padded = new Uint8Array(Math.max(32, Math.ceil(bytes.byteLength / 16) * 16));
-    padded.set(bytes);
-    this.device.queue.writeBuffer(this.buffer, offset, padded);
-    return { buffer: this.buffer, offset, size: padded.byteLength };
+    private readonly own: (buffer: GPUBuffer) => void,
+  ) {}
+  /** Uploads one block (a params schema's pack: at most PARAM_BLOCK_BYTES, a multiple of 16) and binds it. */
+  add(data: ArrayBuffer): Binding {
+    if (data.byteLength > PARAM_BLOCK_BYTES || data.byteLength % 16 !== 0) throw new RbeeError('internal', `A parameter block of ${data.byteLength} bytes.`);
+    if (this.usedInPage === BLOCKS_PER_PAGE) {
+      this.page = this.device.createBuffer({ label: 'params', size: BLOCKS_PER_PAGE * PARAM_BLOCK_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      this.own(this.page);
+      this.usedInPage = 0;
+    }
+    const offset = this.usedInPage++ * PARAM_BLOCK_BYTES;
+    this.device.queue.writeBuffer(this.page!, offset, data);
+    return { buffer: this.page!, offset, size: data.byteLength };
   }
 }
 
@@ -113,6 +123,11 @@ export class GraphContext {
 
   get h() {
     return this.arch.hyper;
+  }
+
+  /** The FFN's gate activation as the kernels number it (ACTIVATION). */
+  get activationKind(): number {
+    return this.arch.activation === 'gelu' ? ACTIVATION.GELU : ACTIVATION.SILU;
   }
 
   /** Y (+)= W·X, a dispatch per weight part; `single`: one token whatever the step's T (the last token's logits). */
@@ -186,26 +201,41 @@ export class GraphContext {
   }
 
   bias(name: string, yBuf: GPUBuffer, b: GPUBuffer, n: number, stride: number, atPos: boolean): Op {
-    const group = this.kernels.activation.bind([{ buffer: yBuf }, { buffer: b }, this.params.add(new Uint32Array([n, 0, stride, atPos ? 1 : 0])), this.step]);
+    const params = this.params.add(BIAS_PARAMS.pack({ n, offset: 0, stride, atPos: atPos ? 1 : 0 }));
+    const group = this.kernels.activation.bind([{ buffer: yBuf }, { buffer: b }, params, this.step]);
     return { name, dispatches: 1, encode: (pass, tokens) => this.kernels.activation.encodeBias(pass, group, n, tokens) };
   }
 
-  /** y = cap·tanh(y / cap) over the logits (Gemma 2). */
-  softCap(): Op {
-    const group = this.kernels.softCap.bind([{ buffer: this.act.logits }, this.params.add(packSoftCapParams(this.h.nVocab, this.arch.finalSoftCap ?? 0))]);
-    return { name: 'soft cap', dispatches: 1, encode: (pass) => this.kernels.softCap.encode(pass, group, this.h.nVocab) };
+  /** g = act(g) ⊙ u over the step's FFN rows (SiLU or GELU-tanh, the architecture's). */
+  gatedActivation(name: string): Op {
+    const { g, u } = this.act;
+    const group = this.kernels.activation.bind([{ buffer: g }, { buffer: u }, this.params.add(packGateParams(this.h.nFf, this.activationKind)), this.step]);
+    return { name, dispatches: 1, encode: (pass, tokens) => this.kernels.activation.encodeGate(pass, group, this.h.nFf, tokens) };
+  }
+
+  /** y = cap·tanh(y / cap) over `n` logits (Gemma 2's final soft-cap): by default the last token's. */
+  softCap(name = 'soft cap', logits = this.act.logits, n = this.h.nVocab): Op {
+    const group = this.kernels.softCap.bind([{ buffer: logits }, this.params.add(packSoftCapParams(n, this.arch.finalSoftCap ?? 0))]);
+    return { name, dispatches: 1, encode: (pass) => this.kernels.softCap.encode(pass, group, n) };
   }
 
   /** Embedding lookup: a dispatch per part of token_embd (each part writes the tokens whose rows it holds). */
   embedding(): Op {
     const { kernels, arch } = this;
     const embd = this.weights.embd;
-    const groups = embd.parts.map((part) => {
-      const p = new Uint32Array([part.rows, embd.k / embd.format.unitElems, embd.rowBytes, part.firstRow, 0, 0, 0, this.h.nEmbd, 0]);
-      new Float32Array(p.buffer)[5] = arch.embeddingScale;
-      return kernels.matmul.bind([weightBinding(embd, part), { buffer: this.act.ids }, { buffer: this.act.x }, this.params.add(p), this.step], true);
-    });
     const units = embd.k / embd.format.unitElems;
+    const groups = embd.parts.map((part) => {
+      const params = packEmbeddingParams({
+        rows: part.rows,
+        units,
+        rowBytes: embd.rowBytes,
+        rowOffset: part.firstRow,
+        yOffset: 0,
+        yStride: this.h.nEmbd,
+        scale: arch.embeddingScale,
+      });
+      return kernels.matmul.bind([weightBinding(embd, part), { buffer: this.act.ids }, { buffer: this.act.x }, this.params.add(params), this.step], true);
+    });
     return {
       name: 'embedding',
       dispatches: groups.length,

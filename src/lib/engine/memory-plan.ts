@@ -56,8 +56,10 @@ export function kvCacheBytes(s: Pick<MemoryShape, 'layers' | 'kvDim'>, contextLe
 }
 
 /**
- * Uniform blocks the graphs take: two per weight part (the prefill and decode products of each matrix; about seven
- * matrices a layer plus embedding and output), 48 per layer for the other ops' parameters, 32 for the rest.
+ * Uniform blocks the plan counts for the graphs' static parameters, an allowance above what they add: two per weight
+ * part (the prefill and decode products of each matrix; about seven matrices a layer plus embedding and output), 48
+ * per layer for the other ops' parameters (a Llama layer's take about 20, Gemma's and Qwen's a few more), 32 for the
+ * rest. The engine allocates what the graphs add (graph.ts ParamArena, in pages), so the plan errs on the safe side.
  */
 export function paramBlocks(layers: number, weightParts = 7 * layers + 2): number {
   return 2 * weightParts + 48 * layers + 32;

@@ -8,27 +8,28 @@
  */
 import { RbeeError } from '../errors.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
-import type { ModelDescriptor, TensorInfo } from '../formats/descriptor.ts';
+import type { ModelDescriptor } from '../formats/descriptor.ts';
 import type { Architecture } from './architectures/architecture.ts';
 import type { GpuContext } from './device.ts';
 import { buildDecodeGraph, type DecodeVariants } from './decode-graph.ts';
-import { type Activations, GraphContext, type LayerWeights, type Op, ParamArena } from './graph.ts';
-import { ActivationKernels, packSoftCapParams, SoftCapKernel } from './kernels/activation.ts';
+import { type Activations, GraphContext, type ModelWeights, type Op, ParamArena } from './graph.ts';
+import { ActivationKernels, SoftCapKernel } from './kernels/activation.ts';
 import { AttentionKernel, MAX_HEAD_DIM } from './kernels/attention.ts';
 import { PrefillAttentionKernel } from './kernels/prefill-attention.ts';
 import { HeadNormKernel } from './kernels/head-norm.ts';
 import { MatmulKernels } from './kernels/matmul.ts';
 import { RmsNormKernel } from './kernels/rmsnorm.ts';
 import { RopeKernel, ropeTable } from './kernels/rope.ts';
-import { rowBytes, weightFormat } from './kernels/weight-formats.ts';
 import { DecodeAttentionKernel } from './kernels/decode-attention.ts';
 import { DecodeMatvecKernels, type DecodeMatvecShape } from './kernels/decode-matvec.ts';
-import { DEFAULT_CONTEXT_LENGTH, type GpuMemory, MAX_CHUNK, paramBlocks } from './memory-plan.ts';
+import { STEP } from './kernels/kernel.ts';
+import { DEFAULT_CONTEXT_LENGTH, type GpuMemory, MAX_CHUNK } from './memory-plan.ts';
+import { uploadModelWeights } from './model-weights.ts';
 import { QkRopeKernel } from './kernels/qk-rope.ts';
-import { MAX_EXCLUDED, MAX_TOP_K, SelectTokenKernel } from './kernels/select-token.ts';
+import { MAX_EXCLUDED, MAX_TOP_K, SELECT_TOKEN_PARAMS, SelectTokenKernel } from './kernels/select-token.ts';
 import { buildPrefillGraph } from './prefill-graph.ts';
 import { type DecodeProfile, opKind } from './decode-profile.ts';
-import { type UploadCounter, type WeightMatrix, WeightUploader } from './weights.ts';
+import { type UploadCounter, WeightUploader } from './weights.ts';
 
 /** Most tokens one submission processes (prefill chunks): memory-plan.ts declares it with the buffers it sizes. */
 export { MAX_CHUNK };
@@ -140,7 +141,7 @@ export class TransformerModel {
   private ahead: { pos: number; token: number; readback: GPUBuffer }[] = [];
   private readonly selectGroup: GPUBindGroup;
   private readonly excludedScratch = new Uint32Array(MAX_EXCLUDED);
-  private readonly selectParamsScratch = new Uint32Array(4);
+  private readonly selectParamsScratch = new ArrayBuffer(SELECT_TOKEN_PARAMS.byteLength);
   private readonly selectedIds = new Int32Array(MAX_TOP_K);
   private readonly selectedValues = new Float32Array(MAX_TOP_K);
   private readonly selectedExcluded = new Float32Array(MAX_EXCLUDED);
@@ -150,7 +151,7 @@ export class TransformerModel {
   private prefillGraph: Graph = { layers: [], head: [] };
   private decodeGraph: Graph = { layers: [], head: [] };
   private readonly idsScratch = new Uint32Array(MAX_CHUNK);
-  private readonly stepScratch = new Uint32Array(4);
+  private readonly stepScratch = new ArrayBuffer(STEP.byteLength);
   private weightBuffers: GPUBuffer[] = [];
   /** What the graphs were built from: the all-positions head (scoring) is made from it on first use. */
   private graphContext: GraphContext | undefined;
@@ -168,7 +169,7 @@ export class TransformerModel {
   ) {
     const device = ctx.device;
     this.contextLength = contextLength;
-    this.stepBuffer = this.create(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'step');
+    this.stepBuffer = this.create(STEP.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'step');
     this.idsBuffer = this.create(MAX_CHUNK * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'token ids');
     this.logitsBuffer = this.create(arch.hyper.nVocab * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'logits');
     this.readback = device.createBuffer({ label: 'logits readback', size: arch.hyper.nVocab * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -176,7 +177,7 @@ export class TransformerModel {
     const selectBytes = (2 * MAX_TOP_K + MAX_EXCLUDED) * 4;
     this.excludedBuffer = this.create(MAX_EXCLUDED * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'excluded ids');
     this.selectedBuffer = this.create(selectBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'selected token');
-    this.selectParams = this.create(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'select params');
+    this.selectParams = this.create(SELECT_TOKEN_PARAMS.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'select params');
     const selectReadback = () => device.createBuffer({ label: 'selected readback', size: selectBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.selectReadbacks = Array.from({ length: STEPS_AHEAD + 1 }, selectReadback);
     this.buffers.push(...this.selectReadbacks);
@@ -192,6 +193,11 @@ export class TransformerModel {
     const b = this.ctx.device.createBuffer({ label, size: Math.ceil(size / 16) * 16, usage });
     this.buffers.push(b);
     return b;
+  }
+
+  /** Activations, the KV cache, RoPE tables: storage the kernels read and write (copied in and out by tests). */
+  private createStorage(size: number, label: string): GPUBuffer {
+    return this.create(size, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC, label);
   }
 
   static async load(
@@ -219,154 +225,77 @@ export class TransformerModel {
     return model;
   }
 
+  /** Loads the model by job: weights up, activations and KV cache allocated, the graphs built over them. */
   private async build(descriptor: ModelDescriptor, sources: ByteSource[], counter: UploadCounter, decodeVariants: DecodeVariants): Promise<void> {
     const { device, caps } = this.ctx;
-    const { arch, kernels } = this;
-    const h = arch.hyper;
-    const byName = new Map(descriptor.tensors.map((t) => [t.name, t]));
-    const tensor = (name: string): TensorInfo => {
-      const t = byName.get(name);
-      if (!t) throw new RbeeError('bad-value', `The model has no tensor ${name}.`, { hint: 'The file may be incomplete or of another architecture.' });
-      return t;
-    };
     const uploader = new WeightUploader(device, sources, Math.min(caps.limits.maxStorageBufferBindingSize, caps.limits.maxBufferSize), counter);
     this.weightBuffers = uploader.buffers;
-    const matrices = new Map<string, WeightMatrix>();
-    const matrix = async (name: string) => {
-      let m = matrices.get(name);
-      if (!m) {
-        m = await uploader.matrix(tensor(name));
-        matrices.set(name, m);
-      }
-      return m;
-    };
-    // Matrices the decode graph fuses (q, k, v; gate, up) go into one buffer where their formats allow.
-    const stacked = async (infos: TensorInfo[]) => {
-      const ms = await uploader.stack(infos);
-      ms.forEach((m, i) => matrices.set(infos[i]!.name, m));
-      return ms;
-    };
-    const vector = async (name: string) => (await uploader.vector(tensor(name))).buffer;
-    // RMSNorm weights, with the architecture's offset (Gemma from SafeTensors: 1 + w).
-    const normVector = async (name: string) => {
-      const { buffer, values } = await uploader.vector(tensor(name));
-      if (arch.normWeightOffset) device.queue.writeBuffer(buffer, 0, values.map((v) => v + arch.normWeightOffset!));
-      return buffer;
-    };
-    // Rows [first, first + rows) of a fused matrix (Phi-3's attn_qkv, ffn_up = gate | up) as a tensor of its own:
-    // whole rows are contiguous in every weight type, so the slice is a byte range of the tensor.
-    const rowsOf = (name: string, first: number, rows: number): TensorInfo => {
-      const t = tensor(name);
-      const rb = rowBytes(weightFormat(t.type, t.name), t.dims[0]!);
-      return { ...t, name: `${name}[${first}:${first + rows}]`, dims: [t.dims[0]!, rows], offset: t.offset + first * rb, size: rows * rb };
-    };
+    const { weights, bytesPerToken, freqFactors } = await uploadModelWeights(device, this.arch, descriptor, uploader, this.contextLength);
+    this.weightBytesPerToken = bytesPerToken;
+    const act = this.allocateActivations();
+    this.buildGraphs(weights, act, this.ropeTables(freqFactors), decodeVariants);
+    this.memory = this.allocatedMemory(act);
+  }
+
+  /** Activation buffers (f32, sized for the largest chunk) and every layer's K and V cache for the whole context. */
+  private allocateActivations(): Activations {
+    const h = this.arch.hyper;
     const qDim = h.nHead * h.headDim;
     const kvDim = h.nHeadKv * h.headDim;
-
-    // Weights, in file order of use.
-    const embd = await matrix(arch.tokenEmbedding);
-    const layers: LayerWeights[] = [];
-    for (let i = 0; i < h.nLayer; i++) {
-      const n = arch.layer(i);
-      const attnNorm = await normVector(n.attnNorm);
-      let qkv: TensorInfo[];
-      if (n.qkv) qkv = [rowsOf(n.qkv, 0, qDim), rowsOf(n.qkv, qDim, kvDim), rowsOf(n.qkv, qDim + kvDim, kvDim)];
-      else if (n.q && n.k && n.v) qkv = [tensor(n.q), tensor(n.k), tensor(n.v)];
-      else throw new RbeeError('bad-value', `Layer ${i} has neither separate q/k/v projections nor a fused one.`);
-      const [q, k, v] = (await stacked(qkv)) as [WeightMatrix, WeightMatrix, WeightMatrix];
-      // Biases and per-head norms, kept on the CPU too: the decode graph joins them into one small buffer each.
-      const values: LayerWeights['values'] = {};
-      const optional = async (key: keyof LayerWeights['values'], name?: string) => {
-        if (!name) return undefined;
-        const { buffer, values: v } = await uploader.vector(tensor(name));
-        values[key] = v;
-        return buffer;
-      };
-      const optionalNorm = async (key: keyof LayerWeights['values'], name?: string) => {
-        if (!name) return undefined;
-        const { buffer, values: raw } = await uploader.vector(tensor(name));
-        const v = arch.normWeightOffset ? raw.map((x) => x + arch.normWeightOffset!) : raw;
-        if (arch.normWeightOffset) device.queue.writeBuffer(buffer, 0, v);
-        values[key] = v;
-        return buffer;
-      };
-      const qBias = await optional('qBias', n.qBias);
-      const kBias = await optional('kBias', n.kBias);
-      const vBias = await optional('vBias', n.vBias);
-      const qNorm = await optionalNorm('qNorm', n.qNorm);
-      const kNorm = await optionalNorm('kNorm', n.kNorm);
-      const o = await matrix(n.o);
-      const postAttnNorm = n.postAttnNorm ? await normVector(n.postAttnNorm) : undefined;
-      const ffnNorm = await normVector(n.ffnNorm);
-      let gateUp: TensorInfo[];
-      if (n.gateUp) gateUp = [rowsOf(n.gateUp, 0, h.nFf), rowsOf(n.gateUp, h.nFf, h.nFf)];
-      else if (n.gate && n.up) gateUp = [tensor(n.gate), tensor(n.up)];
-      else throw new RbeeError('bad-value', `Layer ${i} has no gate/up projections.`);
-      const [gate, up] = (await stacked(gateUp)) as [WeightMatrix, WeightMatrix];
-      const down = await matrix(n.down);
-      const postFfnNorm = n.postFfnNorm ? await normVector(n.postFfnNorm) : undefined;
-      layers.push({
-        attnNorm, q, k, v, o, ffnNorm, gate, up, down, values,
-        ...(qBias ? { qBias } : {}), ...(kBias ? { kBias } : {}), ...(vBias ? { vBias } : {}),
-        ...(qNorm ? { qNorm } : {}), ...(kNorm ? { kNorm } : {}),
-        ...(postAttnNorm ? { postAttnNorm } : {}), ...(postFfnNorm ? { postFfnNorm } : {}),
-      });
-    }
-    const outputNorm = await normVector(arch.outputNorm);
-    const output = await matrix(arch.output);
-    // LongRoPE: the long factors once the context is longer than the original one (llama.cpp: n_ctx > n_ctx_orig).
-    const factorsName =
-      h.rope.freqFactorsLongTensor && this.contextLength > h.rope.originalContextLength ? h.rope.freqFactorsLongTensor : h.rope.freqFactorsTensor;
-    const freqFactors = factorsName ? (await uploader.vector(tensor(factorsName))).values : undefined;
-    for (const m of matrices.values()) if (m !== embd || arch.output === arch.tokenEmbedding) this.weightBytesPerToken += m.rowBytes * m.n;
-
-    // Activations (f32), sized for the largest chunk.
-    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const act: Activations = {
-      x: this.create(MAX_CHUNK * h.nEmbd * 4, storage, 'x'),
-      xb: this.create(MAX_CHUNK * h.nEmbd * 4, storage, 'xb'),
-      q: this.create(MAX_CHUNK * qDim * 4, storage, 'q'),
-      att: this.create(MAX_CHUNK * qDim * 4, storage, 'attention out'),
-      g: this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn gate'),
-      u: this.create(MAX_CHUNK * h.nFf * 4, storage, 'ffn up'),
-      xLast: this.create(h.nEmbd * 4, storage, 'x last'),
-      kv: layers.map((_, i) => ({
-        k: this.create(this.contextLength * kvDim * 4, storage, `k cache ${i}`),
-        v: this.create(this.contextLength * kvDim * 4, storage, `v cache ${i}`),
+    return {
+      x: this.createStorage(MAX_CHUNK * h.nEmbd * 4, 'x'),
+      xb: this.createStorage(MAX_CHUNK * h.nEmbd * 4, 'xb'),
+      q: this.createStorage(MAX_CHUNK * qDim * 4, 'q'),
+      att: this.createStorage(MAX_CHUNK * qDim * 4, 'attention out'),
+      g: this.createStorage(MAX_CHUNK * h.nFf * 4, 'ffn gate'),
+      u: this.createStorage(MAX_CHUNK * h.nFf * 4, 'ffn up'),
+      xLast: this.createStorage(h.nEmbd * 4, 'x last'),
+      kv: Array.from({ length: h.nLayer }, (_, i) => ({
+        k: this.createStorage(this.contextLength * kvDim * 4, `k cache ${i}`),
+        v: this.createStorage(this.contextLength * kvDim * 4, `v cache ${i}`),
       })),
       ids: this.idsBuffer,
       logits: this.logitsBuffer,
     };
-    // One cos/sin table per distinct rope (Gemma 3's local and global layers differ).
-    const ropeBuffers = new Map<string, GPUBuffer>();
-    const ropeTableFor = (i: number): GPUBuffer => {
-      const config = arch.layerRope?.(i) ?? h.rope;
+  }
+
+  /** A layer's RoPE cos/sin table for the context: one per distinct rope, made on first use (Gemma 3's local and global layers differ). */
+  private ropeTables(freqFactors: Float32Array | undefined): (layer: number) => GPUBuffer {
+    const { arch } = this;
+    const tables = new Map<string, GPUBuffer>();
+    return (layer) => {
+      const config = arch.layerRope?.(layer) ?? arch.hyper.rope;
       const key = JSON.stringify(config);
-      let buf = ropeBuffers.get(key);
+      let buf = tables.get(key);
       if (!buf) {
         const table = ropeTable(config, this.contextLength, freqFactors);
-        buf = this.create(table.byteLength, storage, 'rope cos/sin');
-        device.queue.writeBuffer(buf, 0, table);
-        ropeBuffers.set(key, buf);
+        buf = this.createStorage(table.byteLength, 'rope cos/sin');
+        this.ctx.device.queue.writeBuffer(buf, 0, table);
+        tables.set(key, buf);
       }
       return buf;
     };
-    const parts = [...matrices.values()].reduce((a, m) => a + m.parts.length, 0) + embd.parts.length;
-    const params = new ParamArena(device, paramBlocks(h.nLayer, parts));
-    this.buffers.push(params.buffer);
-    const dummy = this.create(16, storage, 'unused binding');
-    const graph = new GraphContext(device, kernels, arch, { embd, layers, outputNorm, output }, act, params, this.stepBuffer, ropeTableFor, dummy, (b) =>
-      this.buffers.push(b),
-    );
+  }
+
+  /** The prefill and decode graphs over the weights and activations, their bind groups and static parameters. */
+  private buildGraphs(weights: ModelWeights, act: Activations, ropeTable: (layer: number) => GPUBuffer, decodeVariants: DecodeVariants): void {
+    const { device } = this.ctx;
+    const own = (b: GPUBuffer) => this.buffers.push(b);
+    const params = new ParamArena(device, own);
+    const dummy = this.createStorage(16, 'unused binding');
+    const graph = new GraphContext(device, this.kernels, this.arch, weights, act, params, this.stepBuffer, ropeTable, dummy, own);
     this.graphContext = graph;
     this.prefillGraph = buildPrefillGraph(graph);
     this.decodeGraph = buildDecodeGraph(graph, decodeVariants);
-    // What this load allocated (memory-plan.ts plans the same buffers for the verdict's estimate).
+  }
+
+  /** What this load allocated, by kind (memory-plan.ts plans the same buffers for the verdict's estimate). */
+  private allocatedMemory(act: Activations): GpuMemory {
     const sum = (buffers: GPUBuffer[]) => buffers.reduce((a, b) => a + b.size, 0);
     const weightsBytes = sum(this.weightBuffers);
     const kvCacheBytes = sum(act.kv.flatMap((l) => [l.k, l.v]));
     const scratchBytes = sum(this.buffers) - kvCacheBytes;
-    this.memory = { weightsBytes, kvCacheBytes, scratchBytes, totalBytes: weightsBytes + kvCacheBytes + scratchBytes };
+    return { weightsBytes, kvCacheBytes, scratchBytes, totalBytes: weightsBytes + kvCacheBytes + scratchBytes };
   }
 
   /** Checks a step's tokens and writes them and (pos0, T) for the GPU. */
@@ -386,9 +315,12 @@ export class TransformerModel {
     const queue = this.ctx.device.queue;
     for (let i = 0; i < T; i++) this.idsScratch[i] = tokens[i]!;
     queue.writeBuffer(this.idsBuffer, 0, this.idsScratch, 0, T);
-    this.stepScratch[0] = pos0;
-    this.stepScratch[1] = T;
-    queue.writeBuffer(this.stepBuffer, 0, this.stepScratch);
+    this.writeStep(pos0, T);
+  }
+
+  /** The step every kernel reads (S): the first position and the token count of the next submission. */
+  private writeStep(pos0: number, T: number): void {
+    this.ctx.device.queue.writeBuffer(this.stepBuffer, 0, STEP.pack({ pos0, T }, this.stepScratch));
   }
 
   /**
@@ -422,10 +354,7 @@ export class TransformerModel {
     }
     const queue = this.ctx.device.queue;
     if (n > 0) queue.writeBuffer(this.excludedBuffer, 0, this.excludedScratch, 0, n);
-    this.selectParamsScratch[0] = this.arch.hyper.nVocab;
-    this.selectParamsScratch[1] = n;
-    this.selectParamsScratch[2] = k;
-    queue.writeBuffer(this.selectParams, 0, this.selectParamsScratch);
+    queue.writeBuffer(this.selectParams, 0, SELECT_TOKEN_PARAMS.pack({ n: this.arch.hyper.nVocab, nExcluded: n, k }, this.selectParamsScratch));
     await this.run(tokens, pos0, 'select', n, k);
     return this.selected;
   }
@@ -454,8 +383,7 @@ export class TransformerModel {
     if (!g) throw new RbeeError('internal', 'The model is not built.');
     const { kernels, h, weights, act } = g;
     const maxTokens = this.allPositionsChunk;
-    const params = new ParamArena(this.ctx.device, weights.output.parts.length + 2);
-    this.buffers.push(params.buffer);
+    const params = new ParamArena(this.ctx.device, g.own);
     const c = new GraphContext(this.ctx.device, kernels, g.arch, weights, act, params, this.stepBuffer, g.ropeTable, g.dummy, g.own);
     const logits = this.create(maxTokens * h.nVocab * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'logits, all positions');
     const readback = this.ctx.device.createBuffer({ label: 'logits readback, all positions', size: maxTokens * h.nVocab * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -465,11 +393,7 @@ export class TransformerModel {
       c.norm('output norm, all positions', act.x, weights.outputNorm, act.xb),
       c.product('output, all positions', weights.output, act.xb, logits, { yStride: h.nVocab }),
     ];
-    if (g.arch.finalSoftCap) {
-      const n = maxTokens * h.nVocab;
-      const capGroup = kernels.softCap.bind([{ buffer: logits }, params.add(packSoftCapParams(n, g.arch.finalSoftCap))]);
-      ops.push({ name: 'soft cap, all positions', dispatches: 1, encode: (pass) => kernels.softCap.encode(pass, capGroup, n) });
-    }
+    if (g.arch.finalSoftCap) ops.push(c.softCap('soft cap, all positions', logits, maxTokens * h.nVocab));
     this.allPositionsHead = { ops, logits, readback, maxTokens };
     return this.allPositionsHead;
   }
@@ -506,9 +430,7 @@ export class TransformerModel {
       let pos = this.ahead.at(-1)?.pos ?? pos0 + T - 1;
       while (this.ahead.length < STEPS_AHEAD && ++pos < this.contextLength) {
         const next = this.selectReadbacks.find((b) => b !== readback && !this.ahead.some((a) => a.readback === b))!;
-        this.stepScratch[0] = pos;
-        this.stepScratch[1] = 1;
-        this.ctx.device.queue.writeBuffer(this.stepBuffer, 0, this.stepScratch);
+        this.writeStep(pos, 1);
         this.submit(1, 'select', 1, 0, next, true);
         this.ahead.push({ pos, token: -2, readback: next });
       }

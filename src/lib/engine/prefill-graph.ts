@@ -13,7 +13,6 @@
  *     x += Wdown·(act(Wgate·xb) ⊙ Wup·xb)               (Gemma 2/3: with post_ffn_norm)
  *   logits = Wout · (rmsnorm(x[T−1]) · output_norm)
  */
-import { ACTIVATION, packSoftCapParams } from './kernels/activation.ts';
 import { MATMUL_FLAGS } from './kernels/matmul.ts';
 import type { Graph } from './model.ts';
 import type { GraphContext, Op } from './graph.ts';
@@ -35,7 +34,7 @@ function prefillAttention(c: GraphContext, name: string, layer: number): Op {
 }
 
 export function buildPrefillGraph(c: GraphContext): Graph {
-  const { h, act, kernels, arch, weights } = c;
+  const { h, act, arch, weights } = c;
   const qDim = h.nHead * h.headDim;
   const kvDim = h.nHeadKv * h.headDim;
   const { x, xb, q, att, g, u } = act;
@@ -61,9 +60,7 @@ export function buildPrefillGraph(c: GraphContext): Graph {
     if (L.postAttnNorm) ops.push(c.product(n('o'), L.o, att, xb, { yStride: h.nEmbd }), c.norm(n('post attn norm'), xb, L.postAttnNorm, x, false, true));
     else ops.push(c.product(n('o'), L.o, att, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }));
     ops.push(c.norm(n('ffn norm'), x, L.ffnNorm, xb), c.product(n('gate'), L.gate, xb, g, { yStride: h.nFf }), c.product(n('up'), L.up, xb, u, { yStride: h.nFf }));
-    const kind = arch.activation === 'gelu' ? ACTIVATION.GELU : ACTIVATION.SILU;
-    const gateGroup = kernels.activation.bind([{ buffer: g }, { buffer: u }, c.params.add(new Uint32Array([h.nFf / 4, kind, 0, 0])), c.step]);
-    ops.push({ name: n('gated act'), dispatches: 1, encode: (pass, tokens) => kernels.activation.encodeGate(pass, gateGroup, h.nFf, tokens) });
+    ops.push(c.gatedActivation(n('gated act')));
     if (L.postFfnNorm) ops.push(c.product(n('down'), L.down, g, xb, { yStride: h.nEmbd }), c.norm(n('post ffn norm'), xb, L.postFfnNorm, x, false, true));
     else ops.push(c.product(n('down'), L.down, g, x, { yStride: h.nEmbd, flags: MATMUL_FLAGS.ACCUMULATE }));
     layers.push(...ops);
@@ -72,9 +69,6 @@ export function buildPrefillGraph(c: GraphContext): Graph {
     c.norm('output norm', x, weights.outputNorm, act.xLast, true),
     c.product('output', weights.output, act.xLast, act.logits, { yStride: h.nVocab, single: true }),
   ];
-  if (arch.finalSoftCap) {
-    const capGroup = kernels.softCap.bind([{ buffer: act.logits }, c.params.add(packSoftCapParams(h.nVocab, arch.finalSoftCap))]);
-    head.push({ name: 'soft cap', dispatches: 1, encode: (pass) => kernels.softCap.encode(pass, capGroup, h.nVocab) });
-  }
+  if (arch.finalSoftCap) head.push(c.softCap());
   return { layers, head };
 }

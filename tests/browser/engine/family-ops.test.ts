@@ -7,6 +7,7 @@ import { packSoftCapParams, SoftCapKernel } from '../../../src/lib/engine/kernel
 import { AttentionKernel, packAttentionParams } from '../../../src/lib/engine/kernels/attention.ts';
 import { HEAD_NORM_AT_POS, HeadNormKernel, packHeadNormParams } from '../../../src/lib/engine/kernels/head-norm.ts';
 import { packRmsNormParams, RMSNORM_FLAGS, RmsNormKernel } from '../../../src/lib/engine/kernels/rmsnorm.ts';
+import { STEP } from '../../../src/lib/engine/kernels/kernel.ts';
 import { expectClose, gpuOpHarness } from '../../support/gpu-op-harness.ts';
 import { seeded } from '../../support/seeded-random.ts';
 
@@ -47,7 +48,7 @@ test('head norm: each head of each token normalised in place; AT_POS works on th
       { buffer: buf },
       { buffer: storage(g) },
       { buffer: uniform(packHeadNormParams(headDim, stride, eps, atPos ? HEAD_NORM_AT_POS : 0)) },
-      { buffer: uniform(new Uint32Array([pos0, T, 0, 0])) },
+      { buffer: uniform(STEP.pack({ pos0, T })) },
     ]);
     const n = atPos ? rows * stride : T * stride;
     expectClose(await run((p) => k.encode(p, group, nHeads, T), buf, n), want.slice(0, n), 1e-5);
@@ -69,7 +70,7 @@ test('RMSNorm ACCUMULATE adds the normalised rows to Y', async () => {
   }
   const k = new RmsNormKernel(ctx.device);
   const y = storage(y0);
-  const group = k.bind([{ buffer: storage(x) }, { buffer: storage(g) }, { buffer: y }, { buffer: uniform(packRmsNormParams(n, 1e-6, RMSNORM_FLAGS.ACCUMULATE)) }, { buffer: uniform(new Uint32Array([0, T, 0, 0])) }]);
+  const group = k.bind([{ buffer: storage(x) }, { buffer: storage(g) }, { buffer: y }, { buffer: uniform(packRmsNormParams(n, 1e-6, RMSNORM_FLAGS.ACCUMULATE)) }, { buffer: uniform(STEP.pack({ pos0: 0, T })) }]);
   expectClose(await run((p) => k.encode(p, group, T), y, n * T), want, 1e-5);
 });
 
@@ -113,7 +114,7 @@ async function windowedAttention(o: { window: number; softCap: number; scale: nu
     { buffer: storage(vc) },
     { buffer: out },
     { buffer: uniform(packAttentionParams({ nHead, nHeadKv, headDim }, { window: o.window, softCap: o.softCap, scale: o.scale })) },
-    { buffer: uniform(new Uint32Array([o.pos0, o.T, 0, 0])) },
+    { buffer: uniform(STEP.pack({ pos0: o.pos0, T: o.T })) },
   ]);
   expectClose(await run((p) => k.encode(p, group, nHead, o.T), out, want.length), want, 2e-5);
 }

@@ -4,9 +4,10 @@
 // (a wrong nibble, scale or sign moves the result by ~1e-2 of that sum).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GpuContext } from '../../../src/lib/engine/device.ts';
-import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from '../../../src/lib/engine/kernels/matmul.ts';
+import { MATMUL_FLAGS, MatmulKernels, packEmbeddingParams, packMatmulParams } from '../../../src/lib/engine/kernels/matmul.ts';
 import { weightFormat } from '../../../src/lib/engine/kernels/weight-formats.ts';
 import { type WeightMatrix, WeightUploader } from '../../../src/lib/engine/weights.ts';
+import { STEP } from '../../../src/lib/engine/kernels/kernel.ts';
 import { MemoryByteSource } from '../../../src/lib/formats/memory-source.ts';
 import { ggmlTypeName } from '../../../src/lib/formats/ggml-types.ts';
 import { dequantize, randomWeights } from '../../support/dequant-reference.ts';
@@ -32,7 +33,7 @@ function storage(data: Float32Array | Uint32Array, size = data.byteLength): GPUB
   ctx.device.queue.writeBuffer(b, 0, data);
   return b;
 }
-function uniform(data: Uint32Array): GPUBuffer {
+function uniform(data: ArrayBuffer | Uint32Array): GPUBuffer {
   const b = ctx.device.createBuffer({ size: Math.max(48, Math.ceil(data.byteLength / 16) * 16), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   ctx.device.queue.writeBuffer(b, 0, data);
   return b;
@@ -60,7 +61,7 @@ async function upload(type: number, bytes: Uint8Array, maxBinding = 1 << 30): Pr
 async function gpuProduct(m: WeightMatrix, x: Float32Array, tokens: number, y0: Float32Array, k = kernels): Promise<Float32Array> {
   const xBuf = storage(x);
   const yBuf = storage(y0);
-  const step = uniform(new Uint32Array([0, tokens, 0, 0]));
+  const step = uniform(STEP.pack({ pos0: 0, T: tokens }));
   const enc = ctx.device.createCommandEncoder();
   const pass = enc.beginComputePass();
   for (const part of m.parts) {
@@ -110,9 +111,8 @@ describe.each(TYPES.map((type) => [ggmlTypeName(type), type] as const))('%s', (_
     const ids = [0, N - 1, 5, 17];
     const idBuf = storage(new Uint32Array(ids));
     const out = storage(new Float32Array(ids.length * K));
-    const step = uniform(new Uint32Array([0, ids.length, 0, 0]));
-    const p = new Uint32Array([m.parts[0]!.rows, K / m.format.unitElems, m.rowBytes, 0, 0, 0, 0, K, 0]);
-    new Float32Array(p.buffer)[5] = 1;
+    const step = uniform(STEP.pack({ pos0: 0, T: ids.length }));
+    const p = packEmbeddingParams({ rows: m.parts[0]!.rows, units: K / m.format.unitElems, rowBytes: m.rowBytes, rowOffset: 0, yOffset: 0, yStride: K, scale: 1 });
     const group = kernels.bind([{ buffer: m.parts[0]!.buffer }, { buffer: idBuf }, { buffer: out }, { buffer: uniform(p) }, { buffer: step }], true);
     const enc = ctx.device.createCommandEncoder();
     const pass = enc.beginComputePass();

@@ -3,10 +3,11 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { RopeConfig } from '../../../src/lib/engine/architectures/architecture.ts';
 import { GpuContext } from '../../../src/lib/engine/device.ts';
-import { ACTIVATION, ActivationKernels } from '../../../src/lib/engine/kernels/activation.ts';
+import { ACTIVATION, ActivationKernels, packGateParams } from '../../../src/lib/engine/kernels/activation.ts';
 import { AttentionKernel, packAttentionParams } from '../../../src/lib/engine/kernels/attention.ts';
 import { packRmsNormParams, RMSNORM_FLAGS, RmsNormKernel } from '../../../src/lib/engine/kernels/rmsnorm.ts';
 import { packRopeParams, ROPE_FLAGS, RopeKernel, ropeTable } from '../../../src/lib/engine/kernels/rope.ts';
+import { STEP } from '../../../src/lib/engine/kernels/kernel.ts';
 import { expectClose, gpuOpHarness } from '../../support/gpu-op-harness.ts';
 import { seeded } from '../../support/seeded-random.ts';
 
@@ -34,7 +35,7 @@ test('RMSNorm per token, and LAST_TOKEN into row 0', async () => {
     for (let i = 0; i < n; i++) want[t * n + i] = x[t * n + i]! * inv * g[i]!;
   }
   const k = new RmsNormKernel(ctx.device);
-  const step = uniform(new Uint32Array([0, T, 0, 0]));
+  const step = uniform(STEP.pack({ pos0: 0, T }));
   for (const last of [false, true]) {
     const y = storage(new Float32Array(n * T));
     const group = k.bind([{ buffer: storage(x) }, { buffer: storage(g) }, { buffer: y }, { buffer: uniform(packRmsNormParams(n, eps, last ? RMSNORM_FLAGS.LAST_TOKEN : 0)) }, { buffer: step }]);
@@ -77,7 +78,7 @@ for (const layout of ['interleaved', 'neox'] as const) {
     const table = ropeTable(rope, 16);
     const stride = nHeads * headDim;
     const k = new RopeKernel(ctx.device);
-    const step = uniform(new Uint32Array([pos0, T, 0, 0]));
+    const step = uniform(STEP.pack({ pos0, T }));
     for (const atPos of [false, true]) {
       const rows = atPos ? pos0 + T : T;
       const x = randoms(rows * stride);
@@ -134,7 +135,7 @@ async function attentionCase(nHead: number, nHeadKv: number, headDim: number, po
   const out = storage(new Float32Array(want.length));
   const group = k.bind([
     { buffer: storage(q) }, { buffer: storage(kc) }, { buffer: storage(vc) }, { buffer: out },
-    { buffer: uniform(packAttentionParams({ nHead, nHeadKv, headDim })) }, { buffer: uniform(new Uint32Array([pos0, T, 0, 0])) },
+    { buffer: uniform(packAttentionParams({ nHead, nHeadKv, headDim })) }, { buffer: uniform(STEP.pack({ pos0, T })) },
   ]);
   expectClose(await run((p) => k.encode(p, group, nHead, T), out, want.length), want, 2e-5);
 }
@@ -148,14 +149,14 @@ test('gated activations: SiLU and GELU (tanh)', async () => {
   const g = randoms(n * T, 6);
   const u = randoms(n * T);
   const k = new ActivationKernels(ctx.device);
-  const step = uniform(new Uint32Array([0, T, 0, 0]));
+  const step = uniform(STEP.pack({ pos0: 0, T }));
   for (const kind of [ACTIVATION.SILU, ACTIVATION.GELU]) {
     const want = Array.from(g, (x, i) => {
       const a = kind === ACTIVATION.SILU ? x / (1 + Math.exp(-x)) : 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * x * (1 + 0.044715 * x * x)));
       return a * u[i]!;
     });
     const gb = storage(g);
-    const group = k.bind([{ buffer: gb }, { buffer: storage(u) }, { buffer: uniform(new Uint32Array([n / 4, kind, 0, 0])) }, { buffer: step }]);
+    const group = k.bind([{ buffer: gb }, { buffer: storage(u) }, { buffer: uniform(packGateParams(n, kind)) }, { buffer: step }]);
     expectClose(await run((p) => k.encodeGate(p, group, n, T), gb, n * T), want, 1e-5);
   }
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GpuContext } from '../../../src/lib/engine/device.ts';
 import { packAttentionParams } from '../../../src/lib/engine/kernels/attention.ts';
 import { PrefillAttentionKernel, type PrefillAttentionShape, tileKeys } from '../../../src/lib/engine/kernels/prefill-attention.ts';
+import { STEP } from '../../../src/lib/engine/kernels/kernel.ts';
 import { expectClose, gpuOpHarness } from '../../support/gpu-op-harness.ts';
 import { seeded } from '../../support/seeded-random.ts';
 
@@ -77,7 +78,7 @@ async function check(shape: PrefillAttentionShape, c: Case) {
     { buffer: storage(vc) },
     { buffer: out },
     { buffer: uniform(params) },
-    { buffer: uniform(new Uint32Array([c.pos0, c.T, 0, 0])) },
+    { buffer: uniform(STEP.pack({ pos0: c.pos0, T: c.T })) },
   ]);
   ctx.device.pushErrorScope('validation');
   const got = await run((p) => k.encode(p, group, c, c.T, (c.softCap ?? 0) > 0), out, want.length);

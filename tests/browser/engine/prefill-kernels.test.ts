@@ -15,6 +15,7 @@ import { MATMUL_FLAGS, MatmulKernels, packMatmulParams } from '../../../src/lib/
 import { PREFILL_TILES, PrefillMatmulKernels } from '../../../src/lib/engine/kernels/prefill-matmul.ts';
 import { packRmsNormParams, RMSNORM_FLAGS, RmsNormKernel } from '../../../src/lib/engine/kernels/rmsnorm.ts';
 import { WeightUploader } from '../../../src/lib/engine/weights.ts';
+import { STEP } from '../../../src/lib/engine/kernels/kernel.ts';
 import { dequantize, randomWeights } from '../../support/dequant-reference.ts';
 import { expectClose, gpuOpHarness } from '../../support/gpu-op-harness.ts';
 import { seeded } from '../../support/seeded-random.ts';
@@ -71,7 +72,7 @@ describe.each(TYPES.map((type) => [ggmlTypeName(type), type] as const))('%s', (_
     const y0 = Float32Array.from({ length: N * rows }, () => rand() - 0.5);
     const yBuf = storage(y0);
     const xBuf = storage(x);
-    const step = uniform(new Uint32Array([POS0, T, 0, 0]));
+    const step = uniform(STEP.pack({ pos0: POS0, T }));
     const groups = m.parts.map((part) => ({
       rows: part.rows,
       group: kernels.bind([
@@ -141,7 +142,7 @@ test('RMSNorm per-token prefill shape: 70 tokens of 96, plain and accumulating, 
       { buffer: storage(g) },
       { buffer: out },
       { buffer: uniform(packRmsNormParams(n, eps, accumulate ? RMSNORM_FLAGS.ACCUMULATE : 0)) },
-      { buffer: uniform(new Uint32Array([0, tokens, 0, 0])) },
+      { buffer: uniform(STEP.pack({ pos0: 0, T: tokens })) },
     ]);
     expectClose(await run((p) => k.encode(p, group, tokens), out, n * tokens), want, 1e-5);
   }

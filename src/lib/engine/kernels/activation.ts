@@ -5,9 +5,17 @@
  * - bias add: y[t] += b (broadcast over the step's tokens), for architectures whose projections have biases;
  * - soft-cap: y = cap·tanh(y / cap) in place (Gemma 2's final logits).
  */
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, uniformsWgsl } from './kernel.ts';
+import { paramsSchema } from './params.ts';
 
 export const ACTIVATION = { SILU: 0, GELU: 1 } as const;
+
+/** Gated activation over rows of 4·n4 floats; kind: ACTIVATION. */
+export const GATE_PARAMS = paramsSchema('Params', { n4: 'u32', kind: 'u32' });
+/** Bias add of n floats to rows `stride` floats apart from `offset`, at row pos0 + t when atPos is 1 (else t). */
+export const BIAS_PARAMS = paramsSchema('Params', { n: 'u32', offset: 'u32', stride: 'u32', atPos: 'u32' });
+/** Soft-cap of n floats with cap `cap`. */
+export const SOFTCAP_PARAMS = paramsSchema('Params', { n: 'u32', cap: 'f32' });
 
 /** act(g) for SiLU (kind 0) and GELU-tanh (kind 1) on four values; the fused decode matvec uses it too. */
 export const GATE_ACTIVATION_WGSL = /* wgsl */ `
@@ -26,10 +34,7 @@ fn gate_act(g: vec4f, kind: u32) -> vec4f {
 const GATE_WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> G: array<vec4f>;
 @group(0) @binding(1) var<storage, read> U: array<vec4f>;
-@group(0) @binding(2) var<uniform> P: Params;
-@group(0) @binding(3) var<uniform> S: Step;
-struct Params { n4: u32, kind: u32, _a: u32, _b: u32 }
-${STEP_WGSL}
+${uniformsWgsl(2, GATE_PARAMS)}
 ${GATE_ACTIVATION_WGSL}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -44,10 +49,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 const BIAS_WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
-@group(0) @binding(3) var<uniform> S: Step;
-struct Params { n: u32, offset: u32, stride: u32, at_pos: u32 }
-${STEP_WGSL}
+${uniformsWgsl(2, BIAS_PARAMS)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let i = gid.x;
@@ -61,7 +63,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 const SOFTCAP_WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(1) var<uniform> P: Params;
-struct Params { n: u32, cap: f32, _a: u32, _b: u32 }
+${SOFTCAP_PARAMS.wgsl}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 64u;
@@ -71,10 +73,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`;
 
 export function packSoftCapParams(n: number, cap: number): ArrayBuffer {
-  const b = new ArrayBuffer(16);
-  new Uint32Array(b)[0] = n;
-  new Float32Array(b)[1] = cap;
-  return b;
+  return SOFTCAP_PARAMS.pack({ n, cap });
+}
+
+/** Parameters of the gated activation over rows of `n` floats. */
+export function packGateParams(n: number, kind: number): ArrayBuffer {
+  return GATE_PARAMS.pack({ n4: n / 4, kind });
 }
 
 /** y = cap·tanh(y / cap) over n floats, in place. */

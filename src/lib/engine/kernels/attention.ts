@@ -6,12 +6,20 @@
  * Per layer: a sliding window (keys at distance >= window masked, llama.cpp's LLAMA_SWA_TYPE_STANDARD) and Gemma 2's
  * soft-capping of scores (cap·tanh(score/cap)).
  */
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, sumReductionWgsl, uniformsWgsl } from './kernel.ts';
+import { paramsSchema } from './params.ts';
 
 const WG = 64;
 const CHUNK = 256;
 /** Largest head dimension the kernel's per-invocation accumulators hold (WG × 4). */
 export const MAX_HEAD_DIM = 256;
+/**
+ * Every attention kernel's parameters: group = nHead / nHeadKv (q heads per KV head), kvDim = floats per cache row,
+ * the score scale, Gemma 2's soft-cap (0: none) and the sliding window (0: none).
+ */
+export const ATTENTION_PARAMS = paramsSchema('Params', {
+  nHead: 'u32', group: 'u32', headDim: 'u32', kvDim: 'u32', scale: 'f32', softCap: 'f32', window: 'u32',
+});
 
 /**
  * The bindings every attention kernel shares (this one, prefill-attention.ts, decode-attention.ts): q, the K and V
@@ -24,10 +32,7 @@ export function attentionBindingsWgsl(rows: 'vec4f' | 'f32' = 'vec4f'): string {
 @group(0) @binding(1) var<storage, read> K: array<vec4f>;
 @group(0) @binding(2) var<storage, read> V: array<${rows}>;
 @group(0) @binding(3) var<storage, read_write> O: array<${rows}>;
-@group(0) @binding(4) var<uniform> P: Params;
-@group(0) @binding(5) var<uniform> S: Step;
-struct Params { n_head: u32, group: u32, head_dim: u32, kv_dim: u32, scale: f32, soft_cap: f32, window: u32, _c: u32 }
-${STEP_WGSL}`;
+${uniformsWgsl(4, ATTENTION_PARAMS)}`;
 }
 
 const WGSL = /* wgsl */ `
@@ -100,17 +105,15 @@ export function packAttentionParams(
   p: { nHead: number; nHeadKv: number; headDim: number },
   o: { scale?: number; softCap?: number; window?: number } = {},
 ): ArrayBuffer {
-  const b = new ArrayBuffer(32);
-  const u = new Uint32Array(b);
-  const f = new Float32Array(b);
-  u[0] = p.nHead;
-  u[1] = p.nHead / p.nHeadKv;
-  u[2] = p.headDim;
-  u[3] = p.nHeadKv * p.headDim;
-  f[4] = o.scale ?? 1 / Math.sqrt(p.headDim);
-  f[5] = o.softCap ?? 0;
-  u[6] = o.window ?? 0;
-  return b;
+  return ATTENTION_PARAMS.pack({
+    nHead: p.nHead,
+    group: p.nHead / p.nHeadKv,
+    headDim: p.headDim,
+    kvDim: p.nHeadKv * p.headDim,
+    scale: o.scale ?? 1 / Math.sqrt(p.headDim),
+    softCap: o.softCap ?? 0,
+    window: o.window ?? 0,
+  });
 }
 
 export class AttentionKernel {

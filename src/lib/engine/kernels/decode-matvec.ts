@@ -26,60 +26,37 @@
  */
 import type { GpuCaps } from '../device.ts';
 import { GATE_ACTIVATION_WGSL } from './activation.ts';
-import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, grid, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, grid, uniformsWgsl } from './kernel.ts';
 import { matvecThreadsPerRow, unitDotWgsl } from './matmul.ts';
+import { type ParamsOf, paramsSchema } from './params.ts';
 import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
 
 export type DecodeMatvecMode = 'plain' | 'qkv' | 'gated';
 export type DecodeMatvecShape = 'subgroup' | 'shared' | 'rows';
 export const DECODE_MATVEC_FLAGS = { ACCUMULATE: 1, SOFT_CAP: 2, ROPE: 4 } as const;
 
-export interface DecodeMatvecParams {
-  /** Output rows (qkv: nq + 2·nkv; gated: the FFN width). */
-  rows: number;
-  units: number;
-  rowBytes: number;
-  flags?: number;
-  /** Row length in weights (the norm's mean) and its epsilon. */
-  k: number;
-  eps?: number;
-  /** qkv: first k row and first v row, and their byte offsets in the weights binding; the cache row stride. */
-  seg1?: number;
-  seg2?: number;
-  base1?: number;
-  base2?: number;
-  kvStride?: number;
-  /** gated: byte offset of the up rows; the activation (ACTIVATION). */
-  upBase?: number;
-  act?: number;
-  /** SOFT_CAP's cap. */
-  cap?: number;
-  /** qkv with ROPE: head size and rotated pairs per head (interleaved layout, nRot a multiple of 4). */
-  headDim?: number;
-  halfRot?: number;
-}
+/**
+ * - rows: output rows (qkv: nq + 2·nkv; gated: the FFN width); units and rowBytes per row; flags: DECODE_MATVEC_FLAGS;
+ * - k, eps: the row length in weights (the folded norm's mean) and the norm's epsilon;
+ * - qkv: seg1, seg2, the first k row and first v row, base1, base2 their byte offsets in the weights binding, and
+ *   kvStride the cache's row stride; with ROPE headDim and halfRot, the head size and rotated pairs per head
+ *   (interleaved layout, nRot a multiple of 4);
+ * - gated: upBase, the byte offset of the up rows, and act (ACTIVATION);
+ * - cap: SOFT_CAP's cap.
+ * Fields a mode does not read may be left out.
+ */
+export const DECODE_MATVEC_PARAMS = paramsSchema(
+  'Params',
+  {
+    rows: 'u32', units: 'u32', rowBytes: 'u32', flags: 'u32', k: 'u32', eps: 'f32', seg1: 'u32', seg2: 'u32',
+    base1: 'u32', base2: 'u32', kvStride: 'u32', upBase: 'u32', cap: 'f32', act: 'u32', headDim: 'u32', halfRot: 'u32',
+  },
+  { flags: 0, eps: 0, seg1: 0, seg2: 0, base1: 0, base2: 0, kvStride: 0, upBase: 0, cap: 0, act: 0, headDim: 1, halfRot: 0 },
+);
+export type DecodeMatvecParams = ParamsOf<typeof DECODE_MATVEC_PARAMS>;
 
 export function packDecodeMatvecParams(p: DecodeMatvecParams): ArrayBuffer {
-  const b = new ArrayBuffer(64);
-  const u = new Uint32Array(b);
-  const f = new Float32Array(b);
-  u[0] = p.rows;
-  u[1] = p.units;
-  u[2] = p.rowBytes;
-  u[3] = p.flags ?? 0;
-  u[4] = p.k;
-  f[5] = p.eps ?? 0;
-  u[6] = p.seg1 ?? 0;
-  u[7] = p.seg2 ?? 0;
-  u[8] = p.base1 ?? 0;
-  u[9] = p.base2 ?? 0;
-  u[10] = p.kvStride ?? 0;
-  u[11] = p.upBase ?? 0;
-  f[12] = p.cap ?? 0;
-  u[13] = p.act ?? 0;
-  u[14] = p.headDim ?? 1;
-  u[15] = p.halfRot ?? 0;
-  return b;
+  return DECODE_MATVEC_PARAMS.pack(p);
 }
 
 const WG = 64;
@@ -94,20 +71,14 @@ function bindings(mode: DecodeMatvecMode): string {
       ? `@group(0) @binding(3) var<storage, read_write> YQ: array<f32>;
 @group(0) @binding(4) var<storage, read_write> YK: array<f32>;
 @group(0) @binding(5) var<storage, read_write> YV: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-@group(0) @binding(7) var<uniform> S: Step;
+${uniformsWgsl(6, DECODE_MATVEC_PARAMS, DECODE_MATVEC_FLAGS)}
 @group(0) @binding(8) var<storage, read> C: array<vec2f>;`
       : `@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(4) var<uniform> P: Params;
-@group(0) @binding(5) var<uniform> S: Step;`;
+${uniformsWgsl(4, DECODE_MATVEC_PARAMS, DECODE_MATVEC_FLAGS)}`;
   return `@group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> X: array<vec4f>;
 @group(0) @binding(2) var<storage, read> G: array<vec4f>;
-${out}
-struct Params { rows: u32, units: u32, row_bytes: u32, flags: u32, k: u32, eps: f32, seg1: u32, seg2: u32,
-  base1: u32, base2: u32, kv_stride: u32, up_base: u32, cap: f32, act: u32, head_dim: u32, half_rot: u32 }
-${STEP_WGSL}
-${flagsWgsl(DECODE_MATVEC_FLAGS)}`;
+${out}`;
 }
 
 /** Row base and output, per mode. */

@@ -4,25 +4,26 @@
  * (head, token). AT_POS addresses the rows at pos0 + t (K written straight into the cache) instead of t.
  * In place because a buffer cannot be bound for reading and writing at once, and K lives only in the cache.
  */
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, sumReductionWgsl, uniformsWgsl } from './kernel.ts';
+import { paramsSchema } from './params.ts';
 
 const WG = 64;
-export const HEAD_NORM_AT_POS = 1;
+export const HEAD_NORM_FLAGS = { AT_POS: 1 } as const;
+export const HEAD_NORM_AT_POS = HEAD_NORM_FLAGS.AT_POS;
+/** stride: floats from one row (token) of the buffer to the next. */
+export const HEAD_NORM_PARAMS = paramsSchema('Params', { headDim: 'u32', stride: 'u32', eps: 'f32', flags: 'u32' });
 
 const WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read_write> V: array<f32>;
 @group(0) @binding(1) var<storage, read> G: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
-@group(0) @binding(3) var<uniform> S: Step;
-struct Params { head_dim: u32, stride: u32, eps: f32, flags: u32 }
-${STEP_WGSL}
+${uniformsWgsl(2, HEAD_NORM_PARAMS, HEAD_NORM_FLAGS)}
 ${sumReductionWgsl('wg_sum', WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32) {
   let h = wid.x;
   let t = wid.y;
   var row = t;
-  if ((P.flags & 1u) != 0u) { row = S.pos0 + t; }
+  if ((P.flags & AT_POS) != 0u) { row = S.pos0 + t; }
   let base = row * P.stride + h * P.head_dim;
   var ss = 0.0;
   for (var i = li; i < P.head_dim; i += ${WG}u) { let v = V[base + i]; ss += v * v; }
@@ -32,13 +33,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
 }`;
 
 export function packHeadNormParams(headDim: number, stride: number, eps: number, flags: number): ArrayBuffer {
-  const b = new ArrayBuffer(16);
-  const u = new Uint32Array(b);
-  u[0] = headDim;
-  u[1] = stride;
-  new Float32Array(b)[2] = eps;
-  u[3] = flags;
-  return b;
+  return HEAD_NORM_PARAMS.pack({ headDim, stride, eps, flags });
 }
 
 export class HeadNormKernel {

@@ -1,16 +1,30 @@
 /**
  * Kernel: one compute pipeline with an explicit bind group layout, so bind groups made once at load work with every
  * variant of the same op (the matrix-vector and matrix-matrix pipelines of a weight type share one layout).
- * Every kernel's bindings follow one convention: storage buffers first, then `P` (its static parameters, a slice of
- * the model's parameter buffer) and `S` (the step: first position and token count, rewritten per submission).
+ * Every kernel's bindings follow one convention: storage buffers first, then `P` (its static parameters, a block of
+ * the model's parameter arena, graph.ts) and `S` (the step: first position and token count, rewritten per submission).
+ * Both structs come from a params schema (params.ts): the WGSL and the packer declared once.
  */
+import { paramsSchema } from './params.ts';
+
 export type BindingKind = 'read' | 'write' | 'uniform';
 
-export const STEP_WGSL = /* wgsl */ `
-struct Step { pos0: u32, T: u32, _a: u32, _b: u32 }`;
+/** The step every kernel reads as `S`: the first position of the step's tokens and how many there are. */
+export const STEP = paramsSchema('Step', { pos0: 'u32', T: 'u32' });
+
+/**
+ * The two uniforms a kernel binds after its storage buffers: P, its static parameters (`params`' struct), at
+ * `binding`, and S, the step, at binding + 1 — with both structs and the kernel's flag bits as constants.
+ */
+export function uniformsWgsl(binding: number, params: { readonly name: string; readonly wgsl: string }, flags?: Readonly<Record<string, number>>): string {
+  return `@group(0) @binding(${binding}) var<uniform> P: ${params.name};
+@group(0) @binding(${binding + 1}) var<uniform> S: ${STEP.name};
+${params.wgsl}
+${STEP.wgsl}${flags ? `\n${flagsWgsl(flags)}` : ''}`;
+}
 
 /** A kernel's flag bits as WGSL constants, from the TS object that packs them (declared once, named in both). */
-export function flagsWgsl(flags: Readonly<Record<string, number>>): string {
+function flagsWgsl(flags: Readonly<Record<string, number>>): string {
   return Object.entries(flags)
     .map(([name, bit]) => `const ${name} = ${bit}u;`)
     .join('\n');

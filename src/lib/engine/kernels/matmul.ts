@@ -14,37 +14,39 @@
  * the cache).
  */
 import type { GpuCaps } from '../device.ts';
-import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, grid, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, grid, uniformsWgsl } from './kernel.ts';
+import { type ParamsOf, paramsSchema } from './params.ts';
 import { PrefillMatmulKernels } from './prefill-matmul.ts';
 import { BYTE_ACCESS_WGSL, type WeightFormat } from './weight-formats.ts';
 
 export const MATMUL_FLAGS = { ACCUMULATE: 1, Y_AT_POS: 2 } as const;
 
-export interface MatmulParams {
-  rows: number;
-  units: number;
-  rowBytes: number;
-  rowOffset: number;
-  /** In vec4s. */
-  xOffset: number;
-  xStride: number;
-  /** In floats. */
-  yOffset: number;
-  yStride: number;
-  flags: number;
+/**
+ * A product over one weight part: its rows, units per row and bytes per row, the first output row it writes
+ * (rowOffset), X's offset and row stride in vec4s, Y's offset and row stride in floats, MATMUL_FLAGS.
+ */
+export const MATMUL_PARAMS = paramsSchema('Params', {
+  rows: 'u32', units: 'u32', rowBytes: 'u32', rowOffset: 'u32', xOffset: 'u32', xStride: 'u32', yOffset: 'u32', yStride: 'u32', flags: 'u32',
+});
+export type MatmulParams = ParamsOf<typeof MATMUL_PARAMS>;
+
+export function packMatmulParams(p: MatmulParams): ArrayBuffer {
+  return MATMUL_PARAMS.pack(p);
 }
 
-export const MATMUL_PARAMS_WORDS = 9;
+/**
+ * An embedding lookup over one part of the token embedding: the part holds rows rowOffset… (rows of them, units and
+ * rowBytes each); Y's offset and row stride are in floats; every value is multiplied by `scale` (Gemma's √nEmbd,
+ * 1 for Llama).
+ */
+export const EMBEDDING_PARAMS = paramsSchema('Params', {
+  rows: 'u32', units: 'u32', rowBytes: 'u32', rowOffset: 'u32', yOffset: 'u32', yStride: 'u32', scale: 'f32',
+});
 
-export function packMatmulParams(p: MatmulParams): Uint32Array {
-  return new Uint32Array([p.rows, p.units, p.rowBytes, p.rowOffset, p.xOffset, p.xStride, p.yOffset, p.yStride, p.flags]);
+export function packEmbeddingParams(p: ParamsOf<typeof EMBEDDING_PARAMS>): ArrayBuffer {
+  return EMBEDDING_PARAMS.pack(p);
 }
 
-const PARAMS_WGSL = /* wgsl */ `
-struct Params { rows: u32, units: u32, row_bytes: u32, row_offset: u32, x_offset: u32, x_stride: u32,
-  y_offset: u32, y_stride: u32, flags: u32 }
-${STEP_WGSL}
-${flagsWgsl(MATMUL_FLAGS)}`;
 
 const MATVEC_WG = 64;
 const MATVEC_UNITS_PER_INVOCATION = 4;
@@ -88,15 +90,13 @@ function loadUnitX(format: WeightFormat): string {
 /**
  * What every weight kernel starts with: its five bindings (the weights as they are in the file, the input, the output,
  * the matrix's parameters, the step) — one layout for all, so they share a bind-group layout — the shared WGSL and the
- * format's decoder.
+ * format's decoder. The products' parameters are MATMUL_PARAMS; the embedding's, EMBEDDING_PARAMS.
  */
-export function weightKernelPrelude(format: WeightFormat, input = 'X: array<vec4f>', output = 'Y: array<f32>'): string {
+export function weightKernelPrelude(format: WeightFormat, input = 'X: array<vec4f>', output = 'Y: array<f32>', uniforms = uniformsWgsl(3, MATMUL_PARAMS, MATMUL_FLAGS)): string {
   return `@group(0) @binding(0) var<storage, read> W: array<u32>;
 @group(0) @binding(1) var<storage, read> ${input};
 @group(0) @binding(2) var<storage, read_write> ${output};
-@group(0) @binding(3) var<uniform> P: Params;
-@group(0) @binding(4) var<uniform> S: Step;
-${PARAMS_WGSL}
+${uniforms}
 ${BYTE_ACCESS_WGSL}
 ${format.wgsl}`;
 }
@@ -194,8 +194,7 @@ export function matvecThreadsPerRow(units: number): number {
 
 function embeddingWgsl(format: WeightFormat): string {
   return /* wgsl */ `
-${weightKernelPrelude(format, 'ids: array<u32>', 'Y: array<vec4f>')}
-// Embedding rows scaled by bitcast<f32>(P.x_stride) (Gemma-style embedding scale; 1.0 for Llama).
+${weightKernelPrelude(format, 'ids: array<u32>', 'Y: array<vec4f>', uniformsWgsl(3, EMBEDDING_PARAMS))}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let u = gid.x;
@@ -204,10 +203,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let id = ids[t];
   if (id < P.row_offset || id >= P.row_offset + P.rows) { return; }
   let rb = (id - P.row_offset) * P.row_bytes;
-  let scale = bitcast<f32>(P.x_stride);
   let yo = P.y_offset / 4u + t * (P.y_stride / 4u) + u * UV;
   let un = unit_at(rb, u);
-  ${unrolled(format, (i) => `Y[yo + ${i}u] = decode4(un, ${i}u) * scale;`)}
+  ${unrolled(format, (i) => `Y[yo + ${i}u] = decode4(un, ${i}u) * P.scale;`)}
 }`;
 }
 

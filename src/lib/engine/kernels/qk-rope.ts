@@ -8,9 +8,14 @@
  *
  * B holds the q | k | v biases (zeros where a model has only some), N the q | k head-norm weights.
  */
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, uniformsWgsl } from './kernel.ts';
+import { paramsSchema } from './params.ts';
 
 export const QK_ROPE_FLAGS = { NEOX: 1, BIAS: 2, Q_NORM: 4, K_NORM: 8 } as const;
+/** nKv: KV heads; halfRot: rotated pairs per head; kvDim, qDim: floats per row of the K/V cache and of Q. */
+export const QK_ROPE_PARAMS = paramsSchema('Params', {
+  nHead: 'u32', nKv: 'u32', headDim: 'u32', halfRot: 'u32', kvDim: 'u32', qDim: 'u32', flags: 'u32', eps: 'f32',
+});
 
 const WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> C: array<vec2f>;
@@ -19,10 +24,7 @@ const WGSL = /* wgsl */ `
 @group(0) @binding(3) var<storage, read_write> V: array<f32>;
 @group(0) @binding(4) var<storage, read> B: array<f32>;
 @group(0) @binding(5) var<storage, read> N: array<f32>;
-@group(0) @binding(6) var<uniform> P: Params;
-@group(0) @binding(7) var<uniform> S: Step;
-struct Params { n_head: u32, n_kv: u32, head_dim: u32, half_rot: u32, kv_dim: u32, q_dim: u32, flags: u32, eps: f32 }
-${STEP_WGSL}
+${uniformsWgsl(6, QK_ROPE_PARAMS, QK_ROPE_FLAGS)}
 fn ld(w: u32, i: u32) -> f32 {
   if (w == 0u) { return Q[i]; }
   if (w == 1u) { return K[i]; }
@@ -46,7 +48,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     let h = i - P.n_head;
     base = S.pos0 * P.kv_dim + h * hd;
     boff = P.q_dim + h * hd;
-  } else if ((P.flags & 2u) != 0u && i < P.n_head + 2u * P.n_kv) {
+  } else if ((P.flags & BIAS) != 0u && i < P.n_head + 2u * P.n_kv) {
     w = 2u;
     let h = i - P.n_head - P.n_kv;
     base = S.pos0 * P.kv_dim + h * hd;
@@ -54,11 +56,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   } else {
     return;
   }
-  if ((P.flags & 2u) != 0u) {
+  if ((P.flags & BIAS) != 0u) {
     for (var d = 0u; d < hd; d++) { st(w, base + d, ld(w, base + d) + B[boff + d]); }
   }
   if (w == 2u) { return; }
-  if ((w == 0u && (P.flags & 4u) != 0u) || (w == 1u && (P.flags & 8u) != 0u)) {
+  if ((w == 0u && (P.flags & Q_NORM) != 0u) || (w == 1u && (P.flags & K_NORM) != 0u)) {
     var ss = 0.0;
     for (var d = 0u; d < hd; d++) { let v = ld(w, base + d); ss += v * v; }
     let inv = 1.0 / sqrt(ss / f32(hd) + P.eps);
@@ -69,7 +71,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   for (var j = 0u; j < P.half_rot; j++) {
     var a = base + 2u * j;
     var b = a + 1u;
-    if ((P.flags & 1u) != 0u) { a = base + j; b = a + P.half_rot; }
+    if ((P.flags & NEOX) != 0u) { a = base + j; b = a + P.half_rot; }
     let cs = C[c0 + j];
     let x0 = ld(w, a);
     let x1 = ld(w, b);
@@ -79,17 +81,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }`;
 
 export function packQkRopeParams(p: { nHead: number; nHeadKv: number; headDim: number; nRot: number; flags: number; eps: number }): ArrayBuffer {
-  const b = new ArrayBuffer(32);
-  const u = new Uint32Array(b);
-  u[0] = p.nHead;
-  u[1] = p.nHeadKv;
-  u[2] = p.headDim;
-  u[3] = p.nRot / 2;
-  u[4] = p.nHeadKv * p.headDim;
-  u[5] = p.nHead * p.headDim;
-  u[6] = p.flags;
-  new Float32Array(b)[7] = p.eps;
-  return b;
+  return QK_ROPE_PARAMS.pack({
+    nHead: p.nHead, nKv: p.nHeadKv, headDim: p.headDim, halfRot: p.nRot / 2, kvDim: p.nHeadKv * p.headDim, qDim: p.nHead * p.headDim, flags: p.flags, eps: p.eps,
+  });
 }
 
 export class QkRopeKernel {

@@ -5,21 +5,20 @@
  * On a software adapter a prefill (T > 1) uses a barrier-free shape, an invocation per token walking its row (the
  * workgroup reduction's barriers make each 4-lane subgroup of SwiftShader a coroutine; measured 3–5× slower there).
  */
-import { bindGroup, type Binding, createLayout, createPipeline, flagsWgsl, STEP_WGSL, sumReductionWgsl } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, sumReductionWgsl, uniformsWgsl } from './kernel.ts';
+import { paramsSchema } from './params.ts';
 
 const WG = 64;
 export const RMSNORM_FLAGS = { LAST_TOKEN: 1, ACCUMULATE: 2 } as const;
+/** n4: the row length in vec4s. */
+export const RMSNORM_PARAMS = paramsSchema('Params', { n4: 'u32', eps: 'f32', flags: 'u32' });
 
 /** Bindings, parameters and flags of both shapes. */
 const PRELUDE = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> X: array<vec4f>;
 @group(0) @binding(1) var<storage, read> G: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> Y: array<vec4f>;
-@group(0) @binding(3) var<uniform> P: Params;
-@group(0) @binding(4) var<uniform> S: Step;
-struct Params { n4: u32, eps: f32, flags: u32, _a: u32 }
-${STEP_WGSL}
-${flagsWgsl(RMSNORM_FLAGS)}`;
+${uniformsWgsl(3, RMSNORM_PARAMS, RMSNORM_FLAGS)}`;
 
 const WGSL = /* wgsl */ `
 ${PRELUDE}
@@ -60,13 +59,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
 }`;
 
+/** Parameters of a norm over rows of `n` floats. */
 export function packRmsNormParams(n: number, eps: number, flags: number): ArrayBuffer {
-  const b = new ArrayBuffer(16);
-  const u = new Uint32Array(b);
-  u[0] = n / 4;
-  new Float32Array(b)[1] = eps;
-  u[2] = flags;
-  return b;
+  return RMSNORM_PARAMS.pack({ n4: n / 4, eps, flags });
 }
 
 export class RmsNormKernel {

@@ -7,17 +7,17 @@
  * 'neox' rotates (x[i], x[i + nRot/2]). Frequency scaling (linear, YaRN, Llama 3) lives in the table.
  */
 import type { RopeConfig } from '../architectures/architecture.ts';
-import { bindGroup, type Binding, createLayout, createPipeline, STEP_WGSL } from './kernel.ts';
+import { bindGroup, type Binding, createLayout, createPipeline, uniformsWgsl } from './kernel.ts';
+import { paramsSchema } from './params.ts';
 
 export const ROPE_FLAGS = { NEOX: 1, AT_POS: 2 } as const;
+/** halfRot: rotated pairs per head (nRot / 2); offset and stride (floats) address a row of the buffer. */
+export const ROPE_PARAMS = paramsSchema('Params', { nHeads: 'u32', headDim: 'u32', halfRot: 'u32', offset: 'u32', stride: 'u32', flags: 'u32' });
 
 const WGSL = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> C: array<vec2f>;
 @group(0) @binding(1) var<storage, read_write> V: array<f32>;
-@group(0) @binding(2) var<uniform> P: Params;
-@group(0) @binding(3) var<uniform> S: Step;
-struct Params { n_heads: u32, head_dim: u32, half_rot: u32, offset: u32, stride: u32, flags: u32, _a: u32, _b: u32 }
-${STEP_WGSL}
+${uniformsWgsl(2, ROPE_PARAMS, ROPE_FLAGS)}
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let i = gid.x % P.half_rot;
@@ -26,11 +26,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (h >= P.n_heads || t >= S.T) { return; }
   let pos = S.pos0 + t;
   var row = t;
-  if ((P.flags & 2u) != 0u) { row = pos; }
+  if ((P.flags & AT_POS) != 0u) { row = pos; }
   let base = P.offset + row * P.stride + h * P.head_dim;
   var a = base + 2u * i;
   var b = a + 1u;
-  if ((P.flags & 1u) != 0u) { a = base + i; b = a + P.half_rot; }
+  if ((P.flags & NEOX) != 0u) { a = base + i; b = a + P.half_rot; }
   let cs = C[pos * P.half_rot + i];
   let x0 = V[a];
   let x1 = V[b];
@@ -38,8 +38,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   V[b] = x0 * cs.y + x1 * cs.x;
 }`;
 
-export function packRopeParams(p: { nHeads: number; headDim: number; nRot: number; offset: number; stride: number; flags: number }): Uint32Array {
-  return new Uint32Array([p.nHeads, p.headDim, p.nRot / 2, p.offset, p.stride, p.flags, 0, 0]);
+export function packRopeParams(p: { nHeads: number; headDim: number; nRot: number; offset: number; stride: number; flags: number }): ArrayBuffer {
+  return ROPE_PARAMS.pack({ nHeads: p.nHeads, headDim: p.headDim, halfRot: p.nRot / 2, offset: p.offset, stride: p.stride, flags: p.flags });
 }
 
 export class RopeKernel {

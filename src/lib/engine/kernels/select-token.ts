@@ -16,6 +16,7 @@
  * with −∞ in place (the logits buffer is recomputed every step).
  */
 import { bindGroup, type Binding, createLayout, createPipeline } from './kernel.ts';
+import { paramsSchema } from './params.ts';
 
 // 64 invocations: a tree of 6 barriers (on SwiftShader each barrier switches between the workgroup's subgroups, so
 // a wider workgroup costs more there than the strided scan it saves).
@@ -24,6 +25,11 @@ const WG = 64;
 export const MAX_EXCLUDED = 1024;
 /** Largest top-k selected on the GPU; a larger top-k (or none) reads back the full logits. */
 export const MAX_TOP_K = 64;
+/**
+ * Written per step: n logits, the excluded ids' count and k. `zero` is always 0: −∞ is made from it at run time (a
+ * constant infinity is a shader-creation error in WGSL).
+ */
+export const SELECT_TOKEN_PARAMS = paramsSchema('Params', { n: 'u32', nExcluded: 'u32', k: 'u32', zero: 'u32' }, { zero: 0 });
 
 function wgsl(topK: boolean): string {
   const local = topK
@@ -75,7 +81,7 @@ function wgsl(topK: boolean): string {
 @group(0) @binding(1) var<storage, read> E: array<u32>;
 @group(0) @binding(2) var<storage, read_write> O: array<u32>;
 @group(0) @binding(3) var<uniform> P: Params;
-struct Params { n: u32, n_excluded: u32, k: u32, _a: u32 }
+${SELECT_TOKEN_PARAMS.wgsl}
 var<workgroup> best_v: array<f32, ${WG}>;
 var<workgroup> best_i: array<u32, ${WG}>;
 const NONE = 0xffffffffu;
@@ -99,8 +105,7 @@ fn reduce(v: f32, i: u32, li: u32) -> u32 {
 }
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) li: u32) {
-  // −∞, made at run time (a constant infinity is a shader-creation error in WGSL); P._a is 0.
-  let neg_inf = bitcast<f32>(P._a | 0xff800000u);
+  let neg_inf = bitcast<f32>(P.zero | 0xff800000u);
   if (P.n_excluded > 0u) {
     for (var i = li; i < P.n_excluded; i += ${WG}u) {
       let id = E[i];
