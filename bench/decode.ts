@@ -184,7 +184,7 @@ async function rbeeWebRun(session: BrowserSession, m: BenchModel, prompt: number
   const heap = session.sampleWorkerHeap();
   const [out] = await session.run([
     {
-      model: { kind: 'url', url },
+      model: { model: { kind: 'remote', source: url } },
       engine: 'webgpu',
       contextLength: 256,
       // The first generation warms the pipelines up (shader compilation); the second is measured.
@@ -385,7 +385,7 @@ async function chatTurns(): Promise<void> {
         cachePrompt,
       });
       const one = async (generations: GenerateRequestOptions[]): Promise<GenerationResult[]> => {
-        const [out] = await session.run([{ model: { kind: 'url', url }, engine: 'webgpu', contextLength: 1024, generations }]);
+        const [out] = await session.run([{ model: { model: { kind: 'remote', source: url } }, engine: 'webgpu', contextLength: 1024, generations }]);
         if (!out || 'error' in out) throw new Error(`${m.label}: ${out && 'error' in out ? out.error.message : 'no result'}`);
         return out.results.map((r) => {
           if ('error' in r) throw new Error(`${m.label}: ${r.error.message}`);

@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     const [out] = await session.run(
       [
         {
-          model: { kind: 'url', url },
+          model: { model: { kind: 'remote', source: url } },
           engine: 'webgpu',
           contextLength: CONTEXT,
           generations: [{ prompt: { tokens: [1, 450, 4996] }, sampling: { temperature: 0 }, maxTokens: TOKENS, stopTokens: [], cachePrompt: false }],

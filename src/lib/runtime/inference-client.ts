@@ -4,7 +4,7 @@
  * the worker's code, message and hint. The page, the CLI's browser harness and the tests all use this one class.
  *
  *   const client = InferenceClient.create();
- *   const info = await client.load({ kind: 'url', url }, { onProgress: (p) => … });
+ *   const info = await client.load({ model: { kind: 'remote', source: url } }, { onProgress: (p) => … });
  *   const result = await client.generate({ prompt: { tokens: [1, 403] }, sampling: { temperature: 0 }, maxTokens: 64 },
  *                                        { onToken: (step) => … , signal });
  */
