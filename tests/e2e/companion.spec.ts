@@ -76,6 +76,7 @@ test('the pairing link pairs, the page shows the native worker, and a chat strea
   await page.getByTestId('native-temperature').fill('0');
   await page.getByRole('button', { name: 'Generate' }).click();
   await expect(page.getByTestId('native-stats')).toContainText('40 tokens');
+  await expect(page.getByTestId('native-stats')).toContainText(/first token \d+ ms/);
   await expect(page.getByTestId('native-output')).toHaveText(expected);
 });
 

@@ -67,7 +67,8 @@ export class CompanionEngine implements ChatEngine {
         tokensPerSecond: r.tokensPerSecond,
         elapsedMs: r.elapsedMs,
       };
-      return { ...result, timings: companionTimings(result) };
+      const timings = companionTimings(result);
+      return { ...result, timings: r.firstTokenMs !== undefined ? { ...timings, firstTokenSeconds: r.firstTokenMs / 1000 } : timings };
     } catch (e) {
       throw toRbeeError(e);
     }
