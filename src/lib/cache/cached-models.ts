@@ -142,7 +142,8 @@ export class CachedModels {
    * The complete cached model that `source` (a Hugging Face reference or URL, as the model and chat pages carry it)
    * and optionally `file` name, or undefined. A repository without a file matches its most recently used model.
    */
-  async find(source: string, file: string | undefined, hubBase: string): Promise<CachedModelStatus | undefined> {
+  /** The complete cached model a remote reference (model/model-ref.ts: an HF reference or URL, and maybe one file of it) names. */
+  async find({ source, file }: { source: string; file?: string }, hubBase: string): Promise<CachedModelStatus | undefined> {
     const all = (await this.list()).filter((m) => m.complete);
     const ref = parseHfRef(source, hubBase);
     if (ref) {

@@ -8,6 +8,7 @@
  */
 import type { ByteSource } from '../formats/byte-source.ts';
 import { baseOf, type ModelFileSet } from './model-file-set.ts';
+import type { RemoteModelRef } from './model-ref.ts';
 import { hfRepoUrl } from '../hub/hf.ts';
 import { CachedFileSource } from '../cache/cached-source.ts';
 import { CachedModels, type CachedModel } from '../cache/cached-models.ts';
@@ -45,19 +46,14 @@ export function cachedModelFileSet(model: CachedModel, store: CacheStore = new C
 const hasIndexedDb = (): boolean => typeof indexedDB !== 'undefined';
 
 /**
- * The complete cached model that `source` (+ `file`) names, as a file set; undefined when it is not cached (or only
+ * The complete cached model a remote reference names, as a file set; undefined when it is not cached (or only
  * partly), or when storage cannot be read.
  */
-export async function cachedSetFor(
-  source: string,
-  file: string | undefined,
-  hubBase: string,
-  store?: CacheStore,
-): Promise<ModelFileSet | undefined> {
+export async function cachedSetFor(ref: RemoteModelRef, hubBase: string, store?: CacheStore): Promise<ModelFileSet | undefined> {
   if (!hasIndexedDb() && !store) return undefined;
   try {
     const models = new CachedModels(store ?? new CacheStore());
-    const model = await models.find(source, file, hubBase);
+    const model = await models.find(ref, hubBase);
     return model ? cachedModelFileSet(model, models.store) : undefined;
   } catch {
     return undefined;

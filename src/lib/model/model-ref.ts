@@ -16,6 +16,8 @@ export type ModelRef =
   | { kind: 'remote'; source: string; file?: string }
   | { kind: 'local'; id: string; file?: string };
 
+export type RemoteModelRef = Extract<ModelRef, { kind: 'remote' }>;
+
 /** The query parameter a remote reference travels in, on every page and in "try it now" links and embeds. */
 export const MODEL_PARAM = 'model';
 /**
@@ -51,7 +53,7 @@ export function modelRefKey(ref: ModelRef): string {
  * A remote reference with its `file` folded into the source, where the source is a Hugging Face repository
  * (owner/repo + file → owner/repo/file, at the same revision); other references as they are.
  */
-export function remoteSource(ref: Extract<ModelRef, { kind: 'remote' }>, hubBase: string): string {
+export function remoteSource(ref: RemoteModelRef, hubBase: string): string {
   if (!ref.file) return ref.source;
   const hf = parseHfRef(ref.source, hubBase);
   return hf ? formatHfRef({ repo: hf.repo, revision: hf.revision, path: ref.file }) : ref.source;

@@ -16,7 +16,7 @@ import type { ModelDescriptor } from '../formats/descriptor.ts';
 import { DEFAULT_HUB, parseHfRef } from '../hub/hf.ts';
 import { fileSetForHfRef, inspectSet, type InspectResult } from './inspect.ts';
 import { blobFileSet, hfFileSet, urlFileSet, type ModelFileSet } from './model-file-set.ts';
-import { remoteSource, type ModelRef } from './model-ref.ts';
+import { remoteSource, type ModelRef, type RemoteModelRef } from './model-ref.ts';
 import { filesNoLongerOpen, openedFiles } from './opened-files.ts';
 
 /** How to reach what a reference names: none of it belongs in a link. */
@@ -56,7 +56,7 @@ export async function resolve(ref: ModelRef, reach: ModelReach = {}, options: Re
     return ref.file ? { ...blobFileSet(files), primary: ref.file } : blobFileSet(files);
   }
   const hubBase = reach.hubBase ?? DEFAULT_HUB;
-  const cached = await cachedSetFor(ref.source, ref.file, hubBase);
+  const cached = await cachedSetFor(ref, hubBase);
   if (cached && typeof navigator !== 'undefined' && navigator.onLine === false) return cached;
   let remote: ModelFileSet;
   try {
@@ -84,7 +84,7 @@ export function knownModel(result: InspectResult): KnownModel {
   return { descriptor: result.descriptor, ...(result.hf ? { hf: result.hf } : {}) };
 }
 
-async function remoteSet(ref: Extract<ModelRef, { kind: 'remote' }>, hubBase: string, reach: ModelReach, options: ResolveOptions): Promise<ModelFileSet> {
+async function remoteSet(ref: RemoteModelRef, hubBase: string, reach: ModelReach, options: ResolveOptions): Promise<ModelFileSet> {
   const source = remoteSource(ref, hubBase).trim();
   const hf = parseHfRef(source, hubBase);
   if (hf) {

@@ -60,10 +60,10 @@ describe('a model download: every file, one storage check, progress in total', (
     const models = new CachedModels(store);
     const [listed] = await models.list();
     expect(listed).toMatchObject({ id: model.id, complete: true, size: partA.byteLength + partB.byteLength, storedBytes: partA.byteLength + partB.byteLength, verdict: { runs: true } });
-    expect((await models.find('o/r', undefined, server.url))?.id).toBe(model.id);
-    expect((await models.find('o/r/m-00002-of-00002.gguf', undefined, server.url))?.id).toBe(model.id);
-    expect(await models.find('o/r@dev', undefined, server.url)).toBeUndefined();
-    expect(await models.find('o/r', undefined, HUB)).toBeUndefined();
+    expect((await models.find({ source: 'o/r' }, server.url))?.id).toBe(model.id);
+    expect((await models.find({ source: 'o/r/m-00002-of-00002.gguf' }, server.url))?.id).toBe(model.id);
+    expect(await models.find({ source: 'o/r@dev' }, server.url)).toBeUndefined();
+    expect(await models.find({ source: 'o/r' }, HUB)).toBeUndefined();
 
     // The file set reads the stored bytes, in order, exactly.
     const set = cachedModelFileSet(listed!, store);
@@ -110,12 +110,12 @@ describe('a model download: every file, one storage check, progress in total', (
     const [partial] = await models.list();
     expect(partial).toMatchObject({ complete: false, storedBytes: 128 * KiB });
     // Nothing partial is ever offered as a model.
-    expect(await models.find('o/r/m.gguf', undefined, server.url)).toBeUndefined();
+    expect(await models.find({ source: 'o/r/m.gguf' }, server.url)).toBeUndefined();
 
     server.resetStats();
     await startModelDownload(model, opts).done;
     expect(server.totals().bytesSent).toBe(file.byteLength - 128 * KiB + 1); // the missing chunks and the 1-byte probe
-    const source = (await (await cachedSetFor('o/r/m.gguf', undefined, server.url, store))!.open('m.gguf'))!;
+    const source = (await (await cachedSetFor({ kind: 'remote', source: 'o/r/m.gguf' }, server.url, store))!.open('m.gguf'))!;
     expect(sha(await source.read(0, file.byteLength))).toBe(sha(file));
   });
 
@@ -161,7 +161,7 @@ describe('a cached model opens like the repository it came from, with the server
     await server.close();
     servers.length = 0;
 
-    const result = await inspect((await cachedSetFor('o/stories', 'stories260K.gguf', server.url, store))!);
+    const result = await inspect((await cachedSetFor({ kind: 'remote', source: 'o/stories', file: 'stories260K.gguf' }, server.url, store))!);
     expect(result.descriptor.architecture).toBe('llama');
     expect(result.descriptor.tensors).toHaveLength(48);
     expect(result.hf?.repo).toBe('o/stories');
