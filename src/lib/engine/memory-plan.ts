@@ -50,10 +50,40 @@ export interface MemoryShape {
   nRot: number;
 }
 
+/** One layer's K (or V) cache for `contextLength` positions: the size of each of its two buffers. */
+export function kvLayerBytes(s: Pick<MemoryShape, 'kvDim'>, contextLength: number): number {
+  return contextLength * s.kvDim * KV_BYTES_PER_ELEMENT;
+}
+
 /** K and V of every layer for `contextLength` positions. */
 export function kvCacheBytes(s: Pick<MemoryShape, 'layers' | 'kvDim'>, contextLength: number): number {
-  return 2 * s.layers * contextLength * s.kvDim * KV_BYTES_PER_ELEMENT;
+  return 2 * s.layers * kvLayerBytes(s, contextLength);
 }
+
+/**
+ * The f32 activation buffers of one prefill step of up to MAX_CHUNK tokens, and the last token's row: the engine
+ * allocates exactly these (model.ts allocateActivations), the plan sums them.
+ */
+export function activationBytes(s: Pick<MemoryShape, 'nEmbd' | 'qDim' | 'nFf'>) {
+  return {
+    /** The residual stream. */
+    x: MAX_CHUNK * s.nEmbd * 4,
+    /** The normed input of a block. */
+    xb: MAX_CHUNK * s.nEmbd * 4,
+    q: MAX_CHUNK * s.qDim * 4,
+    attentionOut: MAX_CHUNK * s.qDim * 4,
+    ffnGate: MAX_CHUNK * s.nFf * 4,
+    ffnUp: MAX_CHUNK * s.nFf * 4,
+    xLast: s.nEmbd * 4,
+  };
+}
+
+/** The logits of one token (a buffer, and its readback) and the token ids of a step. */
+export function rowBytes(s: Pick<MemoryShape, 'nVocab'>) {
+  return { logits: s.nVocab * 4, logitsReadback: s.nVocab * 4, tokenIds: MAX_CHUNK * 4 };
+}
+
+const sum = (sizes: Record<string, number>): number => Object.values(sizes).reduce((a, b) => a + b, 0);
 
 /**
  * Uniform blocks the plan counts for the graphs' static parameters, an allowance above what they add: two per weight
@@ -67,10 +97,8 @@ export function paramBlocks(layers: number, weightParts = 7 * layers + 2): numbe
 
 /** Scratch buffers of a loaded model (f32 activations for MAX_CHUNK tokens, logits, RoPE table, parameters). */
 export function scratchBytes(s: MemoryShape, contextLength: number): number {
-  const activations = MAX_CHUNK * (2 * s.nEmbd + 2 * s.qDim + 2 * s.nFf) * 4;
-  const rows = (s.nEmbd + 2 * s.nVocab + MAX_CHUNK) * 4; // the last token's row, logits and their readback, token ids
   const rope = contextLength * (s.nRot / 2) * 8; // a cos/sin pair per rotated pair and position
-  return activations + rows + rope + paramBlocks(s.layers) * PARAM_BLOCK_BYTES;
+  return sum(activationBytes(s)) + sum(rowBytes(s)) + rope + paramBlocks(s.layers) * PARAM_BLOCK_BYTES;
 }
 
 /** The whole plan for a model whose weights take `weightsBytes` as stored. */

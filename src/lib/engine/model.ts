@@ -23,7 +23,7 @@ import { RopeKernel, ropeTable } from './kernels/rope.ts';
 import { DecodeAttentionKernel } from './kernels/decode-attention.ts';
 import { DecodeMatvecKernels, type DecodeMatvecShape } from './kernels/decode-matvec.ts';
 import { STEP } from './kernels/kernel.ts';
-import { DEFAULT_CONTEXT_LENGTH, type GpuMemory, MAX_CHUNK } from './memory-plan.ts';
+import { activationBytes, DEFAULT_CONTEXT_LENGTH, type GpuMemory, kvLayerBytes, MAX_CHUNK, rowBytes } from './memory-plan.ts';
 import { uploadModelWeights } from './model-weights.ts';
 import { QkRopeKernel } from './kernels/qk-rope.ts';
 import { MAX_EXCLUDED, MAX_TOP_K, SELECT_TOKEN_PARAMS, SelectTokenKernel } from './kernels/select-token.ts';
@@ -170,9 +170,10 @@ export class TransformerModel {
     const device = ctx.device;
     this.contextLength = contextLength;
     this.stepBuffer = this.create(STEP.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'step');
-    this.idsBuffer = this.create(MAX_CHUNK * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'token ids');
-    this.logitsBuffer = this.create(arch.hyper.nVocab * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'logits');
-    this.readback = device.createBuffer({ label: 'logits readback', size: arch.hyper.nVocab * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const rows = rowBytes(arch.hyper);
+    this.idsBuffer = this.create(rows.tokenIds, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'token ids');
+    this.logitsBuffer = this.create(rows.logits, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'logits');
+    this.readback = device.createBuffer({ label: 'logits readback', size: rows.logitsReadback, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.buffers.push(this.readback);
     const selectBytes = (2 * MAX_TOP_K + MAX_EXCLUDED) * 4;
     this.excludedBuffer = this.create(MAX_EXCLUDED * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'excluded ids');
@@ -240,19 +241,21 @@ export class TransformerModel {
   /** Activation buffers (f32, sized for the largest chunk) and every layer's K and V cache for the whole context. */
   private allocateActivations(): Activations {
     const h = this.arch.hyper;
-    const qDim = h.nHead * h.headDim;
-    const kvDim = h.nHeadKv * h.headDim;
+    // Sizes from the memory plan, which the compatibility check's estimate sums too.
+    const shape = { nEmbd: h.nEmbd, qDim: h.nHead * h.headDim, nFf: h.nFf, kvDim: h.nHeadKv * h.headDim };
+    const bytes = activationBytes(shape);
+    const kvBytes = kvLayerBytes(shape, this.contextLength);
     return {
-      x: this.createStorage(MAX_CHUNK * h.nEmbd * 4, 'x'),
-      xb: this.createStorage(MAX_CHUNK * h.nEmbd * 4, 'xb'),
-      q: this.createStorage(MAX_CHUNK * qDim * 4, 'q'),
-      att: this.createStorage(MAX_CHUNK * qDim * 4, 'attention out'),
-      g: this.createStorage(MAX_CHUNK * h.nFf * 4, 'ffn gate'),
-      u: this.createStorage(MAX_CHUNK * h.nFf * 4, 'ffn up'),
-      xLast: this.createStorage(h.nEmbd * 4, 'x last'),
+      x: this.createStorage(bytes.x, 'x'),
+      xb: this.createStorage(bytes.xb, 'xb'),
+      q: this.createStorage(bytes.q, 'q'),
+      att: this.createStorage(bytes.attentionOut, 'attention out'),
+      g: this.createStorage(bytes.ffnGate, 'ffn gate'),
+      u: this.createStorage(bytes.ffnUp, 'ffn up'),
+      xLast: this.createStorage(bytes.xLast, 'x last'),
       kv: Array.from({ length: h.nLayer }, (_, i) => ({
-        k: this.createStorage(this.contextLength * kvDim * 4, `k cache ${i}`),
-        v: this.createStorage(this.contextLength * kvDim * 4, `v cache ${i}`),
+        k: this.createStorage(kvBytes, `k cache ${i}`),
+        v: this.createStorage(kvBytes, `v cache ${i}`),
       })),
       ids: this.idsBuffer,
       logits: this.logitsBuffer,
