@@ -8,7 +8,8 @@
 import { RbeeError } from '../lib/errors.ts';
 import { DEFAULT_HUB } from '../lib/hub/hf.ts';
 import { dirOf, type ModelFileSet } from '../lib/model/model-file-set.ts';
-import { fileSetForText, inspectSet } from '../lib/model/inspect.ts';
+import { inspectSet } from '../lib/model/inspect.ts';
+import { resolve } from '../lib/model/resolve.ts';
 import { tokenizerForModel } from '../lib/tokenizer/model-tokenizer.ts';
 import { hubTokenFor, SEND_TOKEN_FLAG } from './hub-token.ts';
 import { MODEL_OPTIONS, readOptions, sendsTokenToHub } from './options.ts';
@@ -56,7 +57,7 @@ function parseArgs(argv: string[]): Args {
 
 function hubFileSet(model: string, hubBase: string, sendTokenToHub: boolean): Promise<ModelFileSet> {
   const token = hubTokenFor(hubBase, sendTokenToHub);
-  return fileSetForText(model, { hubBase, ...(token ? { token } : {}) });
+  return resolve({ kind: 'remote', source: model }, { hubBase, ...(token ? { token } : {}) });
 }
 
 async function readStdin(): Promise<string> {
