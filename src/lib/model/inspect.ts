@@ -8,9 +8,10 @@ import { RbeeError, toRbeeError } from '../errors.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
 import type { ModelDescriptor } from '../formats/descriptor.ts';
 import { readGguf } from '../formats/gguf.ts';
-import { DEFAULT_HUB, listHfFiles, parseHfRef, type HfRef } from '../hub/hf.ts';
+import { DEFAULT_HUB } from '../hub/hf.ts';
 import { defaultCandidate, groupModelFiles, type ModelCandidate } from './model-candidates.ts';
-import { blobFileSet, dirOf, hfFileSet, singleSourceSet, urlFileSet, type ModelFileSet } from './model-file-set.ts';
+import { blobFileSet, dirOf, singleSourceSet, type ModelFileSet } from './model-file-set.ts';
+import { remoteFileSet } from './remote-file-set.ts';
 import { describeMlcBuild, describeOnnxExport } from './prebuilt-descriptor.ts';
 import { PrefetchedSource } from '../formats/prefetched-source.ts';
 import { readSafetensors } from '../formats/safetensors.ts';
@@ -170,42 +171,12 @@ function noModelError(set: ModelFileSet): RbeeError {
 }
 
 async function toFileSet(input: InspectInput, opts: InspectOptions): Promise<ModelFileSet> {
-  if (typeof input === 'string') return fileSetForText(input, opts);
+  if (typeof input === 'string') return remoteFileSet(input, { ...opts, hubBase: opts.hubBase ?? DEFAULT_HUB });
   if (isFileSet(input)) return input;
   if (isByteSource(input)) return singleSourceSet(input);
   const files = isFileLike(input) ? [input] : Array.from(input as ArrayLike<File>);
   if (files.length === 0) throw new RbeeError('not-found', 'No files were given.', { hint: 'Drop or pick the model file(s).' });
   return blobFileSet(files);
-}
-
-/** An HF reference or an HTTP(S) URL (the CLI resolves local paths itself before calling inspect). */
-export async function fileSetForText(text: string, opts: InspectOptions): Promise<ModelFileSet> {
-  const hubBase = opts.hubBase ?? DEFAULT_HUB;
-  const ref = parseHfRef(text, hubBase);
-  if (ref) return fileSetForHfRef(ref, opts);
-  if (/^https?:\/\//i.test(text.trim())) {
-    try {
-      return urlFileSet(text.trim(), { fetch: opts.fetch });
-    } catch (e) {
-      if (e instanceof RbeeError) throw e;
-      throw new RbeeError('bad-value', `${text} is not a valid URL.`, { cause: e });
-    }
-  }
-  throw new RbeeError('not-found', `'${text}' is neither a Hugging Face reference (owner/repo) nor an http(s) URL.`, {
-    hint: 'Give owner/repo, owner/repo/file.gguf, a huggingface.co link or a file URL.',
-  });
-}
-
-export async function fileSetForHfRef(ref: HfRef, opts: InspectOptions): Promise<ModelFileSet> {
-  const hubBase = opts.hubBase ?? DEFAULT_HUB;
-  let files = await listHfFiles(ref, { hubBase, fetch: opts.fetch, token: opts.token, signal: opts.signal });
-  if (ref.folder) files = files.filter((f) => f.path.startsWith(`${ref.folder}/`));
-  if (ref.path && !files.some((f) => f.path === ref.path)) {
-    throw new RbeeError('not-found', `${ref.repo}@${ref.revision} has no file ${ref.path}.`, {
-      hint: `See the files at ${hubBase.replace(/\/+$/, '')}/${ref.repo}/tree/${ref.revision}.`,
-    });
-  }
-  return hfFileSet(ref, files, { hubBase, fetch: opts.fetch, ...(opts.token ? { token: opts.token } : {}) });
 }
 
 function isFileLike(x: unknown): x is File {

@@ -13,9 +13,10 @@
 import { cachedSetFor } from './cached-model-set.ts';
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { ModelDescriptor } from '../formats/descriptor.ts';
-import { DEFAULT_HUB, parseHfRef } from '../hub/hf.ts';
-import { fileSetForHfRef, inspectSet, type InspectResult } from './inspect.ts';
-import { blobFileSet, hfFileSet, urlFileSet, type ModelFileSet } from './model-file-set.ts';
+import { DEFAULT_HUB } from '../hub/hf.ts';
+import { inspectSet, type InspectResult } from './inspect.ts';
+import { blobFileSet, type ModelFileSet } from './model-file-set.ts';
+import { remoteFileSet } from './remote-file-set.ts';
 import { remoteSource, type ModelRef, type RemoteModelRef } from './model-ref.ts';
 import { filesNoLongerOpen, openedFiles } from './opened-files.ts';
 
@@ -84,27 +85,14 @@ export function knownModel(result: InspectResult): KnownModel {
   return { descriptor: result.descriptor, ...(result.hf ? { hf: result.hf } : {}) };
 }
 
-async function remoteSet(ref: RemoteModelRef, hubBase: string, reach: ModelReach, options: ResolveOptions): Promise<ModelFileSet> {
-  const source = remoteSource(ref, hubBase).trim();
-  const hf = parseHfRef(source, hubBase);
-  if (hf) {
-    const known = options.known?.hf;
-    // The listing handed on from an earlier read of the same repository and revision: no second listing request.
-    if (known && known.repo === hf.repo && known.revision === hf.revision && !hf.folder) {
-      return hfFileSet(hf, known.files, { hubBase, fetch: options.fetch, ...(reach.token ? { token: reach.token } : {}) });
-    }
-    return fileSetForHfRef(hf, { hubBase, ...(reach.token ? { token: reach.token } : {}), ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.signal ? { signal: options.signal } : {}) });
-  }
-  if (/^https?:\/\//i.test(source)) {
-    try {
-      return urlFileSet(source, { ...(options.fetch ? { fetch: options.fetch } : {}), ...(reach.headers ? { headers: reach.headers } : {}) });
-    } catch (e) {
-      if (e instanceof RbeeError) throw e;
-      throw new RbeeError('bad-value', `${source} is not a valid URL.`, { cause: e });
-    }
-  }
-  throw new RbeeError('not-found', `'${source}' is neither a Hugging Face reference (owner/repo) nor an http(s) URL.`, {
-    hint: 'Give owner/repo, owner/repo/file.gguf, a huggingface.co link or a file URL.',
+function remoteSet(ref: RemoteModelRef, hubBase: string, reach: ModelReach, options: ResolveOptions): Promise<ModelFileSet> {
+  return remoteFileSet(remoteSource(ref, hubBase), {
+    hubBase,
+    ...(reach.token ? { token: reach.token } : {}),
+    ...(reach.headers ? { headers: reach.headers } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.known?.hf ? { listing: options.known.hf } : {}),
   });
 }
 
