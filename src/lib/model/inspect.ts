@@ -1,8 +1,8 @@
 /**
- * inspect(): the one way in. Whatever the user gives — a Hugging Face reference, a URL, dropped files, a ByteSource,
- * (in the CLI) a path on disk — becomes a ModelFileSet; a set that can be listed (a repository, a folder) is grouped
- * into candidate models; the chosen model's format is sniffed from its first bytes and its header read into a
- * ModelDescriptor. Only headers are read, never weights.
+ * Reading a model's header: inspectSet(set) groups a set that can be listed (a repository, a folder) into candidate
+ * models, sniffs the chosen one's format from its first bytes and reads its header into a ModelDescriptor. Only
+ * headers are read, never weights. The app reaches it through a ModelRef (resolve.ts inspectRef: cache first);
+ * inspect(input) is the same for tools and tests that hold text, files, a ByteSource or a set.
  */
 import { RbeeError, toRbeeError } from '../errors.ts';
 import type { ByteSource } from '../formats/byte-source.ts';
