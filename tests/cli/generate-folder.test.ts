@@ -1,27 +1,17 @@
 // `rbee-web generate --model <folder>` (issue 5): a Hugging Face style folder — config.json with model.safetensors,
 // or model.safetensors.index.json and its shards, no tokenizer files — runs with --tokens, as a real process.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { fixture, HAS_FIXTURES, REPO_ROOT } from '../support/fixtures.ts';
+import { runCli, type CliRun } from '../support/cli-process.ts';
+import { fixture, HAS_FIXTURES } from '../support/fixtures.ts';
 import { writeSafetensorsTwin } from '../support/safetensors-twin.ts';
 
-const run = promisify(execFile);
-const BIN = resolve(REPO_ROOT, 'bin/rbee-web.mjs');
 let dir: string;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'generate', '--engine', 'webgpu', ...args], { cwd: REPO_ROOT, timeout: 170_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-  }
-}
+/** `rbee-web generate` on rbee-web's WebGPU engine (SwiftShader's verdict would pick the CPU engine). */
+const cli = (args: string[]): Promise<CliRun> => runCli(['generate', '--engine', 'webgpu', ...args]);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rbee-cli-folder-'));

@@ -3,23 +3,14 @@
 // `rbee-web generate --json`'s memory.totalBytes (what the WebGPU engine allocated on the GPU, summed from its buffers)
 // for the same file and (default) context, as a user runs them: real processes, headless Chromium's WebGPU. Within 10 %:
 // stories260K, a 114 MB random-weight Q4_K Llama (1024 × 12, the decode benchmark's shape), random Qwen3 and Gemma.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cliJson } from '../support/cli-process.ts';
 import { writeFamilyModel } from '../support/family-generator.ts';
-import { fixture, HAS_FIXTURES, REPO_ROOT } from '../support/fixtures.ts';
+import { fixture, HAS_FIXTURES } from '../support/fixtures.ts';
 import { LLAMA_1024X12, writeGeneratedModel } from '../support/model-generator.ts';
-
-const run = promisify(execFile);
-const BIN = resolve(REPO_ROOT, 'bin/rbee-web.mjs');
-
-async function json<T>(args: string[]): Promise<T> {
-  const { stdout } = await run(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, timeout: 170_000, maxBuffer: 64 << 20 });
-  return JSON.parse(stdout) as T;
-}
 
 interface Memory {
   weightsBytes: number;
@@ -45,8 +36,8 @@ describe.runIf(HAS_FIXTURES)('the verdict plans the GPU memory a load allocates'
   test.each(['stories260K', 'random Llama 1024×12 Q4_K', 'random Qwen3 Q8_0', 'random Gemma Q4_K'])('%s: inspect --json ≈ generate --json, within 10 %', async (name) => {
     const path = models[name]!;
     // Both at their default context: the model's, at most 4096.
-    const inspected = await json<{ verdict: { memory: Memory & { contextLength: number } } }>(['inspect', '--json', path]);
-    const generated = await json<{ memory?: Memory; model: { contextLength: number } }>([
+    const inspected = await cliJson<{ verdict: { memory: Memory & { contextLength: number } } }>(['inspect', '--json', path]);
+    const generated = await cliJson<{ memory?: Memory; model: { contextLength: number } }>([
       'generate', '--engine', 'webgpu', '--model', path, '--prompt', 'Once', '--max-tokens', '1', '--temperature', '0', '--json',
     ]);
     expect(generated.model.contextLength).toBe(inspected.verdict.memory.contextLength);

@@ -1,23 +1,12 @@
 // `rbee-web generate` as a user runs it: a real process (bin/rbee-web.mjs), a real model file, headless Chromium
 // with WebGPU, the JSON it prints, and its exit codes. (Token-for-token parity lives in tests/parity/.)
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { fixture, HAS_FIXTURES, REPO_ROOT } from '../support/fixtures.ts';
+import { runCli, type CliRun } from '../support/cli-process.ts';
+import { fixture, HAS_FIXTURES } from '../support/fixtures.ts';
 
-const run = promisify(execFile);
-const BIN = resolve(REPO_ROOT, 'bin/rbee-web.mjs');
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'generate', '--engine', 'webgpu', ...args], { cwd: REPO_ROOT, timeout: 170_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-  }
-}
+/** `rbee-web generate` on rbee-web's WebGPU engine (SwiftShader's verdict would pick the CPU engine). */
+const cli = (args: string[]): Promise<CliRun> => runCli(['generate', '--engine', 'webgpu', ...args]);
 
 describe.runIf(HAS_FIXTURES)('rbee-web generate (process)', () => {
   test('--prompt with --json: the tokenizer, greedy continuation, logprobs, top-K, timings and adapter', async () => {

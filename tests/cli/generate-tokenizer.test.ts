@@ -2,11 +2,9 @@
 // weights. The stories260K twin gets the tokenizer.json a Hugging Face Llama repository would hold for its
 // SentencePiece vocabulary (tests/support/spm-tokenizer-json.ts), so `--prompt` must give exactly what the GGUF gives:
 // the same prompt ids as our llama.cpp-equal GGUF tokenizer, llama.cpp's greedy tokens, and their text streamed.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localFileSet } from '../../src/cli/local-file-set.ts';
 import { isRbeeError } from '../../src/lib/errors.ts';
@@ -16,12 +14,11 @@ import { readGguf } from '../../src/lib/formats/gguf.ts';
 import { inspectSet } from '../../src/lib/model/inspect.ts';
 import { MemoryByteSource } from '../../src/lib/formats/memory-source.ts';
 import { tokenizerFromGguf } from '../../src/lib/tokenizer/index.ts';
-import { fixture, HAS_FIXTURES, REPO_ROOT } from '../support/fixtures.ts';
+import { runCli, type CliRun } from '../support/cli-process.ts';
+import { fixture, HAS_FIXTURES } from '../support/fixtures.ts';
 import { writeSafetensorsTwin } from '../support/safetensors-twin.ts';
 import { spmTokenizerFiles } from '../support/spm-tokenizer-json.ts';
 
-const run = promisify(execFile);
-const BIN = resolve(REPO_ROOT, 'bin/rbee-web.mjs');
 const PROMPT = 'Once upon a time';
 const PROMPT_IDS = [1, 403, 407, 261, 378];
 const GREEDY = [432, 383, 286, 261, 376, 298, 315, 421]; // llama.cpp's greedy continuation of the GGUF
@@ -31,15 +28,8 @@ let withTokenizer: string;
 let withoutTokenizer: string;
 let metadata: Record<string, GgufValue>;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'generate', '--engine', 'webgpu', ...args], { cwd: REPO_ROOT, timeout: 170_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const x = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: x.code ?? -1, stdout: x.stdout ?? '', stderr: x.stderr ?? '' };
-  }
-}
+/** `rbee-web generate` on rbee-web's WebGPU engine (SwiftShader's verdict would pick the CPU engine). */
+const cli = (args: string[]): Promise<CliRun> => runCli(['generate', '--engine', 'webgpu', ...args]);
 
 async function textOf(folder: string) {
   const set = localFileSet(folder);

@@ -20,7 +20,7 @@ import type { GenerationResult } from '../../src/lib/engine/worker-protocol.ts';
 import { FAMILIES, type Family, writeFamilyModel } from '../support/family-generator.ts';
 import type { GeneratedWeightType } from '../support/model-generator.ts';
 import { oracleGreedy, type OracleRun } from '../support/oracle.ts';
-import { compareWithOracle, DIRECT_TOLERANCE, GENERATED_PROMPTS, GENERATED_TOKENS, NEAR_TIE_MARGIN, TWIN_PROBABILITY_TOLERANCE } from '../support/parity.ts';
+import { compareWithOracle, DIRECT_TOLERANCE, GENERATED_PROMPTS, GENERATED_TOKENS, generationsOf, NEAR_TIE_MARGIN, TWIN_PROBABILITY_TOLERANCE } from '../support/parity.ts';
 
 export const FAMILY_WEIGHT_TYPES = ['F32', 'Q8_0', 'Q4_K'] as const satisfies readonly GeneratedWeightType[];
 const PROMPTS = GENERATED_PROMPTS.slice(0, 2);
@@ -49,15 +49,7 @@ const results = new Map<string, HarnessJobResult>();
 let dir: string;
 const key = (family: string, type: string) => `${family} ${type}`;
 
-function generations(family: string, type: string): GenerationResult[] {
-  const r = results.get(key(family, type));
-  if (!r) throw new Error(`no result for ${key(family, type)}`);
-  if ('error' in r) throw new Error(`${key(family, type)} failed to load: ${r.error.code}: ${r.error.message}`);
-  return r.results.map((g, i) => {
-    if ('error' in g) throw new Error(`${key(family, type)} generation ${i} failed: ${g.error.code}: ${g.error.message}`);
-    return g;
-  });
-}
+const generations = (family: string, type: string): GenerationResult[] => generationsOf(key(family, type), results.get(key(family, type)));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rbee-families-'));

@@ -28,6 +28,7 @@ import {
   DIRECT_TOLERANCE,
   GENERATED_PROMPTS,
   GENERATED_TOKENS,
+  generationsOf,
   NEAR_TIE_MARGIN,
   TWIN_PROBABILITY_TOLERANCE,
   type ParityComparison,
@@ -62,15 +63,7 @@ function greedyJob(url: string, prompts: number[][], maxTokens: number): Harness
   };
 }
 
-function generations(name: string): GenerationResult[] {
-  const r = results.get(name);
-  if (!r) throw new Error(`no result for ${name}`);
-  if ('error' in r) throw new Error(`${name} failed to load: ${r.error.code}: ${r.error.message}`);
-  return r.results.map((g, i) => {
-    if ('error' in g) throw new Error(`${name} generation ${i} failed: ${g.error.code}: ${g.error.message}`);
-    return g;
-  });
-}
+const generations = (name: string): GenerationResult[] => generationsOf(name, results.get(name));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rbee-parity-'));

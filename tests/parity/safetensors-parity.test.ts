@@ -20,7 +20,7 @@ import { type Family, writeFamilyModel } from '../support/family-generator.ts';
 import { fixture, HAS_FIXTURES } from '../support/fixtures.ts';
 import { type GeneratedWeightType, writeGeneratedModel } from '../support/model-generator.ts';
 import { oracleGreedy, type OracleRun } from '../support/oracle.ts';
-import { compareWithOracle, GENERATED_PROMPTS, GENERATED_TOKENS, NEAR_TIE_MARGIN, TWIN_PROBABILITY_TOLERANCE } from '../support/parity.ts';
+import { compareWithOracle, GENERATED_PROMPTS, GENERATED_TOKENS, generationsOf, NEAR_TIE_MARGIN, TWIN_PROBABILITY_TOLERANCE } from '../support/parity.ts';
 import { writeSafetensorsTwin } from '../support/safetensors-twin.ts';
 
 const STORIES_PROMPT = [1, 403, 407, 261, 378];
@@ -50,15 +50,7 @@ const oracles = new Map<string, OracleRun[]>();
 const results = new Map<string, HarnessJobResult>();
 let dir: string;
 
-function generations(name: string): GenerationResult[] {
-  const r = results.get(name);
-  if (!r) throw new Error(`no result for ${name}`);
-  if ('error' in r) throw new Error(`${name} failed to load: ${r.error.code}: ${r.error.message}`);
-  return r.results.map((g, i) => {
-    if ('error' in g) throw new Error(`${name} generation ${i} failed: ${g.error.code}: ${g.error.message}`);
-    return g;
-  });
-}
+const generations = (name: string): GenerationResult[] => generationsOf(name, results.get(name));
 
 const job = (url: string, prompts: number[][], maxTokens: number): HarnessJob => ({
   model: { model: { kind: 'remote', source: url } },

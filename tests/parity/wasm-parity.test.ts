@@ -10,21 +10,18 @@
  *
  * The matrix's verified CPU (WebAssembly) cells (src/lib/compat/matrix.ts, wasmCell) name these tests.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { GenerateJson } from '../../src/cli/generate.ts';
 import type { GenerationResult } from '../../src/lib/engine/worker-protocol.ts';
-import { fixture, HAS_FIXTURES, REPO_ROOT } from '../support/fixtures.ts';
+import { cliJson } from '../support/cli-process.ts';
+import { fixture, HAS_FIXTURES } from '../support/fixtures.ts';
 import { writeGeneratedModel } from '../support/model-generator.ts';
 import { oracleGreedy } from '../support/oracle.ts';
 import { compareWithOracle, GENERATED_TOKENS, NEAR_TIE_MARGIN } from '../support/parity.ts';
 
-const run = promisify(execFile);
-const BIN = resolve(REPO_ROOT, 'bin/rbee-web.mjs');
 const STORIES_PROMPT = [1, 403, 407, 261, 378];
 /** |p_wasm − p_llama.cpp| of the chosen token: the same code, other SIMD; measured below 1e-3 on these models. */
 const PROBABILITY_TOLERANCE = 0.02;
@@ -32,8 +29,7 @@ const PROBABILITY_TOLERANCE = 0.02;
 /** The CLI as a user runs it, on the CPU engine; its JSON as the result shape compareWithOracle reads. */
 async function generateOnWasm(model: string, prompt: number[], tokens: number): Promise<GenerateJson> {
   const args = ['generate', '--engine', 'wasm', '--model', model, '--tokens', prompt.join(','), '--max-tokens', String(tokens), '--temperature', '0', '--no-stop', '--json'];
-  const { stdout } = await run(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, timeout: 170_000 });
-  return JSON.parse(stdout) as GenerateJson;
+  return cliJson<GenerateJson>(args);
 }
 
 /**

@@ -7,6 +7,7 @@
  * margin under a threshold) — every step for the real fixtures — and at every compared step the chosen token's
  * probability within a tolerance. See the two tolerance tables below for why there are two comparisons per type.
  */
+import type { HarnessJobResult } from '../../src/cli/browser-harness/harness-page.ts';
 import type { GenerationResult } from '../../src/lib/engine/worker-protocol.ts';
 import type { GeneratedWeightType } from './model-generator.ts';
 import { firstNearTie, type OracleRun } from './oracle.ts';
@@ -97,4 +98,14 @@ export function compareWithOracle(ours: GenerationResult, oracle: OracleRun, nea
     maxDiff = Math.max(maxDiff, Number.isNaN(ourProbability) ? Infinity : Math.abs(ourProbability - o.probability));
   }
   return { compared: steps.length, firstMismatch, maxProbabilityDifference: maxDiff, steps };
+}
+
+/** The generations of the browser job named `name`, or an error that says which job or generation failed and why. */
+export function generationsOf(name: string, result: HarnessJobResult | undefined): GenerationResult[] {
+  if (!result) throw new Error(`no result for ${name}`);
+  if ('error' in result) throw new Error(`${name} failed to load: ${result.error.code}: ${result.error.message}`);
+  return result.results.map((g, i) => {
+    if ('error' in g) throw new Error(`${name} generation ${i} failed: ${g.error.code}: ${g.error.message}`);
+    return g;
+  });
 }

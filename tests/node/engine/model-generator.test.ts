@@ -13,16 +13,8 @@ import {
   syntheticSpmVocabulary,
   writeGeneratedModel,
 } from '../../support/model-generator.ts';
+import { f16ToF32 } from '../../support/dequant-reference.ts';
 import { oracleGreedy } from '../../support/oracle.ts';
-
-function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 describe('half-precision encoders', () => {
   test('f16: exact values, rounding to nearest even, overflow, subnormals', () => {
