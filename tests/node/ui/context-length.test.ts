@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { modelRefFromUrl } from '../../../src/lib/model/model-ref.ts';
-import { contextLengthFromUrl } from '../../../src/routes/chat/chat-request.ts';
+import { contextLengthFromUrl } from '../../../src/routes/chat/context-length.ts';
 
 test('&ctx= asks for a context length; anything but a positive whole number is the default', () => {
   const at = (q: string) => new URL(`http://localhost/chat?model=o%2Fr${q}`);
